@@ -1,0 +1,108 @@
+"""The channel-neutral shapes every part of Tawasol speaks.
+
+Channel handlers turn provider payloads into `InboundMessage` and `StatusUpdate`; the brain answers
+with `BotReply`; each channel renders a `BotReply` in its own way (WhatsApp buttons and lists, SMS
+numbered menus). Nothing here knows about a provider, a database or Rasa.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+# Channel names, as stored in the database and used in routes.
+WHATSAPP = "whatsapp"
+SMS = "sms"
+WEB = "web"
+
+# Kinds of inbound content. The bot reads text; everything else gets a polite reply.
+KIND_TEXT = "text"
+KIND_CHOICE = "choice"  # a tapped button / list row / template quick reply: `payload` holds our id
+KIND_LOCATION = "location"
+KIND_MEDIA = "media"  # image, audio, voice, video, document, sticker
+KIND_UNSUPPORTED = "unsupported"
+
+# Message status timeline values (provider statuses are mapped onto these).
+STATUS_RECEIVED = "received"
+STATUS_ANSWERED = "answered"
+STATUS_QUEUED = "queued"
+STATUS_SENT = "sent"
+STATUS_DELIVERED = "delivered"
+STATUS_READ = "read"
+STATUS_FAILED = "failed"
+STATUS_RETRYING = "retrying"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class InboundMessage:
+    """One message from a citizen, whatever the channel."""
+
+    channel: str
+    provider_id: str  # the provider's id (WhatsApp wamid, SMSC message id / MO dedupe key)
+    address: str  # the citizen's phone number, digits only, international form (9627XXXXXXXX)
+    kind: str = KIND_TEXT
+    text: str = ""
+    payload: Optional[str] = None  # for KIND_CHOICE: the id we put on the button/row
+    display_name: Optional[str] = None
+    received_at: datetime = field(default_factory=utcnow)
+    raw: dict[str, Any] = field(default_factory=dict)  # provider fields worth keeping (kept small)
+
+
+@dataclass
+class StatusUpdate:
+    """The provider's word on a message we sent (WhatsApp status webhook, SMPP delivery receipt)."""
+
+    channel: str
+    provider_id: str  # the id the provider gave our outbound message
+    status: str  # one of the STATUS_* values
+    at: datetime = field(default_factory=utcnow)
+    error_code: Optional[str] = None
+    error_title: Optional[str] = None
+    address: Optional[str] = None
+
+
+@dataclass
+class Choice:
+    """One option the citizen can pick: a WhatsApp button/list row, an SMS menu number."""
+
+    id: str  # payload that comes back when picked; for the dialogue, a Rasa message like "/intent{...}"
+    title: str
+    description: Optional[str] = None
+
+
+@dataclass
+class TemplateRef:
+    """An approved WhatsApp template, for messages outside the 24-hour window."""
+
+    name: str
+    language: str  # Meta language code, e.g. "ar" or "en"
+    parameters: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BotReply:
+    """What the bot says, before any channel has shaped it."""
+
+    text: str
+    language: str = "ar"  # "ar" or "en": the language the text is written in
+    choices: list[Choice] = field(default_factory=list)
+    choices_title: Optional[str] = None  # the list's button label when there are more than 3 choices
+    more: Optional[str] = None  # the full text when `text` is a summary (SMS "send MORE")
+    template: Optional[TemplateRef] = None  # a push that may go outside the 24-hour window
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BotReply":
+        data = dict(data)
+        data["choices"] = [Choice(**c) for c in data.get("choices") or []]
+        if data.get("template"):
+            data["template"] = TemplateRef(**data["template"])
+        return cls(**data)
