@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
 from bot.messages import BotReply, InboundMessage
 
 
+@dataclass
+class Answer:
+    """The brain's replies plus what it understood (stored on the inbound message for staff)."""
+
+    replies: list[BotReply] = field(default_factory=list)
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    service_id: Optional[str] = None
+    language: Optional[str] = None  # "ar", "en" or "arabizi": how the citizen wrote
+    unrecognised: bool = False  # low confidence or no service: staff should review this message
+
+
 class Brain(Protocol):
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
-    ) -> list[BotReply]:
+    ) -> Answer:
         """Answer one inbound message.
 
         `conversation_key` is the citizen's stable id (one key across WhatsApp and SMS), so the
         dialogue state (the service being discussed, a form in progress) carries across channels.
         `language` is the citizen's chosen language ("ar"/"en") if they set one, else None.
+        `message.payload` (a tapped choice) is passed to the dialogue as is.
         """

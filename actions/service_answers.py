@@ -1,0 +1,88 @@
+"""Answering a question about one aspect of one service, from the catalog."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.catalog_access import ASPECT_OF_INTENT, INTENT_OF_ASPECT, catalog
+from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
+from bot.catalog import Service
+from bot.replies import say
+from nlu.service_extractor import CANDIDATE_SEPARATOR, SERVICE, SERVICE_CANDIDATES
+
+# After an answer, offer the aspects citizens most often ask next (WhatsApp shows three buttons).
+FOLLOW_UPS = ("fees", "documents", "steps", "location", "duration", "eligibility", "overview")
+
+
+def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def compose_answer(service: Service, aspect: str, language: str) -> str:
+    """The catalog's answer, headed by the service and its agency, with the disclaimer it needs."""
+    header = f"{service.name.get(language)} — {service.agency.name.get(language)}"
+    parts = [header, service.answer(aspect, language)]
+    if not service.verified:
+        parts.append(say("unverified", language))
+    return "\n\n".join(p for p in parts if p)
+
+
+def follow_up_choices(service: Service, answered: str, language: str) -> list[dict[str, Any]]:
+    aspects = [a for a in FOLLOW_UPS if a != answered][:3]
+    return [
+        choice(say(f"aspect.{a}", language), intent_payload(INTENT_OF_ASPECT[a], service=service.id))
+        for a in aspects
+    ]
+
+
+class ActionAnswerService(Action):
+    def name(self) -> Text:
+        return "action_answer_service"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        aspect = ASPECT_OF_INTENT.get(intent, "overview")
+        named = latest_entity(tracker, SERVICE)
+        pending = tracker.get_slot("pending_aspect")
+        if named and pending and aspect == "overview":
+            # "عن أي خدمة تسأل؟" — "الجواز": the earlier question is the one to answer.
+            aspect = pending
+
+        candidates = latest_entity(tracker, SERVICE_CANDIDATES)
+        if candidates and not named:
+            return self._ask_which(dispatcher, candidates.split(CANDIDATE_SEPARATOR), intent, aspect, language)
+
+        service_id = named or tracker.get_slot("service")
+        service = catalog().service(service_id) if service_id else None
+        if service is None:
+            if aspect != "overview" or not named:
+                flag_for_review(dispatcher, "no_service")
+            utter(dispatcher, say("which_service", language))
+            return [SlotSet("pending_aspect", aspect)]
+
+        utter(dispatcher, compose_answer(service, aspect, language), follow_up_choices(service, aspect, language))
+        return [SlotSet("service", service.id), SlotSet("pending_aspect", None)]
+
+    @staticmethod
+    def _ask_which(
+        dispatcher: CollectingDispatcher, ids: list[str], intent: Optional[str], aspect: str, language: str
+    ) -> List[Dict[Text, Any]]:
+        services = [s for s in (catalog().service(i) for i in ids) if s is not None]
+        answer_intent = intent if intent in ASPECT_OF_INTENT else "ask_overview"
+        choices = [
+            choice(
+                s.name.get(language),
+                intent_payload(answer_intent, service=s.id),
+                s.agency.name.get(language),
+            )
+            for s in services[:10]
+        ]
+        utter(dispatcher, say("choose_service", language), choices)
+        return [SlotSet("pending_aspect", aspect)]

@@ -1,0 +1,87 @@
+"""Transaction status: a form asks for the number, an agency backend answers."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.agency_backends import BackendUnavailable, backend_for
+from actions.catalog_access import catalog
+from actions.replies import language_of, utter
+from bot.replies import say
+
+
+class ActionAskTransactionNumber(Action):
+    def name(self) -> Text:
+        return "action_ask_transaction_number"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        asked_before = tracker.get_slot("requested_slot") == "transaction_number" and tracker.latest_message.get(
+            "intent", {}
+        ).get("name") != "transaction_status"
+        utter(dispatcher, say("bad_transaction_number" if asked_before else "ask_transaction_number", language))
+        return []
+
+
+class ValidateTransactionForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_transaction_form"
+
+    def validate_transaction_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        number = str(value or "").strip()
+        return {"transaction_number": number if sum(ch.isdigit() for ch in number) >= 5 else None}
+
+
+class ActionTransactionStatus(Action):
+    def name(self) -> Text:
+        return "action_transaction_status"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        number = tracker.get_slot("transaction_number") or ""
+        service_ids = list(catalog().services)
+        try:
+            found = backend_for(number, service_ids).lookup(number)
+        except BackendUnavailable:
+            utter(dispatcher, say("transaction_unavailable", language))
+            return [SlotSet("transaction_number", None)]
+        if found is None:
+            utter(dispatcher, say("transaction_not_found", language, number=number))
+            return [SlotSet("transaction_number", None)]
+        service = catalog().service(found.service_id)
+        utter(
+            dispatcher,
+            say(
+                "transaction_status",
+                language,
+                number=found.number,
+                service=service.name.get(language) if service else found.service_id,
+                agency=service.agency.name.get(language) if service else "",
+                status=say(f"status.{found.status}", language),
+                updated=found.updated_on.isoformat(),
+            ),
+        )
+        # Forget the number: the next "where is my transaction?" may be about another one.
+        return [SlotSet("transaction_number", None)]
+
+
+class ActionCancelForm(Action):
+    def name(self) -> Text:
+        return "action_cancel_form"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        utter(dispatcher, say("cancelled", language_of(tracker)))
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("transaction_number", None)]

@@ -1,0 +1,135 @@
+"""`tawasol`: the one entry point for people running Tawasol.
+
+Heavy imports (Rasa, TensorFlow) happen inside the commands so `tawasol --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+app = typer.Typer(help="Tawasol — the unified government messaging assistant.", no_args_is_help=True)
+nlu_app = typer.Typer(help="The language understanding model on its own.", no_args_is_help=True)
+db_app = typer.Typer(help="The conversation store.", no_args_is_help=True)
+app.add_typer(nlu_app, name="nlu")
+app.add_typer(db_app, name="db")
+
+
+def _logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # Rasa and TensorFlow are chatty at INFO; their warnings still show.
+    for noisy in ("rasa", "tensorflow", "absl", "sanic", "apscheduler", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def train(
+    output: Path = typer.Option(REPOSITORY / "models", help="Where the model archive goes."),
+    fixed_name: Optional[str] = typer.Option(None, help="Model file name (default: timestamped)."),
+) -> None:
+    """Train the NLU and dialogue model from config.yml, domain.yml and data/."""
+    _logging()
+    from bot.training import train_model
+
+    path = train_model(output, fixed_name)
+    typer.echo(f"model written to {path}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Message workers inside this process."),
+) -> None:
+    """Run the service: webhooks, simulator page, health, message workers."""
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    _logging(settings.log_level)
+    import uvicorn
+
+    from bot.app import create_app
+
+    typer.echo(f"Tawasol listening on http://{host}:{port}/  (simulator: http://{host}:{port}/simulator)")
+    uvicorn.run(create_app(settings, workers=workers), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def chat(
+    model: Optional[Path] = typer.Option(None, help="Model archive (default: newest in models/)."),
+    reshape: bool = typer.Option(
+        False, help="Shape Arabic and put it in visual order, for terminals that cannot."
+    ),
+    sender: str = typer.Option("terminal", help="Conversation id to use."),
+) -> None:
+    """Talk to the bot in the terminal."""
+    _logging("WARNING")
+    from bot.terminal_chat import run_chat
+
+    asyncio.run(run_chat(model, reshape=reshape, sender=sender))
+
+
+@nlu_app.command("parse")
+def nlu_parse(
+    model: Optional[Path] = typer.Option(None, help="Model archive (default: newest in models/)."),
+) -> None:
+    """Read messages (one per line) on stdin; write one JSON object per line on stdout."""
+    _logging("WARNING")
+    from bot.nlu_commands import parse_lines
+
+    asyncio.run(parse_lines(sys.stdin, sys.stdout, model))
+
+
+@nlu_app.command("evaluate")
+def nlu_evaluate(
+    heldout: Path = typer.Option(REPOSITORY / "eval" / "tawasol_heldout.jsonl", help="Labelled messages."),
+    split: float = typer.Option(0.2, help="Share of data/nlu held out to estimate intent accuracy."),
+    model: Optional[Path] = typer.Option(None, help="Model for the held-out file (default: newest)."),
+) -> None:
+    """Intent and service accuracy, per-intent F1 and the worst confusions."""
+    _logging("WARNING")
+    from bot.nlu_commands import evaluate
+
+    asyncio.run(evaluate(heldout, split, model))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations to DATABASE_URL."""
+    from bot.settings import Settings
+    from bot.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    _logging(settings.log_level)
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command("fake-whatsapp")
+def fake_whatsapp(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8090),
+    webhook_url: str = typer.Option("http://127.0.0.1:8000/webhooks/whatsapp", help="Our webhook."),
+) -> None:
+    """Run the local fake of Meta's Graph API (for development and tests)."""
+    from bot.settings import Settings
+    from simulators.whatsapp_graph import run
+
+    settings = Settings.from_env()
+    _logging(settings.log_level)
+    run(host=host, port=port, webhook_url=webhook_url, app_secret=settings.whatsapp_app_secret)
+
+
+if __name__ == "__main__":
+    app()

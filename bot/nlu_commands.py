@@ -1,0 +1,132 @@
+"""`tawasol nlu parse` and `tawasol nlu evaluate`."""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Optional, TextIO
+
+from bot.rasa_brain import RasaBrain, entity_value
+from bot.training import CONFIG, DOMAIN, REPOSITORY
+
+NLU_DATA = REPOSITORY / "data" / "nlu"
+
+
+def parse_record(text: str, parse: dict[str, Any]) -> dict[str, Any]:
+    """The public shape of one parse: what `nlu parse` prints, and what evaluation compares."""
+    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
+    # Below the fallback threshold Rasa says "nlu_fallback"; the contract reports the best guess
+    # with its (low) confidence, and the dialogue decides not to trust it.
+    top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
+    return {
+        "text": text,
+        "intent": top.get("name"),
+        "confidence": round(float(top.get("confidence") or 0.0), 4),
+        "service_id": entity_value(parse, "service"),
+        "entities": [
+            {k: e[k] for k in ("entity", "value", "start", "end") if k in e}
+            for e in parse.get("entities", [])
+            if e.get("entity") != "language"
+        ],
+        "language": parse.get("language") or "ar",
+    }
+
+
+async def parse_lines(source: TextIO, sink: TextIO, model: Optional[Path]) -> None:
+    brain = RasaBrain.load(str(model) if model else None)
+    for line in source:
+        text = line.rstrip("\r\n")
+        parse = await brain.parse(text)
+        sink.write(json.dumps(parse_record(text, parse), ensure_ascii=False) + "\n")
+        sink.flush()
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def _split_training_data(share: float, seed: int = 13) -> tuple[Any, list[tuple[str, str]]]:
+    """Stratified split of data/nlu: (training data for a temporary model, held-out pairs)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    data = load_data(str(NLU_DATA))
+    by_intent: dict[str, list[Any]] = {}
+    for example in data.intent_examples:
+        by_intent.setdefault(example.get("intent"), []).append(example)
+    rng = random.Random(seed)
+    kept, held = [], []
+    for intent, examples in sorted(by_intent.items()):
+        rng.shuffle(examples)
+        cut = max(1, int(len(examples) * share))
+        held += [(e.get("text"), intent) for e in examples[:cut]]
+        kept += examples[cut:]
+    return TrainingData(training_examples=kept), held
+
+
+def _train_split_model(training_data: Any, directory: Path) -> Path:
+    from rasa.model_training import train_nlu
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+
+    nlu_file = directory / "nlu.yml"
+    RasaYAMLWriter().dump(nlu_file, training_data)
+    model = train_nlu(str(CONFIG), str(nlu_file), str(directory), domain=str(DOMAIN), fixed_model_name="split")
+    if not model:
+        raise RuntimeError("training the held-out split model failed")
+    return Path(model)
+
+
+def report(title: str, rows: Iterable[tuple[str, str, Optional[str], Optional[str]]]) -> dict[str, float]:
+    """Print accuracy, per-intent F1 and confusions; rows are (gold intent, predicted, gold service,
+    predicted service), with gold service "-" where the row has no service label."""
+    from sklearn.metrics import classification_report
+
+    rows = list(rows)
+    gold = [r[0] for r in rows]
+    predicted = [r[1] for r in rows]
+    intent_accuracy = sum(g == p for g, p in zip(gold, predicted)) / max(len(rows), 1)
+    print(f"\n== {title}: {len(rows)} messages")
+    print(f"intent accuracy: {intent_accuracy:.2%}")
+    result = {"intent_accuracy": intent_accuracy}
+    with_service = [r for r in rows if r[2] != "-"]
+    if with_service:
+        service_accuracy = sum(r[2] == r[3] for r in with_service) / len(with_service)
+        print(f"service accuracy: {service_accuracy:.2%} ({len(with_service)} labelled)")
+        result["service_accuracy"] = service_accuracy
+    print(classification_report(gold, predicted, digits=3, zero_division=0))
+    confusions = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
+    print("confusions (gold -> predicted), worst first:")
+    for (g, p), count in confusions.most_common(15):
+        print(f"  {count:4d}  {g} -> {p}")
+    if with_service:
+        misses = Counter((r[2], r[3]) for r in with_service if r[2] != r[3])
+        print("service confusions (gold -> predicted), worst first:")
+        for (g, p), count in misses.most_common(15):
+            print(f"  {count:4d}  {g} -> {p}")
+    return result
+
+
+async def evaluate(heldout: Path, share: float, model: Optional[Path]) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    if share > 0:
+        training_data, held = _split_training_data(share)
+        with tempfile.TemporaryDirectory() as directory:
+            split_brain = RasaBrain.load(str(_train_split_model(training_data, Path(directory))))
+            rows = []
+            for text, intent in held:
+                record = parse_record(text, await split_brain.parse(text))
+                rows.append((intent, record["intent"], "-", None))
+            results["split"] = report(f"data/nlu, {share:.0%} held out (model trained on the rest)", rows)
+    if heldout.exists():
+        brain = RasaBrain.load(str(model) if model else None)
+        rows = []
+        for line in heldout.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            record = parse_record(item["text"], await brain.parse(item["text"]))
+            rows.append((item["intent"], record["intent"], item.get("service_id"), record["service_id"]))
+        results["heldout"] = report(f"{heldout.name} (written independently of the training data)", rows)
+    return results

@@ -1,0 +1,110 @@
+"""Citizens and the channel identities that reach them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.messages import utcnow
+from bot.store.database import Database
+from bot.store.models import ChannelIdentity, Citizen
+
+
+@dataclass(frozen=True)
+class Identity:
+    citizen_id: int
+    channel: str
+    address: str
+    last_inbound_at: Optional[datetime]
+    unreachable_at: Optional[datetime]
+
+
+def resolve_identity(
+    session: Session,
+    channel: str,
+    address: str,
+    *,
+    inbound_at: Optional[datetime] = None,
+    display_name: Optional[str] = None,
+) -> ChannelIdentity:
+    """The identity for (channel, address), creating it — and the citizen — when new.
+
+    A number already known on another channel links to that citizen: one person, one record, whether
+    they write on WhatsApp or by SMS. `inbound_at` (the citizen just wrote) opens WhatsApp's 24-hour
+    window and clears a previous "unreachable" mark: they evidently are reachable there.
+    """
+    identity = session.execute(
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    ).scalar_one_or_none()
+    if identity is None:
+        sibling = session.execute(
+            select(ChannelIdentity).where(ChannelIdentity.address == address).order_by(ChannelIdentity.id).limit(1)
+        ).scalar_one_or_none()
+        if sibling is not None:
+            citizen_id = sibling.citizen_id
+        else:
+            citizen = Citizen()
+            session.add(citizen)
+            session.flush()
+            citizen_id = citizen.id
+        identity = ChannelIdentity(citizen_id=citizen_id, channel=channel, address=address)
+        session.add(identity)
+    if display_name:
+        identity.display_name = display_name[:256]
+    if inbound_at is not None:
+        if identity.last_inbound_at is None or inbound_at > identity.last_inbound_at:
+            identity.last_inbound_at = inbound_at
+        identity.unreachable_at = None
+    session.flush()
+    return identity
+
+
+class CitizenRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def resolve(self, channel: str, address: str) -> int:
+        """The citizen id behind an address on a channel (created if new); for pushes and tests."""
+        with self._db.session() as s:
+            return resolve_identity(s, channel, address).citizen_id
+
+    def get(self, citizen_id: int) -> Optional[Citizen]:
+        with self._db.session() as s:
+            return s.get(Citizen, citizen_id)
+
+    def identities(self, citizen_id: int) -> list[Identity]:
+        with self._db.session() as s:
+            rows = s.execute(
+                select(ChannelIdentity).where(ChannelIdentity.citizen_id == citizen_id).order_by(ChannelIdentity.id)
+            ).scalars()
+            return [Identity(r.citizen_id, r.channel, r.address, r.last_inbound_at, r.unreachable_at) for r in rows]
+
+    def set_language(self, citizen_id: int, language: str) -> None:
+        with self._db.session() as s:
+            s.execute(update(Citizen).where(Citizen.id == citizen_id).values(preferred_language=language))
+
+    def opt_out(self, citizen_id: int) -> None:
+        """No more pushes. Keeps the first opt-out time if they send STOP twice."""
+        with self._db.session() as s:
+            s.execute(
+                update(Citizen)
+                .where(Citizen.id == citizen_id, Citizen.opted_out_at.is_(None))
+                .values(opted_out_at=utcnow())
+            )
+
+    def opt_in(self, citizen_id: int) -> None:
+        with self._db.session() as s:
+            s.execute(update(Citizen).where(Citizen.id == citizen_id).values(opted_out_at=None))
+
+    def mark_unreachable(self, channel: str, address: str) -> None:
+        """The provider says this address is not on the channel (e.g. WhatsApp 131026)."""
+        with self._db.session() as s:
+            s.execute(
+                update(ChannelIdentity)
+                .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+                .values(unreachable_at=utcnow())
+            )

@@ -1,0 +1,536 @@
+"""Messages in and out, their status timeline, and the conversations they belong to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.messages import (
+    STATUS_ANSWERED,
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_QUEUED,
+    STATUS_READ,
+    STATUS_RECEIVED,
+    STATUS_RETRYING,
+    STATUS_SENT,
+    InboundMessage,
+    utcnow,
+)
+from bot.store.citizens import resolve_identity
+from bot.store.database import Database
+from bot.store.models import (
+    DIRECTION_IN,
+    DIRECTION_OUT,
+    Citizen,
+    Conversation,
+    Message,
+    MessageStatusEvent,
+    UnrecognisedMessage,
+)
+
+CONVERSATION_IDLE = timedelta(hours=24)  # after a day of silence the next message starts a new conversation
+PENDING_OUTBOUND = (STATUS_QUEUED, STATUS_RETRYING)
+_DELIVERY_RANK = {STATUS_QUEUED: 0, STATUS_RETRYING: 0, STATUS_SENT: 1, STATUS_DELIVERED: 2, STATUS_READ: 3}
+
+
+class DuplicateMessage(Exception):
+    """This provider message is already stored (a redelivery)."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"duplicate of message {message_id}")
+        self.message_id = message_id
+
+
+@dataclass(frozen=True)
+class StoredInbound:
+    message_id: int
+    citizen_id: int
+
+
+@dataclass
+class NewOutbound:
+    """An outbound message to persist (status "queued") before it is handed to a provider."""
+
+    citizen_id: int
+    channel: str
+    address: str
+    text: str
+    kind: str = "reply"  # "reply", or the push kind ("alert", "status_update", ...)
+    body: Optional[dict[str, Any]] = None
+    reply: Optional[dict[str, Any]] = None
+    reply_key: Optional[str] = None
+    choices: Optional[list[dict[str, Any]]] = None
+    segments: int = 1
+    cost: Optional[Decimal] = None
+    language: Optional[str] = None
+    reply_to_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the brain made of an inbound message (kept on it for staff)."""
+
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    service_id: Optional[str] = None
+    language: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class StatusRecorded:
+    message_id: int
+    citizen_id: int
+    channel: str
+    address: str
+    reply_key: Optional[str]
+    current_status: str
+    new_event: bool  # False when the provider repeated a status we already had
+
+
+def status_advances(current: str, new: str) -> bool:
+    """Whether a provider status may replace the current one (webhooks arrive out of order).
+
+    delivered never goes back to sent; a late "failed" does not undo "delivered"; but "delivered"
+    after "failed" wins — the handset's receipt is the stronger evidence.
+    """
+    if new == STATUS_FAILED:
+        return current not in (STATUS_DELIVERED, STATUS_READ, STATUS_FAILED)
+    if current == STATUS_FAILED:
+        return new in (STATUS_DELIVERED, STATUS_READ)
+    return _DELIVERY_RANK.get(new, -1) > _DELIVERY_RANK.get(current, -1)
+
+
+def add_event(
+    session: Session,
+    message_id: int,
+    status: str,
+    *,
+    at: Optional[datetime] = None,
+    error_code: Optional[str] = None,
+    error_title: Optional[str] = None,
+    detail: Optional[str] = None,
+) -> None:
+    session.add(
+        MessageStatusEvent(
+            message_id=message_id,
+            status=status,
+            at=at or utcnow(),
+            error_code=error_code,
+            error_title=(error_title or None) and error_title[:512],
+            detail=detail,
+        )
+    )
+
+
+def touch_conversation(session: Session, citizen_id: int, channel: str, at: datetime) -> int:
+    conversation = session.execute(
+        select(Conversation)
+        .where(Conversation.citizen_id == citizen_id)
+        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if conversation is None or at - conversation.last_activity_at > CONVERSATION_IDLE:
+        conversation = Conversation(citizen_id=citizen_id, started_at=at, last_activity_at=at, last_channel=channel)
+        session.add(conversation)
+    else:
+        conversation.last_activity_at = max(conversation.last_activity_at, at)
+        conversation.last_channel = channel
+    session.flush()
+    return conversation.id
+
+
+class MessageRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- inbound -------------------------------------------------------------------------------
+
+    def add_inbound(self, msg: InboundMessage) -> StoredInbound:
+        """Persist a citizen's message (status "received"); raise DuplicateMessage for a redelivery.
+
+        The unique (channel, direction, provider_id) constraint is the durable dedupe. An
+        IntegrityError can also mean a concurrent first message from the same new number created
+        its identity first: then one retry finds that identity.
+        """
+        for attempt in (1, 2):
+            try:
+                with self._db.session() as s:
+                    identity = resolve_identity(
+                        s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name
+                    )
+                    # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the
+                    # workers answer a citizen's messages in id order. SQLite's write lock does this already.
+                    s.execute(select(Citizen.id).where(Citizen.id == identity.citizen_id).with_for_update())
+                    now = utcnow()
+                    row = Message(
+                        conversation_id=touch_conversation(s, identity.citizen_id, msg.channel, now),
+                        citizen_id=identity.citizen_id,
+                        direction=DIRECTION_IN,
+                        channel=msg.channel,
+                        address=msg.address,
+                        provider_id=msg.provider_id,
+                        kind=msg.kind,
+                        text=msg.text or "",
+                        payload=msg.payload,
+                        raw=msg.raw or None,
+                        status=STATUS_RECEIVED,
+                        attempts=0,
+                        created_at=now,
+                    )
+                    s.add(row)
+                    s.flush()
+                    add_event(s, row.id, STATUS_RECEIVED, at=msg.received_at)
+                    return StoredInbound(row.id, identity.citizen_id)
+            except IntegrityError:
+                existing = self.find_id(msg.channel, DIRECTION_IN, msg.provider_id)
+                if existing is not None:
+                    raise DuplicateMessage(existing) from None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def find_id(self, channel: str, direction: str, provider_id: str) -> Optional[int]:
+        with self._db.session() as s:
+            return s.execute(
+                select(Message.id).where(
+                    Message.channel == channel, Message.direction == direction, Message.provider_id == provider_id
+                )
+            ).scalar_one_or_none()
+
+    def get(self, message_id: int) -> Optional[Message]:
+        with self._db.session() as s:
+            return s.get(Message, message_id)
+
+    def unanswered_inbound(self, citizen_id: int, up_to_id: int) -> list[Message]:
+        """The citizen's messages still waiting for an answer, oldest first, up to `up_to_id`."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(Message)
+                    .where(
+                        Message.citizen_id == citizen_id,
+                        Message.direction == DIRECTION_IN,
+                        Message.status == STATUS_RECEIVED,
+                        Message.id <= up_to_id,
+                    )
+                    .order_by(Message.id)
+                ).scalars()
+            )
+
+    def received_inbound_ids(self, *, created_before: Optional[datetime] = None, limit: int = 10_000) -> list[int]:
+        """Inbound messages persisted but not answered (a worker died, or the queue lost the job)."""
+        query = select(Message.id).where(Message.direction == DIRECTION_IN, Message.status == STATUS_RECEIVED)
+        if created_before is not None:
+            query = query.where(Message.created_at < created_before)
+        with self._db.session() as s:
+            return list(s.execute(query.order_by(Message.id).limit(limit)).scalars())
+
+    def start_attempt(self, message_id: int) -> int:
+        """Count one more processing attempt; a message that keeps crashing the worker is given up."""
+        with self._db.session() as s:
+            row = s.get(Message, message_id)
+            row.attempts = (row.attempts or 0) + 1
+            return row.attempts
+
+    def complete_inbound(
+        self,
+        inbound_id: int,
+        *,
+        outbound: Iterable[NewOutbound],
+        understanding: Optional[Understanding] = None,
+        unrecognised_reason: Optional[str] = None,
+        interpreted_kind: Optional[str] = None,
+        interpreted_payload: Optional[str] = None,
+    ) -> list[int]:
+        """Mark an inbound message answered and queue its replies, in ONE transaction.
+
+        So a crash leaves either nothing (the message is answered again after recovery) or the
+        answer queued (sent by recovery): never two answers. Returns the outbound ids; [] when the
+        message was already answered (someone else got there first).
+        """
+        with self._db.session() as s:
+            row = s.execute(select(Message).where(Message.id == inbound_id).with_for_update()).scalar_one()
+            if row.status != STATUS_RECEIVED:
+                return []
+            if understanding is not None:
+                row.intent = understanding.intent
+                row.confidence = understanding.confidence
+                row.service_id = understanding.service_id
+                row.language = understanding.language
+            if interpreted_kind is not None:
+                row.kind = interpreted_kind
+                row.payload = interpreted_payload
+            row.status = STATUS_ANSWERED
+            add_event(s, row.id, STATUS_ANSWERED)
+            if unrecognised_reason is not None:
+                s.add(
+                    UnrecognisedMessage(
+                        message_id=row.id,
+                        text=row.text,
+                        language=row.language,
+                        intent=row.intent,
+                        confidence=row.confidence,
+                        reason=unrecognised_reason,
+                    )
+                )
+            return self._insert_outbound(s, outbound, conversation_id=row.conversation_id)
+
+    def fail_inbound(self, message_id: int, detail: str) -> None:
+        with self._db.session() as s:
+            s.execute(update(Message).where(Message.id == message_id).values(status=STATUS_FAILED))
+            add_event(s, message_id, STATUS_FAILED, detail=detail)
+
+    # --- outbound ------------------------------------------------------------------------------
+
+    def add_outbound(self, rows: Iterable[NewOutbound]) -> list[int]:
+        with self._db.session() as s:
+            return self._insert_outbound(s, rows)
+
+    def _insert_outbound(
+        self, s: Session, rows: Iterable[NewOutbound], conversation_id: Optional[int] = None
+    ) -> list[int]:
+        ids = []
+        for new in rows:
+            now = utcnow()
+            row = Message(
+                conversation_id=conversation_id or touch_conversation(s, new.citizen_id, new.channel, now),
+                citizen_id=new.citizen_id,
+                direction=DIRECTION_OUT,
+                channel=new.channel,
+                address=new.address,
+                kind=new.kind,
+                text=new.text,
+                body=new.body or None,
+                reply=new.reply,
+                reply_key=new.reply_key,
+                choices=new.choices or None,
+                segments=new.segments,
+                cost=new.cost,
+                language=new.language,
+                reply_to_id=new.reply_to_id,
+                status=STATUS_QUEUED,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            s.add(row)
+            s.flush()
+            add_event(s, row.id, STATUS_QUEUED)
+            ids.append(row.id)
+        return ids
+
+    def pending_outbound(self, citizen_id: int) -> list[Message]:
+        """Queued or retrying messages to the citizen, in the order they must go out."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(Message)
+                    .where(
+                        Message.citizen_id == citizen_id,
+                        Message.direction == DIRECTION_OUT,
+                        Message.status.in_(PENDING_OUTBOUND),
+                    )
+                    .order_by(Message.id)
+                ).scalars()
+            )
+
+    def citizens_with_due_outbound(self, *, now: datetime, queued_before: datetime, limit: int = 500) -> list[int]:
+        """Citizens with a retry whose time has come, or a queued message nobody sent (a crash)."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(Message.citizen_id)
+                    .where(
+                        Message.direction == DIRECTION_OUT,
+                        or_(
+                            (Message.status == STATUS_RETRYING) & (Message.next_attempt_at <= now),
+                            (Message.status == STATUS_QUEUED) & (Message.next_attempt_at <= queued_before),
+                        ),
+                    )
+                    .distinct()
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def mark_sent(self, message_id: int, provider_id: Optional[str]) -> None:
+        with self._db.session() as s:
+            row = s.get(Message, message_id)
+            row.provider_id = provider_id
+            row.attempts = (row.attempts or 0) + 1
+            if status_advances(row.status, STATUS_SENT):
+                row.status = STATUS_SENT
+            add_event(s, message_id, STATUS_SENT)
+
+    def mark_retrying(
+        self,
+        message_id: int,
+        *,
+        next_attempt_at: datetime,
+        error_code: Optional[str],
+        error_title: Optional[str],
+    ) -> int:
+        """Schedule another attempt; returns the number of attempts made so far."""
+        with self._db.session() as s:
+            row = s.get(Message, message_id)
+            row.attempts = (row.attempts or 0) + 1
+            row.status = STATUS_RETRYING
+            row.next_attempt_at = next_attempt_at
+            add_event(
+                s,
+                message_id,
+                STATUS_RETRYING,
+                error_code=error_code,
+                error_title=error_title,
+                detail=f"attempt {row.attempts}; next at {next_attempt_at.isoformat()}",
+            )
+            return row.attempts
+
+    def mark_failed(
+        self,
+        message_id: int,
+        *,
+        error_code: Optional[str] = None,
+        error_title: Optional[str] = None,
+        detail: Optional[str] = None,
+        count_attempt: bool = True,
+    ) -> None:
+        with self._db.session() as s:
+            row = s.get(Message, message_id)
+            if count_attempt:
+                row.attempts = (row.attempts or 0) + 1
+            row.status = STATUS_FAILED
+            row.next_attempt_at = None
+            add_event(s, message_id, STATUS_FAILED, error_code=error_code, error_title=error_title, detail=detail)
+
+    def fall_back(self, reply_key: str, from_channel: str, rows: list[NewOutbound]) -> list[int]:
+        """Replace a reply's messages on `from_channel` by `rows` on another channel, once.
+
+        The reply's other parts still pending on `from_channel` are failed ("superseded"), so a
+        split reply is not sent twice. Returns [] if this reply already fell back to that channel
+        (e.g. the send error and a later status webhook both asked for it).
+        """
+        if not rows:
+            return []
+        to_channel = rows[0].channel
+        with self._db.session() as s:
+            already = s.execute(
+                select(Message.id).where(Message.reply_key == reply_key, Message.channel == to_channel).limit(1)
+            ).scalar_one_or_none()
+            if already is not None:
+                return []
+            superseded = s.execute(
+                select(Message).where(
+                    Message.reply_key == reply_key,
+                    Message.channel == from_channel,
+                    Message.status.in_(PENDING_OUTBOUND),
+                )
+            ).scalars()
+            for row in superseded:
+                row.status = STATUS_FAILED
+                add_event(s, row.id, STATUS_FAILED, detail=f"superseded: reply sent by {to_channel} instead")
+            return self._insert_outbound(s, rows)
+
+    # --- provider statuses ---------------------------------------------------------------------
+
+    def record_provider_status(
+        self,
+        channel: str,
+        provider_ids: list[str],
+        status: str,
+        *,
+        at: datetime,
+        error_code: Optional[str] = None,
+        error_title: Optional[str] = None,
+    ) -> Optional[StatusRecorded]:
+        """Add a provider's status to the timeline of the outbound message it names (None: unknown)."""
+        with self._db.session() as s:
+            row = s.execute(
+                select(Message)
+                .where(
+                    Message.channel == channel,
+                    Message.direction == DIRECTION_OUT,
+                    Message.provider_id.in_(provider_ids),
+                )
+                .limit(1)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            seen = s.execute(
+                select(MessageStatusEvent.id)
+                .where(MessageStatusEvent.message_id == row.id, MessageStatusEvent.status == status)
+                .limit(1)
+            ).scalar_one_or_none()
+            if seen is None:
+                add_event(s, row.id, status, at=at, error_code=error_code, error_title=error_title)
+                if status_advances(row.status, status):
+                    row.status = status
+            return StatusRecorded(
+                message_id=row.id,
+                citizen_id=row.citizen_id,
+                channel=row.channel,
+                address=row.address,
+                reply_key=row.reply_key,
+                current_status=row.status,
+                new_event=seen is None,
+            )
+
+    # --- what the citizen was last offered -----------------------------------------------------
+
+    def latest_choices(self, citizen_id: int) -> Optional[list[dict[str, Any]]]:
+        """The choices of the newest outbound message that offered some (SMS menu numbers map to them)."""
+        with self._db.session() as s:
+            return s.execute(
+                select(Message.choices)
+                .where(
+                    Message.citizen_id == citizen_id,
+                    Message.direction == DIRECTION_OUT,
+                    Message.choices.isnot(None),
+                    Message.status != STATUS_FAILED,
+                )
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def latest_more(self, citizen_id: int) -> Optional[tuple[str, Optional[str]]]:
+        """(text, language) kept back from the last thing we said ("send MORE"), if anything was.
+
+        "The last thing we said" is the newest outbound message and its siblings (the other
+        messages answering the same inbound one), so MORE never digs up an older answer.
+        """
+        with self._db.session() as s:
+            newest = s.execute(
+                select(Message)
+                .where(Message.citizen_id == citizen_id, Message.direction == DIRECTION_OUT)
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if newest is None:
+                return None
+            batch = select(Message).where(Message.citizen_id == citizen_id, Message.direction == DIRECTION_OUT)
+            if newest.reply_to_id is not None:
+                batch = batch.where(Message.reply_to_id == newest.reply_to_id)
+            else:
+                batch = batch.where(Message.id == newest.id)
+            for row in s.execute(batch.order_by(Message.id.desc())).scalars():
+                more = (row.body or {}).get("more")
+                if more:
+                    return more, row.language
+            return None
+
+    def timeline(self, message_id: int) -> list[MessageStatusEvent]:
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(MessageStatusEvent)
+                    .where(MessageStatusEvent.message_id == message_id)
+                    .order_by(MessageStatusEvent.id)
+                ).scalars()
+            )

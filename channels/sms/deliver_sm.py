@@ -1,0 +1,42 @@
+"""The fields of an inbound `deliver_sm` we act on, free of any SMPP library's PDU classes.
+
+The SMPP thread copies these out of the PDU it read; everything after (receipts, decoding,
+reassembly, the pipeline) works on this plain record, which is also what tests build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+ESM_CLASS_TYPE_MASK = 0x3C
+ESM_CLASS_DELIVERY_RECEIPT = 0x04
+
+
+@dataclass(frozen=True)
+class DeliverSm:
+    source_addr: str
+    destination_addr: str
+    short_message: bytes = b""
+    data_coding: int = 0
+    esm_class: int = 0
+    source_addr_ton: int = 1
+    service_type: str = ""
+    schedule_delivery_time: str = ""
+    validity_period: str = ""
+    message_payload: Optional[bytes] = None
+    sar_msg_ref_num: Optional[int] = None
+    sar_total_segments: Optional[int] = None
+    sar_segment_seqnum: Optional[int] = None
+    receipted_message_id: Optional[str] = None
+    message_state: Optional[int] = None
+    network_error_code: Optional[bytes] = None
+
+    @property
+    def is_receipt(self) -> bool:
+        return self.esm_class & ESM_CLASS_TYPE_MASK == ESM_CLASS_DELIVERY_RECEIPT
+
+    @property
+    def user_data(self) -> bytes:
+        """message_payload wins over short_message when the SMSC sent it (SMPP 3.4 §5.3.2.32)."""
+        return self.message_payload if self.message_payload is not None else self.short_message

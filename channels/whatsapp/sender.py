@@ -1,0 +1,166 @@
+"""The send half of the WhatsApp channel: rendered payloads → Cloud API `POST /{phone_id}/messages`.
+
+We call the Graph API with httpx directly rather than through pywa_async: pywa 4.5's GraphAPI sets
+`session.base_url = "https://graph.facebook.com/v…"` itself (so it cannot be pointed at our fake or
+a proxy without patching its internals), turns every error into an exception that hides the HTTP
+headers we read for `Retry-After`, and debug-logs whole request bodies (citizens' numbers and text).
+The request itself is one JSON POST, so owning it costs little; the payloads are built in `render`.
+
+`send` never raises for provider or network trouble: it returns a `SendOutcome` (see `errors`).
+Throughput is capped by the outbox's RateLimiter at `sender.rate` messages per second.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+import httpx
+
+from bot.messages import WHATSAPP, BotReply
+from bot.privacy import mask_phone
+from channels.base import Rendered, SendOutcome
+from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.errors import (
+    DEFAULT_RETRY_AFTER,
+    error_title,
+    outcome_for_error,
+    retry_after_from_headers,
+)
+from channels.whatsapp.render import render_reply
+from channels.whatsapp.templates import TemplateCatalog
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class WhatsAppSender:
+    """`ChannelSender` for WhatsApp. One per process; share it, close it with `aclose()`."""
+
+    name = WHATSAPP
+
+    def __init__(
+        self,
+        config: WhatsAppConfig,
+        *,
+        templates: Optional[TemplateCatalog] = None,
+        client: Optional[httpx.AsyncClient] = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ):
+        self.config = config
+        self.templates = templates
+        self._client = client
+        self._owns_client = client is None
+        self._timeout = timeout
+
+    @property
+    def rate(self) -> float:
+        """Messages per second this number may send (WHATSAPP_RATE)."""
+        return self.config.rate
+
+    def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
+        return render_reply(reply, address, in_window=in_window, templates=self.templates)
+
+    async def send(self, message: Rendered) -> SendOutcome:
+        body = message.body
+        kind = body.get("type") if isinstance(body, dict) else None
+        to = mask_phone(message.address)
+        try:
+            response = await self._post(self.config.messages_url, body)
+        except httpx.TimeoutException as exc:
+            # A read timeout may mean Meta did send it; the outbox's retry can then duplicate it.
+            logger.warning("whatsapp.send network_error to=%s type=%s error=%s", to, kind, type(exc).__name__)
+            return SendOutcome(ok=False, error_code="timeout", error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER)
+        except httpx.HTTPError as exc:
+            logger.warning("whatsapp.send network_error to=%s type=%s error=%s", to, kind, type(exc).__name__)
+            return SendOutcome(ok=False, error_code="network", error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER)
+
+        if response.status_code == 200:
+            provider_id = _message_id(response)
+            if provider_id:
+                logger.info("whatsapp.send ok to=%s type=%s id=%s", to, kind, provider_id)
+                return SendOutcome(ok=True, provider_id=provider_id)
+            logger.error("whatsapp.send bad_response to=%s status=200 (no message id)", to)
+            # Not retried: it may have been sent, and a duplicate is worse than a logged gap.
+            return SendOutcome(ok=False, error_code="bad_response", error_title="200 without a message id")
+
+        error = _error_object(response)
+        code = error.get("code") if isinstance(error.get("code"), int) else None
+        outcome = outcome_for_error(
+            code,
+            error_title(error) or response.reason_phrase,
+            http_status=response.status_code,
+            retry_after=retry_after_from_headers(response.headers),
+        )
+        details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+        logger.warning(
+            "whatsapp.send failed to=%s type=%s http=%d code=%s title=%s details=%s retry_after=%s fallback=%s",
+            to,
+            kind,
+            response.status_code,
+            outcome.error_code,
+            outcome.error_title,
+            details,
+            outcome.retry_after,
+            outcome.fallback,
+        )
+        return outcome
+
+    async def mark_read(self, provider_message_id: str) -> bool:
+        """Blue ticks on a citizen's message; failure is logged, never raised."""
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": provider_message_id}
+        try:
+            response = await self._post(self.config.messages_url, body)
+        except httpx.HTTPError as exc:
+            logger.warning("whatsapp.mark_read network_error id=%s error=%s", provider_message_id, type(exc).__name__)
+            return False
+        if response.status_code == 200:
+            try:
+                return bool(response.json().get("success"))
+            except ValueError:
+                return False
+        error = _error_object(response)
+        logger.warning(
+            "whatsapp.mark_read failed id=%s http=%d code=%s", provider_message_id, response.status_code, error.get("code")
+        )
+        return False
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> "WhatsAppSender":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    async def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.config.access_token}"}
+        return await self._http().post(url, json=body, headers=headers)
+
+    def _http(self) -> httpx.AsyncClient:
+        # Created on first use, so it binds to the event loop that actually sends.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout, limits=DEFAULT_LIMITS)
+        return self._client
+
+
+def _message_id(response: httpx.Response) -> Optional[str]:
+    try:
+        messages = response.json().get("messages") or []
+        return str(messages[0]["id"]) if messages and messages[0].get("id") else None
+    except (ValueError, AttributeError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _error_object(response: httpx.Response) -> dict[str, Any]:
+    """Meta's `{"error": {...}}`, or an empty dict for a non-JSON error (a proxy's 502 page)."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}

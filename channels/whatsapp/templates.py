@@ -1,0 +1,124 @@
+"""The catalogue of approved WhatsApp templates (`data/whatsapp_templates.yml`), by notification kind.
+
+Whoever creates a push (an agency status update, a reminder) asks the catalogue for a `TemplateRef`
+by kind and named values; the renderer turns the ref into Meta's template payload and, with the
+approved body kept here, into the text staff see.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+import yaml
+
+from bot.messages import TemplateRef
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "whatsapp_templates.yml"
+DEFAULT_LANGUAGE = "ar"
+_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+
+
+class TemplateError(ValueError):
+    """An unknown kind, a missing value, or a catalogue file that does not make sense."""
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    kind: str
+    name: str  # as approved in WhatsApp Manager
+    parameters: tuple[str, ...]  # value names, in {{1}}, {{2}}, ... order
+    bodies: Mapping[str, str]  # language code -> approved body text
+    category: str = "UTILITY"
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.bodies)
+
+
+class TemplateCatalog:
+    def __init__(self, specs: list[TemplateSpec]):
+        self._by_kind = {spec.kind: spec for spec in specs}
+        self._by_name = {spec.name: spec for spec in specs}
+
+    @classmethod
+    def load(cls, path: Union[str, Path] = DEFAULT_PATH) -> "TemplateCatalog":
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> "TemplateCatalog":
+        entries = data.get("templates")
+        if not isinstance(entries, dict):
+            raise TemplateError(f"{source}: expected a 'templates' mapping")
+        specs = []
+        for kind, entry in entries.items():
+            try:
+                specs.append(_spec(str(kind), entry))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise TemplateError(f"{source}: template {kind!r}: {exc}") from None
+        return cls(specs)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._by_kind)
+
+    def spec(self, kind: str) -> TemplateSpec:
+        try:
+            return self._by_kind[kind]
+        except KeyError:
+            raise TemplateError(f"no WhatsApp template for notification kind {kind!r}") from None
+
+    def by_name(self, name: str) -> Optional[TemplateSpec]:
+        return self._by_name.get(name)
+
+    def ref(self, kind: str, language: str, values: Mapping[str, Any]) -> TemplateRef:
+        """The template for `kind` in `language` (Arabic if that language is not approved),
+        its parameters taken from `values` in the approved order."""
+        spec = self.spec(kind)
+        if language not in spec.bodies:
+            fallback = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in spec.bodies else spec.languages[0]
+            logger.info("whatsapp.templates language_fallback kind=%s wanted=%s using=%s", kind, language, fallback)
+            language = fallback
+        missing = [name for name in spec.parameters if values.get(name) in (None, "")]
+        if missing:
+            raise TemplateError(f"template {kind!r} needs values for: {', '.join(missing)}")
+        return TemplateRef(name=spec.name, language=language, parameters=[str(values[n]) for n in spec.parameters])
+
+    def preview(self, ref: TemplateRef) -> Optional[str]:
+        """The text the citizen will read, if we know the approved body."""
+        spec = self._by_name.get(ref.name)
+        body = spec.bodies.get(ref.language) if spec else None
+        if body is None:
+            return None
+
+        def fill(match: re.Match) -> str:
+            index = int(match.group(1)) - 1
+            return ref.parameters[index] if 0 <= index < len(ref.parameters) else match.group(0)
+
+        return _PLACEHOLDER.sub(fill, body)
+
+    def approved(self) -> dict[str, dict[str, Any]]:
+        """name -> {"languages": [...], "parameters": n}: what the fake Graph API needs to act as Meta."""
+        return {
+            spec.name: {"languages": list(spec.languages), "parameters": len(spec.parameters)}
+            for spec in self._by_kind.values()
+        }
+
+
+def _spec(kind: str, entry: Mapping[str, Any]) -> TemplateSpec:
+    name = entry["name"]
+    parameters = tuple(str(p) for p in entry.get("parameters") or ())
+    bodies = {str(lang): str(text) for lang, text in (entry.get("body") or {}).items()}
+    if not name or not bodies:
+        raise ValueError("needs a name and a body in at least one language")
+    for lang, text in bodies.items():
+        used = {int(n) for n in _PLACEHOLDER.findall(text)}
+        if used != set(range(1, len(parameters) + 1)):
+            raise ValueError(f"body[{lang}] uses placeholders {sorted(used)} but {len(parameters)} parameters are named")
+    return TemplateSpec(kind=kind, name=str(name), parameters=parameters, bodies=bodies, category=str(entry.get("category", "UTILITY")))

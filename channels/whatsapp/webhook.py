@@ -1,0 +1,136 @@
+"""The receive half of the WhatsApp channel: Meta's webhook endpoint.
+
+`GET` answers Meta's subscription check; `POST` carries messages and statuses. A POST is
+authenticated (HMAC signature over the raw body) before anything is parsed, size-capped while it is
+read, parsed with `parse.parse_update` (every entry/change/message/status), and each item is handed
+to the sink (`bot.pipeline`, which only persists and enqueues), then Meta gets its 200.
+
+If the sink fails for any item we answer 500: Meta redelivers the whole body later, and the
+pipeline's dedupe (on message id; statuses on id + status) drops what was already accepted.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any, Protocol
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from bot.messages import InboundMessage, StatusUpdate
+from bot.privacy import mask_phone
+from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.parse import describe_message, parse_update
+from channels.whatsapp.signature import SIGNATURE_HEADER, signature_matches
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+
+
+class InboundSink(Protocol):
+    """Where parsed traffic goes: `bot.pipeline.Pipeline` keeps this contract."""
+
+    async def accept(self, message: InboundMessage) -> Any:
+        ...
+
+    async def record_status(self, update: StatusUpdate) -> Any:
+        ...
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHOOK_PATH) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(path)
+    async def verify_subscription(request: Request) -> Response:
+        params = request.query_params
+        if params.get("hub.mode") != "subscribe":
+            return _error(403, "hub.mode must be 'subscribe'")
+        if not params.get("hub.verify_token") or not _same(params.get("hub.verify_token"), config.verify_token):
+            logger.warning("whatsapp.webhook verify_rejected reason=wrong_verify_token")
+            return _error(403, "hub.verify_token does not match")
+        logger.info("whatsapp.webhook verified")
+        return PlainTextResponse(params.get("hub.challenge", ""))
+
+    @router.post(path)
+    async def receive(request: Request) -> Response:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            logger.warning("whatsapp.webhook rejected reason=missing_signature")
+            return _error(401, f"missing {SIGNATURE_HEADER} header")
+        try:
+            body = await _read_capped(request, config.max_body_bytes)
+        except _BodyTooLarge:
+            logger.warning("whatsapp.webhook rejected reason=body_too_large limit=%d", config.max_body_bytes)
+            return _error(413, f"body larger than {config.max_body_bytes} bytes")
+        if not signature_matches(body, signature, config.app_secret):
+            logger.warning("whatsapp.webhook rejected reason=bad_signature bytes=%d", len(body))
+            return _error(403, f"{SIGNATURE_HEADER} does not match the body")
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            logger.warning("whatsapp.webhook rejected reason=malformed_json detail=%s", exc)
+            return _error(400, f"body is not valid JSON: {exc}")
+        if not isinstance(payload, dict):
+            return _error(400, "body is not a JSON object")
+
+        parsed = parse_update(payload, phone_number_id=config.phone_number_id)
+        failures = 0
+        for message in parsed.messages:
+            try:
+                await sink.accept(message)
+                logger.info("whatsapp.webhook accepted %s", describe_message(message))
+            except Exception:
+                failures += 1
+                logger.exception("whatsapp.webhook sink_failed %s", describe_message(message))
+        for update in parsed.statuses:
+            try:
+                await sink.record_status(update)
+            except Exception:
+                failures += 1
+                logger.exception(
+                    "whatsapp.webhook sink_failed status id=%s status=%s to=%s",
+                    update.provider_id,
+                    update.status,
+                    mask_phone(update.address),
+                )
+        summary = {
+            "messages": len(parsed.messages),
+            "statuses": len(parsed.statuses),
+            "skipped": len(parsed.problems),
+        }
+        if failures:
+            # Meta retries non-200 deliveries; dedupe downstream makes the retry safe.
+            return JSONResponse({"error": "could not store every item; retry", "failed": failures, **summary}, 500)
+        return JSONResponse(summary, 200)
+
+    return router
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The body, refusing (without buffering it all) anything over `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def _error(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status)
