@@ -57,7 +57,9 @@ class CatalogError(ValueError):
 # --- phrases -------------------------------------------------------------------------------------
 
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # tashkeel, tatweel
-_LETTER_FOLDS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و", "ئ": "ي", "ى": "ي", "ة": "ه"})
+_LETTER_FOLDS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و", "ئ": "ي", "ى": "ي", "ة": "ه"}
+)
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 
 
@@ -136,7 +138,7 @@ class Catalog:
 
         A bad file raises `CatalogError`; with `skip_bad_files=True` it is logged, recorded in
         `errors` and left out whole, and the other files still load. A file that clashes with an
-        earlier one (same service id, same phrase) is the bad one.
+        earlier one (a phrase claimed twice) is the bad one.
         """
         directory = Path(directory) if directory is not None else default_catalog_dir()
         if not directory.is_dir():
@@ -145,7 +147,7 @@ class Catalog:
         for path in sorted(directory.glob("*.yml")):
             try:
                 agency = _read_agency_file(path)
-                catalog._check_no_clash(path, agency)
+                catalog._check_no_clash(agency)
             except CatalogError as error:
                 if not skip_bad_files:
                     raise
@@ -166,23 +168,16 @@ class Catalog:
     def agency(self, agency_id: str) -> Optional[Agency]:
         return self.agencies.get(agency_id)
 
-    def _check_no_clash(self, path: Path, agency: Agency) -> None:
-        """Cross-file rules: ids unique, and a phrase never points at two different things."""
-        if agency.id in self.agencies:
-            raise CatalogError(path, f"agency id {agency.id!r} is already defined in {_source(self.agencies[agency.id])}")
-        for service in agency.services:
-            if service.id in self.services:
-                other = self.services[service.id].agency
-                raise CatalogError(path, f"duplicate service id, already defined in {_source(other)}", service.id)
+    def _check_no_clash(self, agency: Agency) -> None:
+        """A phrase never points at two different things, across files.
 
+        Ids need no check here: a file's name is its agency id and its service ids carry that
+        prefix, so two files in one directory cannot share one.
+        """
         owners = _PhraseOwners()
         for known in self.agencies.values():  # consistent already: this only fills the index
             owners.add_agency(known)
         owners.add_agency(agency)
-
-
-def _source(agency: Agency) -> str:
-    return agency.source.name if agency.source else agency.id
 
 
 class _PhraseOwners:
@@ -205,9 +200,11 @@ class _PhraseOwners:
         for phrase in agency.names:
             key = phrase_key(phrase)
             if key in self.name_of:
-                raise CatalogError(path, f"agency name {phrase!r} is also a name of service {self.name_of[key].id}")
+                owner = self.name_of[key].id
+                raise CatalogError(path, f"agency name {phrase!r} is also a name of service {owner}")
             if key in self.agency_of and self.agency_of[key] is not agency:
-                raise CatalogError(path, f"agency name {phrase!r} is also a name of agency {self.agency_of[key].id}")
+                other = self.agency_of[key].id
+                raise CatalogError(path, f"agency name {phrase!r} is also a name of agency {other}")
             self.agency_of[key] = agency
 
     def add_service(self, path: Path, service: Service) -> None:
@@ -257,7 +254,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _read_agency_file(path: Path) -> Agency:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        with path.open(encoding="utf-8") as stream:  # a stream, so YAML errors point at the file's line
+            data = yaml.load(stream, Loader=_UniqueKeyLoader)
     except (OSError, UnicodeDecodeError) as error:
         raise CatalogError(path, f"cannot read file: {error}") from error
     except yaml.YAMLError as error:
@@ -288,7 +286,9 @@ def _read_agency(path: Path, raw: Any) -> Agency:
     if not isinstance(agency_id, str) or not _AGENCY_ID.match(agency_id):
         raise CatalogError(path, f"agency id {agency_id!r} must be lower-case letters, digits and _")
     if path.stem != agency_id:
-        raise CatalogError(path, f"agency id {agency_id!r} does not match the file name (expected {agency_id}.yml)")
+        raise CatalogError(
+            path, f"agency id {agency_id!r} does not match the file name (expected {agency_id}.yml)"
+        )
     return Agency(
         id=agency_id,
         name=_read_text(path, raw["name"], "agency name"),
@@ -347,8 +347,12 @@ def _read_answers(path: Path, raw: Any) -> dict[str, LocalizedText]:
         raise CatalogError(path, "'answers' must be a non-empty mapping of aspect -> {ar, en}")
     unknown = [str(key) for key in raw if key not in ASPECTS]
     if unknown:
-        raise CatalogError(path, f"unknown aspect(s) {', '.join(unknown)} in answers (known: {', '.join(ASPECTS)})")
-    return {aspect: _read_text(path, raw[aspect], f"answer '{aspect}'") for aspect in ASPECTS if aspect in raw}
+        raise CatalogError(
+            path, f"unknown aspect(s) {', '.join(unknown)} in answers (known: {', '.join(ASPECTS)})"
+        )
+    return {
+        aspect: _read_text(path, raw[aspect], f"answer '{aspect}'") for aspect in ASPECTS if aspect in raw
+    }
 
 
 def _read_text(path: Path, raw: Any, what: str) -> LocalizedText:
@@ -395,15 +399,18 @@ def _read_phrases(path: Path, raw: Any, what: str, *, required: bool) -> tuple[s
 def _read_optional_str(path: Path, raw: Any, what: str) -> Optional[str]:
     if raw is None:
         return None
-    if not isinstance(raw, (str, int)):
-        raise CatalogError(path, f"{what} must be text")
-    return str(raw).strip() or None
+    if not isinstance(raw, str):  # an unquoted phone number would lose its leading 0
+        raise CatalogError(path, f"{what} must be text in quotes, found {raw!r}")
+    return raw.strip() or None
 
 
 def _check_keys(path: Path, raw: dict, allowed: set[str], where: str, *, required: set[str]) -> None:
     unknown = sorted(str(key) for key in raw if key not in allowed)
     if unknown:
-        raise CatalogError(path, f"unknown key(s) {', '.join(unknown)} in {where} (allowed: {', '.join(sorted(allowed))})")
+        raise CatalogError(
+            path,
+            f"unknown key(s) {', '.join(unknown)} in {where} (allowed: {', '.join(sorted(allowed))})",
+        )
     missing = sorted(key for key in required if raw.get(key) is None)
     if missing:
         raise CatalogError(path, f"missing {', '.join(missing)} in {where}")

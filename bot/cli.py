@@ -61,8 +61,18 @@ def serve(
 
     from bot.app import create_app
 
-    typer.echo(f"Tawasol listening on http://{host}:{port}/  (simulator: http://{host}:{port}/simulator)")
-    uvicorn.run(create_app(settings, workers=workers), host=host, port=port, log_level="warning")
+    # The app calls itself (the fake Graph API posts webhooks to it): use a loopback address for that.
+    local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    public_url = f"http://{local_host}:{port}"
+    typer.echo(f"Tawasol listening on {public_url}/  (simulator: {public_url}/simulator)")
+    # ws="none": uvicorn's websocket support fails to import beside Rasa's pinned websockets.
+    uvicorn.run(
+        create_app(settings, workers=workers, public_url=public_url),
+        host=host,
+        port=port,
+        log_level="warning",
+        ws="none",
+    )
 
 
 @app.command()

@@ -2,9 +2,10 @@
 
 Why not DIET: with ~20 examples an intent DIET overfits and loses about ten points to a plain
 character n-gram linear model on Arabic. Short, noisy, dialectal text is best served by
-(1) character n-grams of the *normalised* text (robust to spelling, clitics and dialect),
-(2) word n-grams, and (3) a multilingual sentence embedding (USE multilingual v3, shipped inside
-its wheel) that knows paraphrases the n-grams have never seen. One linear model over all three.
+(1) character n-grams of the *normalised* text (robust to spelling, clitics and dialect) and
+(2) a multilingual sentence embedding (USE multilingual v3, shipped inside its wheel) that knows
+paraphrases the n-grams have never seen. One linear SVM over both. Word n-grams were measured and
+left out: they cost 0.5-1 point on held-out messages.
 
 The model is persisted as plain arrays (npz without pickles + JSON), so loading a model runs no code.
 """
@@ -45,13 +46,12 @@ def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 class _Vocabulary:
     """A fitted TF-IDF vectoriser reduced to what inference needs: vocabulary and idf weights."""
 
-    def __init__(self, analyzer: str, ngram_range: tuple[int, int]) -> None:
+    def __init__(self, ngram_range: tuple[int, int]) -> None:
         self.vectorizer = TfidfVectorizer(
-            analyzer=analyzer,
+            analyzer="char_wb",
             ngram_range=ngram_range,
             sublinear_tf=True,
             lowercase=False,  # the tokenizer already normalised case
-            token_pattern=r"\S+",
         )
 
     def fit_transform(self, texts: List[str]) -> sp.csr_matrix:
@@ -71,17 +71,17 @@ class _Vocabulary:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class ArabicIntentClassifier(GraphComponent, IntentClassifier):
-    """Linear SVM over character n-grams, word n-grams and multilingual sentence embeddings."""
+    """Linear SVM over character n-grams and multilingual sentence embeddings."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
             "char_ngram_range": [2, 5],
-            "word_ngram_range": [1, 2],
             "use_embeddings": True,
-            # How loud the 512-d embedding is next to the (unit-norm) n-gram blocks.
-            "embedding_weight": 1.0,
-            "C": 0.5,
+            # How loud the 512-d embedding is next to the (unit-norm) n-gram block: measured best
+            # at 0.7 on our held-out set and on another domain's MSA/Levantine test sets.
+            "embedding_weight": 0.7,
+            "C": 1.0,
             # Softmax temperature that turns SVM margins into confidences comparable across models.
             "temperature": 4.0,
             "ranking_length": 10,
@@ -91,8 +91,7 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.char_vocab = _Vocabulary("char_wb", tuple(self.config["char_ngram_range"]))
-        self.word_vocab = _Vocabulary("word", tuple(self.config["word_ngram_range"]))
+        self.char_vocab = _Vocabulary(tuple(self.config["char_ngram_range"]))
         self.classes: List[str] = []
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
@@ -111,10 +110,7 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
 
     def _features(self, messages: List[Message], fit: bool = False) -> sp.csr_matrix:
         norm = [normalized_text(m) for m in messages]
-        if fit:
-            blocks = [self.char_vocab.fit_transform(norm), self.word_vocab.fit_transform(norm)]
-        else:
-            blocks = [self.char_vocab.transform(norm), self.word_vocab.transform(norm)]
+        blocks = [self.char_vocab.fit_transform(norm) if fit else self.char_vocab.transform(norm)]
         if self.config["use_embeddings"]:
             dense = sentence_embeddings([embedding_text(m) for m in messages])
             blocks.append(sp.csr_matrix(dense * float(self.config["embedding_weight"])))
@@ -164,12 +160,10 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
                 coef=self.coef,
                 intercept=self.intercept,
                 char_idf=self.char_vocab.vectorizer.idf_,
-                word_idf=self.word_vocab.vectorizer.idf_,
             )
             vocabulary = {
                 "classes": self.classes,
                 "char": self.char_vocab.terms(),
-                "word": self.word_vocab.terms(),
             }
             (directory / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
 
@@ -190,7 +184,6 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
                 component.coef = arrays["coef"]
                 component.intercept = arrays["intercept"]
                 component.char_vocab.restore(vocabulary["char"], arrays["char_idf"])
-                component.word_vocab.restore(vocabulary["word"], arrays["word_idf"])
                 component.classes = vocabulary["classes"]
         except (ValueError, FileNotFoundError):
             logger.warning("intent classifier has no trained model: it will predict nothing")

@@ -29,19 +29,25 @@ _STOPWORDS = frozenset(
 _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
 _FEMININE_POSSESSIVE = ("تهم", "تكم", "تها", "تنا", "تي", "تك", "ته")
 _SUFFIXES = ("هم", "كم", "ها", "نا", "ات", "ين", "ون", "ي", "ك", "ه")
-_MAX_GAP = 1  # message tokens allowed between two tokens of a phrase ("renew my passport")
+# Letters people (and Arabizi) confuse by sound: "7awiye" -> حويه still finds هويه.
+_SOUND_ALIKE = str.maketrans({"ح": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ق": "ك", "ء": "ا"})
+_MAX_GAP = 2  # message tokens allowed between two tokens of a phrase ("ro5sa taba3 el swa2a")
 
 
 @lru_cache(maxsize=50_000)
-def stems(token: str) -> frozenset[str]:
-    """The token and its forms without clitics: a deliberately small, predictable stemmer."""
+def stems(token: str, strip_suffixes: bool = True) -> frozenset[str]:
+    """The token and its forms without clitics: a deliberately small, predictable stemmer.
+
+    Suffixes are stripped from the citizen's words only ("جوازه" finds "جواز"), never from catalog
+    phrases, where a final ه is usually the word's own ending ("الشرطه" must not become "شرط").
+    """
     forms = {token}
     bases = {token}
     for prefix in _PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 3:
             bases.add(token[len(prefix):])
     forms |= bases
-    for base in bases:
+    for base in bases if strip_suffixes else ():
         for suffix in _FEMININE_POSSESSIVE:
             if base.endswith(suffix) and len(base) - len(suffix) >= 2:
                 forms.add(base[: -len(suffix)] + "ه")  # هويتي -> هويه (taa marbuta is ه here)
@@ -50,13 +56,17 @@ def stems(token: str) -> frozenset[str]:
                 forms.add(base[: -len(suffix)])
         if base.isascii() and base.endswith("s") and len(base) > 4:
             forms.add(base[:-1])  # licenses -> license
+    forms |= {form.translate(_SOUND_ALIKE) for form in forms}
     return frozenset(forms)
 
 
 def _allowed_edits(token: str) -> int:
-    if len(token) <= 3:
+    """Typos tolerated, judged on the token without clitics: "اقدم" must not become "اقامه", nor
+    "المعالجه" "المخالفه"; short words are exact or nothing."""
+    core = min(stems(token), key=len)
+    if len(core) <= 4:
         return 0
-    return 1 if len(token) <= 7 else 2
+    return 1 if len(core) <= 8 else 2
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,8 @@ class ServiceResolver:
             for phrase in phrases:
                 tokens = _phrase_tokens(phrase)
                 if tokens and tokens not in grouped and tokens not in generic_owners:
-                    resolver.phrases.append(_Phrase(tokens, tuple(sorted(services)), specific=False))
+                    # An agency with one service names that service.
+                    resolver.phrases.append(_Phrase(tokens, tuple(sorted(services)), specific=len(services) == 1))
         resolver._index()
         return resolver
 
@@ -141,7 +152,7 @@ class ServiceResolver:
         self._by_form: dict[str, set[int]] = {}
         for i, phrase in enumerate(self.phrases):
             for token in phrase.tokens:
-                for form in stems(token):
+                for form in stems(token, strip_suffixes=False):
                     self._by_form.setdefault(form, set()).add(i)
         self._vocabulary = sorted(self._by_form)
         self._fuzzy_cache: dict[str, dict[str, float]] = {}
@@ -189,14 +200,14 @@ class ServiceResolver:
     ) -> Optional[_Match]:
         """Best in-order placement of the phrase's tokens in the message (small gaps allowed)."""
         best: Optional[_Match] = None
-        first_forms = stems(phrase.tokens[0])
+        first_forms = stems(phrase.tokens[0], strip_suffixes=False)
         for begin, forms in enumerate(similar):
             score = _token_score(first_forms, forms)
             if not score:
                 continue
             total, chars, position = score, len(phrase.tokens[0]), begin
             for token in phrase.tokens[1:]:
-                token_forms = stems(token)
+                token_forms = stems(token, strip_suffixes=False)
                 hit = None
                 for nxt in range(position + 1, min(position + 2 + _MAX_GAP, len(similar))):
                     s = _token_score(token_forms, similar[nxt])

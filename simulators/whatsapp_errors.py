@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 # code -> (title, HTTP status)
 CODES: dict[int, tuple[str, int]] = {
@@ -40,22 +40,44 @@ CODES: dict[int, tuple[str, int]] = {
 }
 
 DEFAULT_DETAILS: dict[int, str] = {
-    130429: "Message failed to send because there were too many messages sent from this phone number in a short period of time.",
+    130429: (
+        "Message failed to send because there were too many messages sent from this phone number "
+        "in a short period of time."
+    ),
     131026: "Message Undeliverable.",
-    131047: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
-    131056: "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
+    131047: (
+        "Message failed to send because more than 24 hours have passed since the customer last "
+        "replied to this number."
+    ),
+    131056: (
+        "Message failed to send because there were too many messages sent from this phone number "
+        "to the same phone number in a short period of time."
+    ),
     131000: "Something went wrong.",
 }
+
+
+def unknown_object(object_id: str, method: str) -> GraphError:
+    """What Graph answers for an id that does not exist (or is not ours)."""
+    return GraphError(
+        100,
+        subcode=33,
+        error_type="GraphMethodException",
+        message=(
+            f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded "
+            "due to missing permissions, or does not support this operation."
+        ),
+    )
 
 
 @dataclass
 class GraphError(Exception):
     code: int
     details: str = ""
-    http_status: Optional[int] = None  # default: Meta's status for the code
-    subcode: Optional[int] = None
+    http_status: int | None = None  # default: Meta's status for the code
+    subcode: int | None = None
     error_type: str = "OAuthException"
-    message: Optional[str] = None  # default: "(#code) title"
+    message: str | None = None  # default: "(#code) title"
 
     @property
     def title(self) -> str:

@@ -7,7 +7,8 @@ location, reaction, contacts) only need their object present: we do not send the
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from simulators.whatsapp_errors import GraphError
 
@@ -25,7 +26,7 @@ HEADER_FOOTER_MAX = 60
 OTHER_TYPES = {"image", "audio", "video", "document", "sticker", "location", "reaction", "contacts"}
 
 # name -> {"languages": [...], "parameters": n}; None accepts any template.
-ApprovedTemplates = Optional[Mapping[str, Mapping[str, Any]]]
+ApprovedTemplates = Mapping[str, Mapping[str, Any]] | None
 
 
 def validate_read_receipt(body: Mapping[str, Any]) -> str:
@@ -38,7 +39,11 @@ def validate_read_receipt(body: Mapping[str, Any]) -> str:
 def validate_message(body: Mapping[str, Any], templates: ApprovedTemplates = None) -> tuple[str, str]:
     """(recipient as given, message type) of a valid send body."""
     if body.get("messaging_product") != "whatsapp":
-        raise GraphError(100, "The parameter messaging_product is required.", message="(#100) The parameter messaging_product is required.")
+        raise GraphError(
+            100,
+            "The parameter messaging_product is required.",
+            message="(#100) The parameter messaging_product is required.",
+        )
     recipient_type = body.get("recipient_type", "individual")
     if recipient_type not in ("individual", "group"):
         raise GraphError(100, f"Invalid recipient_type {recipient_type!r}.")
@@ -107,7 +112,9 @@ def _buttons(buttons: Any) -> None:
             raise GraphError(100, "Each button must be of type 'reply' with a 'reply' object.")
         title, button_id = reply.get("title"), reply.get("id")
         if not isinstance(title, str) or not 1 <= len(title) <= BUTTON_TITLE_MAX:
-            raise GraphError(131009, f"Button title length invalid. Min length: 1, Max length: {BUTTON_TITLE_MAX}")
+            raise GraphError(
+                131009, f"Button title length invalid. Min length: 1, Max length: {BUTTON_TITLE_MAX}"
+            )
         if not isinstance(button_id, str) or not 1 <= len(button_id) <= BUTTON_ID_MAX:
             raise GraphError(131009, f"Button id length invalid. Min length: 1, Max length: {BUTTON_ID_MAX}")
         if title in titles:
@@ -145,11 +152,15 @@ def _list(action: Mapping[str, Any]) -> None:
                 raise GraphError(100, "Each row must be an object.")
             row_id, row_title = row.get("id"), row.get("title")
             if not isinstance(row_title, str) or not 1 <= len(row_title) <= ROW_TITLE_MAX:
-                raise GraphError(131009, f"Row title length invalid. Min length: 1, Max length: {ROW_TITLE_MAX}")
+                raise GraphError(
+                    131009, f"Row title length invalid. Min length: 1, Max length: {ROW_TITLE_MAX}"
+                )
             if not isinstance(row_id, str) or not 1 <= len(row_id) <= ROW_ID_MAX:
                 raise GraphError(131009, f"Row id length invalid. Min length: 1, Max length: {ROW_ID_MAX}")
             description = row.get("description")
-            if description is not None and (not isinstance(description, str) or len(description) > ROW_DESCRIPTION_MAX):
+            if description is not None and (
+                not isinstance(description, str) or len(description) > ROW_DESCRIPTION_MAX
+            ):
                 raise GraphError(131009, f"Row description length invalid. Max length: {ROW_DESCRIPTION_MAX}")
             if row_id in ids:
                 raise GraphError(131009, "Row ids must be unique.")
@@ -174,7 +185,9 @@ def _template(content: Mapping[str, Any], templates: ApprovedTemplates) -> None:
         if not isinstance(text, str) or not text.strip():
             raise GraphError(131008, "Template body parameters need a non-empty 'text'.")
         if "\n" in text or "\t" in text or "    " in text:
-            raise GraphError(132018, "Param text cannot have new-line/tab characters or more than 4 consecutive spaces.")
+            raise GraphError(
+                132018, "Param text cannot have new-line/tab characters or more than 4 consecutive spaces."
+            )
     if templates is None:
         return
     approved = templates.get(name)
@@ -182,7 +195,11 @@ def _template(content: Mapping[str, Any], templates: ApprovedTemplates) -> None:
         raise GraphError(132001, f"template name ({name}) does not exist in {language}")
     expected = int(approved.get("parameters", 0))
     if len(params) != expected:
-        raise GraphError(132000, f"body: number of localizable_params ({len(params)}) does not match the expected number of params ({expected})")
+        raise GraphError(
+            132000,
+            f"body: number of localizable_params ({len(params)}) does not match "
+            f"the expected number of params ({expected})",
+        )
 
 
 def _max(text: str, limit: int, where: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from bot.messages import utcnow
@@ -41,6 +42,11 @@ def resolve_identity(
         select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
     ).scalar_one_or_none()
     if identity is None:
+        _lock_address(session, address)
+        identity = session.execute(
+            select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+        ).scalar_one_or_none()
+    if identity is None:
         sibling = session.execute(
             select(ChannelIdentity).where(ChannelIdentity.address == address).order_by(ChannelIdentity.id).limit(1)
         ).scalar_one_or_none()
@@ -61,6 +67,16 @@ def resolve_identity(
         identity.unreachable_at = None
     session.flush()
     return identity
+
+
+def _lock_address(session: Session, address: str) -> None:
+    """Serialise first contacts from one number (say, an SMS and a WhatsApp message at the same
+    moment), so they link to one citizen instead of creating two. A transaction-scoped advisory lock
+    on PostgreSQL; SQLite transactions here already hold the database's single write lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(address.encode(), digest_size=8).digest(), "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 class CitizenRepository:

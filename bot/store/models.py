@@ -10,7 +10,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base
 
 from bot.messages import utcnow
-from bot.store.types import JsonType, UtcDateTime
+from bot.store.types import JsonType, Money, UtcDateTime
 
 # Deterministic constraint names, so Alembic migrations can refer to them on every backend.
 metadata = MetaData(
@@ -105,7 +104,7 @@ class Message(Base):
     language = Column(String(16))
     status = Column(String(16), nullable=False)
     segments = Column(Integer)
-    cost = Column(Numeric(12, 6))
+    cost = Column(Money)
     reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime)

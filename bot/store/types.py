@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -39,3 +40,29 @@ class UtcDateTime(TypeDecorator):
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite. Python None is stored as SQL NULL
 # (not the JSON value null), so `column IS NULL` means "nothing here" on both.
 JsonType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class Money(TypeDecorator):
+    """Exact amounts (JOD, six decimals: SMS costs 0.006842 a segment).
+
+    PostgreSQL stores NUMERIC exactly. SQLite has no decimal type and keeps a REAL; read back and
+    rounded to the column's six decimals it is exact for these magnitudes (and SQLAlchemy's
+    float-conversion warning on every query goes away).
+    """
+
+    impl = Numeric(12, 6)
+    cache_ok = True
+    _SCALE = Decimal("0.000001")
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(12, 6, asdecimal=False))
+        return dialect.type_descriptor(Numeric(12, 6))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else Decimal(str(value)).quantize(self._SCALE)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Optional[Decimal]:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(self._SCALE)

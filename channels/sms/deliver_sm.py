@@ -40,3 +40,24 @@ class DeliverSm:
     def user_data(self) -> bytes:
         """message_payload wins over short_message when the SMSC sent it (SMPP 3.4 §5.3.2.32)."""
         return self.message_payload if self.message_payload is not None else self.short_message
+
+
+@dataclass(frozen=True)
+class AckToken:
+    """Which deliver_sm to answer: the SMPP session it came on and its sequence number."""
+
+    generation: int
+    sequence: int
+
+
+@dataclass(frozen=True)
+class DeliverAck:
+    """The answer to one deliver_sm, handed back to the SMPP thread.
+
+    `mo` is (content digest, provider id) for an MO, so the SMPP thread can drop it from the
+    redelivery memory once the SMSC has surely read the answer (see mo_identity.py).
+    """
+
+    token: AckToken
+    command_status: int = 0
+    mo: Optional[tuple[str, str]] = None

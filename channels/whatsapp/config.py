@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class WhatsAppConfig:
         return f"{self.graph_url}/{self.phone_number_id}/messages"
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "WhatsAppConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WhatsAppConfig:
         env = os.environ if env is None else env
         given = {k: v for k, v in env.items() if k.startswith("WHATSAPP_") and v != ""}
         dev = not given
@@ -80,9 +80,7 @@ class WhatsAppConfig:
             )
         missing = [name for name in _REQUIRED if not given.get(name)]
         if missing:
-            raise WhatsAppConfigError(
-                "WhatsApp is partly configured; also set " + ", ".join(missing)
-            )
+            raise WhatsAppConfigError("WhatsApp is partly configured; also set " + ", ".join(missing))
         try:
             rate = float(given.get("WHATSAPP_RATE", DEFAULT_RATE))
         except ValueError as exc:

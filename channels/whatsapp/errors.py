@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Mapping, Optional
 
 from bot.messages import utcnow
 from channels.base import SendOutcome
@@ -46,17 +46,19 @@ MAX_RETRY_AFTER = 3600.0
 
 
 def outcome_for_error(
-    code: Optional[int],
-    title: Optional[str] = None,
+    code: int | None,
+    title: str | None = None,
     *,
-    http_status: Optional[int] = None,
-    retry_after: Optional[float] = None,
+    http_status: int | None = None,
+    retry_after: float | None = None,
 ) -> SendOutcome:
     """The outcome of a failed send (or a `failed` status) with this Cloud API error code."""
     error_code = str(code) if code is not None else (str(http_status) if http_status else None)
     base = dict(ok=False, error_code=error_code)
     if code in NOT_ON_CHANNEL_CODES:
-        return SendOutcome(**base, error_title=title or NOT_ON_CHANNEL_CODES[code], fallback=True, not_on_channel=True)
+        return SendOutcome(
+            **base, error_title=title or NOT_ON_CHANNEL_CODES[code], fallback=True, not_on_channel=True
+        )
     if code in FALLBACK_CODES:
         return SendOutcome(**base, error_title=title or FALLBACK_CODES[code], fallback=True)
     transient = code in RETRY_AFTER_SECONDS or http_status == 429 or (http_status or 0) >= 500
@@ -70,7 +72,7 @@ def outcome_for_error(
     return SendOutcome(**base, error_title=title)
 
 
-def error_title(error: Mapping) -> Optional[str]:
+def error_title(error: Mapping) -> str | None:
     """Meta puts "(#131047) Re-engagement message" in `message`; webhook errors have `title`."""
     title = error.get("title") or error.get("message")
     if not title:
@@ -78,7 +80,7 @@ def error_title(error: Mapping) -> Optional[str]:
     return re.sub(r"^\(#\d+\)\s*", "", str(title))
 
 
-def retry_after_from_headers(headers: Mapping[str, str]) -> Optional[float]:
+def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait, from `Retry-After` or Graph's throttling header, if either says so."""
     value = headers.get("retry-after")
     if value:

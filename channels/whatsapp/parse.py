@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from bot.messages import (
     KIND_CHOICE,
@@ -59,7 +59,7 @@ class ParsedUpdate:
     provider_errors: list[dict[str, Any]] = field(default_factory=list)  # `value.errors`: account-level
 
 
-def parse_update(payload: Any, *, phone_number_id: Optional[str] = None) -> ParsedUpdate:
+def parse_update(payload: Any, *, phone_number_id: str | None = None) -> ParsedUpdate:
     """Every message and status in a webhook body.
 
     `phone_number_id`: when given, changes addressed to another business number of the same app are
@@ -86,7 +86,7 @@ def parse_update(payload: Any, *, phone_number_id: Optional[str] = None) -> Pars
     return result
 
 
-def _parse_change(change: Any, where: str, phone_number_id: Optional[str], result: ParsedUpdate) -> None:
+def _parse_change(change: Any, where: str, phone_number_id: str | None, result: ParsedUpdate) -> None:
     if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
         result.problems.append(f"{where} is not an object with a value")
         return
@@ -123,7 +123,7 @@ class _Contacts:
 
     def __init__(self, contacts: list[Any]):
         self._by_id: dict[str, dict] = {}
-        self._only: Optional[dict] = None
+        self._only: dict | None = None
         valid = [c for c in contacts if isinstance(c, dict)]
         for contact in valid:
             for key in ("wa_id", "user_id"):
@@ -132,7 +132,7 @@ class _Contacts:
         if len(valid) == 1:
             self._only = valid[0]
 
-    def find(self, *ids: Optional[str]) -> Optional[dict]:
+    def find(self, *ids: str | None) -> dict | None:
         for identifier in ids:
             if identifier and identifier in self._by_id:
                 return self._by_id[identifier]
@@ -176,7 +176,7 @@ def parse_message(message: Any, contacts: _Contacts) -> InboundMessage:
     )
 
 
-def _content(msg_type: str, message: dict) -> tuple[str, str, Optional[str], dict[str, Any]]:
+def _content(msg_type: str, message: dict) -> tuple[str, str, str | None, dict[str, Any]]:
     """(kind, text, payload, raw extras) for one message by its type."""
     if msg_type == "text":
         body = message["text"]["body"]
@@ -192,7 +192,12 @@ def _content(msg_type: str, message: dict) -> tuple[str, str, Optional[str], dic
         return KIND_UNSUPPORTED, "", None, {"interactive": str(reply_type)}
     if msg_type == "button":  # a template's quick-reply button
         button = message["button"]
-        return KIND_CHOICE, str(button.get("text") or ""), str(button["payload"]), {"reply": "template_button"}
+        return (
+            KIND_CHOICE,
+            str(button.get("text") or ""),
+            str(button["payload"]),
+            {"reply": "template_button"},
+        )
     if msg_type == "location":
         location = message.get("location") or {}
         words = [str(location[k]) for k in ("name", "address") if location.get(k)]
@@ -210,7 +215,7 @@ def _content(msg_type: str, message: dict) -> tuple[str, str, Optional[str], dic
     return KIND_UNSUPPORTED, "", None, {}
 
 
-def parse_status(status: Any) -> Optional[StatusUpdate]:
+def parse_status(status: Any) -> StatusUpdate | None:
     """A status webhook item; None for statuses we do not track (e.g. 'deleted', 'warning')."""
     if not isinstance(status, dict):
         raise BadItem("status is not an object")
@@ -247,7 +252,7 @@ def _timestamp(value: Any, provider_id: str) -> datetime:
         return utcnow()
 
 
-def _digits(value: Any) -> Optional[str]:
+def _digits(value: Any) -> str | None:
     """wa_ids are digits; be lenient about a leading '+' or spaces, strict about anything else."""
     if value is None:
         return None

@@ -18,7 +18,7 @@ them here (truncating titles with "…" without splitting Arabic letters from th
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from bot.messages import WHATSAPP, BotReply, Choice, TemplateRef
 from bot.privacy import mask_phone
@@ -52,7 +52,7 @@ def render_reply(
     address: str,
     *,
     in_window: bool = True,
-    templates: Optional[TemplateCatalog] = None,
+    templates: TemplateCatalog | None = None,
 ) -> list[Rendered]:
     if not in_window:
         if reply.template is None:
@@ -63,6 +63,8 @@ def render_reply(
             return []
         return [_template(reply.template, address, templates)]
     if not reply.choices:
+        if not reply.text.strip():
+            logger.warning("whatsapp.render nothing_to_send to=%s reason=empty_reply", mask_phone(address))
         return [_text(piece, address) for piece in split_text(reply.text, TEXT_MAX)]
     too_long = [c.id for c in reply.choices if not c.id or len(c.id) > _id_limit(reply.choices)]
     if too_long:
@@ -112,12 +114,14 @@ def _buttons(reply: BotReply, address: str) -> list[Rendered]:
     titles = _unique_titles([c.title for c in reply.choices], BUTTON_TITLE_MAX)
     buttons = [
         {"type": "reply", "reply": {"id": choice.id, "title": title}}
-        for choice, title in zip(reply.choices, titles)
+        for choice, title in zip(reply.choices, titles, strict=True)
     ]
     content = {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
     shown = body + "\n" + "\n".join(f"[{t}]" for t in titles)
     return [_text(piece, address) for piece in lead] + [
-        Rendered(channel=WHATSAPP, address=address, text=shown, body=_envelope(address, "interactive", content))
+        Rendered(
+            channel=WHATSAPP, address=address, text=shown, body=_envelope(address, "interactive", content)
+        )
     ]
 
 
@@ -130,7 +134,7 @@ def _lists(reply: BotReply, address: str) -> list[Rendered]:
         page_body = body if number == 1 else _word(reply, "more").format(n=number, total=len(pages))
         titles = _unique_titles([c.title for c in page], ROW_TITLE_MAX)
         rows = []
-        for choice, title in zip(page, titles):
+        for choice, title in zip(page, titles, strict=True):
             row = {"id": choice.id, "title": title}
             if choice.description:
                 row["description"] = truncate(choice.description, ROW_DESCRIPTION_MAX)
@@ -142,7 +146,9 @@ def _lists(reply: BotReply, address: str) -> list[Rendered]:
         }
         shown = page_body + "\n" + "\n".join(f"• {t}" for t in titles)
         rendered.append(
-            Rendered(channel=WHATSAPP, address=address, text=shown, body=_envelope(address, "interactive", content))
+            Rendered(
+                channel=WHATSAPP, address=address, text=shown, body=_envelope(address, "interactive", content)
+            )
         )
     return rendered
 
@@ -153,7 +159,7 @@ def _numbered_text(reply: BotReply, address: str) -> list[Rendered]:
     return [_text(piece, address) for piece in split_text("\n".join(lines), TEXT_MAX)]
 
 
-def _template(ref: TemplateRef, address: str, templates: Optional[TemplateCatalog]) -> Rendered:
+def _template(ref: TemplateRef, address: str, templates: TemplateCatalog | None) -> Rendered:
     values = [_template_value(v) for v in ref.parameters]
     content: dict[str, Any] = {"name": ref.name, "language": {"code": ref.language}}
     if values:
@@ -163,7 +169,9 @@ def _template(ref: TemplateRef, address: str, templates: Optional[TemplateCatalo
     shown = templates.preview(TemplateRef(ref.name, ref.language, values)) if templates else None
     if shown is None:
         shown = f"[template {ref.name}] " + " | ".join(values)
-    return Rendered(channel=WHATSAPP, address=address, text=shown, body=_envelope(address, "template", content))
+    return Rendered(
+        channel=WHATSAPP, address=address, text=shown, body=_envelope(address, "template", content)
+    )
 
 
 def _template_value(value: str) -> str:

@@ -13,7 +13,7 @@ Throughput is capped by the outbox's RateLimiter at `sender.rate` messages per s
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 
@@ -33,7 +33,8 @@ from channels.whatsapp.templates import TemplateCatalog
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+# Keep as many idle connections as we may open, so the next burst reuses them instead of new TLS handshakes.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 class WhatsAppSender:
@@ -45,8 +46,8 @@ class WhatsAppSender:
         self,
         config: WhatsAppConfig,
         *,
-        templates: Optional[TemplateCatalog] = None,
-        client: Optional[httpx.AsyncClient] = None,
+        templates: TemplateCatalog | None = None,
+        client: httpx.AsyncClient | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ):
         self.config = config
@@ -69,13 +70,14 @@ class WhatsAppSender:
         to = mask_phone(message.address)
         try:
             response = await self._post(self.config.messages_url, body)
-        except httpx.TimeoutException as exc:
-            # A read timeout may mean Meta did send it; the outbox's retry can then duplicate it.
-            logger.warning("whatsapp.send network_error to=%s type=%s error=%s", to, kind, type(exc).__name__)
-            return SendOutcome(ok=False, error_code="timeout", error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER)
         except httpx.HTTPError as exc:
-            logger.warning("whatsapp.send network_error to=%s type=%s error=%s", to, kind, type(exc).__name__)
-            return SendOutcome(ok=False, error_code="network", error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER)
+            # Connection refused/reset, DNS, timeouts. After a read timeout Meta may have sent it
+            # anyway, so the outbox's retry can duplicate a message: rare, and better than a loss.
+            code = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+            logger.warning("whatsapp.send %s to=%s type=%s error=%s", code, to, kind, type(exc).__name__)
+            return SendOutcome(
+                ok=False, error_code=code, error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER
+            )
 
         if response.status_code == 200:
             provider_id = _message_id(response)
@@ -94,9 +96,11 @@ class WhatsAppSender:
             http_status=response.status_code,
             retry_after=retry_after_from_headers(response.headers),
         )
-        details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+        error_data = error.get("error_data")
+        details = error_data.get("details") if isinstance(error_data, dict) else None
         logger.warning(
-            "whatsapp.send failed to=%s type=%s http=%d code=%s title=%s details=%s retry_after=%s fallback=%s",
+            "whatsapp.send failed to=%s type=%s http=%d code=%s title=%s details=%s "
+            "retry_after=%s fallback=%s",
             to,
             kind,
             response.status_code,
@@ -114,7 +118,9 @@ class WhatsAppSender:
         try:
             response = await self._post(self.config.messages_url, body)
         except httpx.HTTPError as exc:
-            logger.warning("whatsapp.mark_read network_error id=%s error=%s", provider_message_id, type(exc).__name__)
+            logger.warning(
+                "whatsapp.mark_read network_error id=%s error=%s", provider_message_id, type(exc).__name__
+            )
             return False
         if response.status_code == 200:
             try:
@@ -123,7 +129,10 @@ class WhatsAppSender:
                 return False
         error = _error_object(response)
         logger.warning(
-            "whatsapp.mark_read failed id=%s http=%d code=%s", provider_message_id, response.status_code, error.get("code")
+            "whatsapp.mark_read failed id=%s http=%d code=%s",
+            provider_message_id,
+            response.status_code,
+            error.get("code"),
         )
         return False
 
@@ -132,7 +141,7 @@ class WhatsAppSender:
             await self._client.aclose()
             self._client = None
 
-    async def __aenter__(self) -> "WhatsAppSender":
+    async def __aenter__(self) -> WhatsAppSender:
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -149,7 +158,7 @@ class WhatsAppSender:
         return self._client
 
 
-def _message_id(response: httpx.Response) -> Optional[str]:
+def _message_id(response: httpx.Response) -> str | None:
     try:
         messages = response.json().get("messages") or []
         return str(messages[0]["id"]) if messages and messages[0].get("id") else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Optional
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _PREFIX = "sha256="
@@ -20,7 +19,7 @@ def sign(body: bytes, app_secret: str) -> str:
     return _PREFIX + digest
 
 
-def signature_matches(body: bytes, header_value: Optional[str], app_secret: str) -> bool:
+def signature_matches(body: bytes, header_value: str | None, app_secret: str) -> bool:
     """Constant-time comparison of the received header with the expected one."""
     if not header_value:
         return False

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 import yaml
 
@@ -47,13 +48,13 @@ class TemplateCatalog:
         self._by_name = {spec.name: spec for spec in specs}
 
     @classmethod
-    def load(cls, path: Union[str, Path] = DEFAULT_PATH) -> "TemplateCatalog":
+    def load(cls, path: str | Path = DEFAULT_PATH) -> TemplateCatalog:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle) or {}
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> "TemplateCatalog":
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> TemplateCatalog:
         entries = data.get("templates")
         if not isinstance(entries, dict):
             raise TemplateError(f"{source}: expected a 'templates' mapping")
@@ -74,7 +75,7 @@ class TemplateCatalog:
         except KeyError:
             raise TemplateError(f"no WhatsApp template for notification kind {kind!r}") from None
 
-    def by_name(self, name: str) -> Optional[TemplateSpec]:
+    def by_name(self, name: str) -> TemplateSpec | None:
         return self._by_name.get(name)
 
     def ref(self, kind: str, language: str, values: Mapping[str, Any]) -> TemplateRef:
@@ -83,14 +84,18 @@ class TemplateCatalog:
         spec = self.spec(kind)
         if language not in spec.bodies:
             fallback = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in spec.bodies else spec.languages[0]
-            logger.info("whatsapp.templates language_fallback kind=%s wanted=%s using=%s", kind, language, fallback)
+            logger.info(
+                "whatsapp.templates language_fallback kind=%s wanted=%s using=%s", kind, language, fallback
+            )
             language = fallback
         missing = [name for name in spec.parameters if values.get(name) in (None, "")]
         if missing:
             raise TemplateError(f"template {kind!r} needs values for: {', '.join(missing)}")
-        return TemplateRef(name=spec.name, language=language, parameters=[str(values[n]) for n in spec.parameters])
+        return TemplateRef(
+            name=spec.name, language=language, parameters=[str(values[n]) for n in spec.parameters]
+        )
 
-    def preview(self, ref: TemplateRef) -> Optional[str]:
+    def preview(self, ref: TemplateRef) -> str | None:
         """The text the citizen will read, if we know the approved body."""
         spec = self._by_name.get(ref.name)
         body = spec.bodies.get(ref.language) if spec else None
@@ -120,5 +125,13 @@ def _spec(kind: str, entry: Mapping[str, Any]) -> TemplateSpec:
     for lang, text in bodies.items():
         used = {int(n) for n in _PLACEHOLDER.findall(text)}
         if used != set(range(1, len(parameters) + 1)):
-            raise ValueError(f"body[{lang}] uses placeholders {sorted(used)} but {len(parameters)} parameters are named")
-    return TemplateSpec(kind=kind, name=str(name), parameters=parameters, bodies=bodies, category=str(entry.get("category", "UTILITY")))
+            raise ValueError(
+                f"body[{lang}] uses placeholders {sorted(used)} but {len(parameters)} parameters are named"
+            )
+    return TemplateSpec(
+        kind=kind,
+        name=str(name),
+        parameters=parameters,
+        bodies=bodies,
+        category=str(entry.get("category", "UTILITY")),
+    )

@@ -46,8 +46,8 @@ def truncate(text: str, limit: int) -> str:
     if space >= cut * 0.6:  # a word boundary not too far back keeps most of the title readable
         cut = space
     head = text[:cut].rstrip(_TRAILING_JUNK)
-    if not head:  # nothing but junk before the cut: fall back to a hard (but safe) cut
-        head = text[: safe_cut(text, limit - len(ELLIPSIS))]
+    if not head:  # no room for a whole character and "…": keep what fits, without the "…"
+        return text[: safe_cut(text, limit)] or text[:limit]
     return head + ELLIPSIS
 
 

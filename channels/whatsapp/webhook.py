@@ -33,11 +33,9 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 class InboundSink(Protocol):
     """Where parsed traffic goes: `bot.pipeline.Pipeline` keeps this contract."""
 
-    async def accept(self, message: InboundMessage) -> Any:
-        ...
+    async def accept(self, message: InboundMessage) -> Any: ...
 
-    async def record_status(self, update: StatusUpdate) -> Any:
-        ...
+    async def record_status(self, update: StatusUpdate) -> Any: ...
 
 
 class _BodyTooLarge(Exception):
@@ -52,7 +50,8 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
         params = request.query_params
         if params.get("hub.mode") != "subscribe":
             return _error(403, "hub.mode must be 'subscribe'")
-        if not params.get("hub.verify_token") or not _same(params.get("hub.verify_token"), config.verify_token):
+        token = params.get("hub.verify_token", "")
+        if not token or not _same(token, config.verify_token):
             logger.warning("whatsapp.webhook verify_rejected reason=wrong_verify_token")
             return _error(403, "hub.verify_token does not match")
         logger.info("whatsapp.webhook verified")
@@ -107,7 +106,9 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
         }
         if failures:
             # Meta retries non-200 deliveries; dedupe downstream makes the retry safe.
-            return JSONResponse({"error": "could not store every item; retry", "failed": failures, **summary}, 500)
+            return JSONResponse(
+                {"error": "could not store every item; retry", "failed": failures, **summary}, 500
+            )
         return JSONResponse(summary, 200)
 
     return router

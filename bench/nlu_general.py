@@ -1,0 +1,80 @@
+"""Is our NLU pipeline good at Arabic in general, not just tuned to our data?
+
+Trains `config.yml` on another domain's intent data (as `rasa train nlu -c config.yml --nlu X`
+would) and, on the same examples, the baseline it must beat by 5 points: TF-IDF character n-grams
+(char_wb 2-5) + LinearSVC on the raw text. Scores both on the MSA and Levantine test sets.
+
+    uv run python -m bench.nlu_general [--data eval/other_domain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+
+from bench.table import print_table
+from bot.training import CONFIG, REPOSITORY
+
+
+def _load_tests(directory: Path) -> dict[str, list[tuple[str, str]]]:
+    sets = {}
+    for path in sorted(directory.glob("test_*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        sets[path.stem.removeprefix("test_")] = [(r["text"], r["intent"]) for r in rows]
+    return sets
+
+
+def baseline_accuracy(train_file: Path, tests: dict[str, list[tuple[str, str]]]) -> dict[str, float]:
+    from rasa.shared.nlu.training_data.loading import load_data
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    data = load_data(str(train_file))
+    texts = [e.get("text") for e in data.intent_examples]
+    labels = [e.get("intent") for e in data.intent_examples]
+    model = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)), LinearSVC())
+    model.fit(texts, labels)
+    return {name: _accuracy(model.predict([t for t, _ in rows]), rows) for name, rows in tests.items()}
+
+
+async def pipeline_accuracy(train_file: Path, tests: dict[str, list[tuple[str, str]]]) -> dict[str, float]:
+    from rasa.model_training import train_nlu
+
+    from bot.nlu_commands import parse_record
+    from bot.rasa_brain import RasaBrain
+
+    with tempfile.TemporaryDirectory() as directory:
+        model = train_nlu(str(CONFIG), str(train_file), directory, fixed_model_name="general")
+        brain = RasaBrain.load(model)
+        result = {}
+        for name, rows in tests.items():
+            predicted = [parse_record(t, await brain.parse(t))["intent"] for t, _ in rows]
+            result[name] = _accuracy(predicted, rows)
+        return result
+
+
+def _accuracy(predicted, rows) -> float:
+    return sum(p == gold for p, (_, gold) in zip(predicted, rows)) / max(len(rows), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPOSITORY / "eval" / "other_domain")
+    args = parser.parse_args()
+    train_file = args.data / "train.yml"
+    tests = _load_tests(args.data)
+    ours = asyncio.run(pipeline_accuracy(train_file, tests))
+    base = baseline_accuracy(train_file, tests)
+    rows = [
+        [name, len(tests[name]), base[name], ours[name], (ours[name] - base[name]) * 100]
+        for name in tests
+    ]
+    print_table(["test set", "messages", "char n-gram SVM", "config.yml", "gain (points)"], rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""What several processes must share, as interfaces. Two implementations: Redis, and in-process.
+
+The in-process one (no REDIS_URL) is correct for exactly one process; run more and they will
+answer the same message twice and exceed the provider rate limits.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncContextManager, Optional, Protocol
+
+
+class Deduplicator(Protocol):
+    async def first_time(self, key: str, ttl_s: float) -> bool:
+        """True the first time `key` is seen within `ttl_s` seconds (a fast front to a durable check)."""
+
+
+class CitizenLock(Protocol):
+    def hold(self, key: str) -> AsyncContextManager[None]:
+        """`async with locks.hold(key):` — one holder at a time for `key`, across processes."""
+
+
+class JobQueue(Protocol):
+    async def push(self, job_id: int) -> None:
+        """Add a job (an inbound message id) at the tail."""
+
+    async def pop(self, timeout: float) -> Optional[int]:
+        """The oldest job, or None after `timeout` seconds. It stays reserved until `ack`."""
+
+    async def ack(self, job_id: int) -> None:
+        """The job is done (whatever the outcome): forget it."""
+
+    async def requeue_unacked(self) -> int:
+        """Put back jobs reserved by consumers that died before acking them; returns how many."""
+
+
+class RateLimiter(Protocol):
+    name: str
+    per_second: float
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until `n` units may go (one message, or one SMS segment each)."""
+
+
+class Coordination(Protocol):
+    dedup: Deduplicator
+    locks: CitizenLock
+    queue: JobQueue
+    shared: bool  # True when other processes see the same state (Redis)
+
+    def rate_limiter(self, name: str, per_second: float, burst: Optional[float] = None) -> RateLimiter:
+        """The limiter called `name`; every holder of that name shares one budget."""
+
+    async def close(self) -> None:
+        ...
+
+
+def token_bucket(
+    tokens: float, elapsed_s: float, n: float, per_second: float, capacity: float
+) -> tuple[float, float]:
+    """One step of the token bucket both implementations use (the Redis Lua script mirrors it).
+
+    Refill for the time elapsed, then either take `n` (returns new tokens, 0) or say how long to wait
+    (returns refilled tokens, seconds). A request bigger than the bucket goes once the bucket is
+    full, leaving a debt that later requests wait off, so the long-run rate still holds.
+    """
+    tokens = min(capacity, tokens + max(0.0, elapsed_s) * per_second)
+    needed = min(n, capacity)
+    if tokens >= needed:
+        return tokens - n, 0.0
+    return tokens, (needed - tokens) / per_second
+
+
+def default_burst(per_second: float) -> float:
+    """One second's worth, at least one unit."""
+    return max(1.0, per_second)

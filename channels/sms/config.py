@@ -1,0 +1,94 @@
+"""SMS channel settings. The environment variable names are a contract shared with bot/settings.py:
+SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID, SMPP_PASSWORD, SMPP_SYSTEM_TYPE, SMS_SHORT_CODE, SMPP_TPS.
+The timing fields have production defaults; tests shorten them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from bot.privacy import mask_secret
+
+# A short code is a network-specific number (TON 3, NPI unknown): what SMSCs expect for it.
+SHORT_CODE_TON = 3
+SHORT_CODE_NPI = 0
+INTERNATIONAL_TON = 1
+ISDN_NPI = 1
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    host: str = "127.0.0.1"
+    port: int = 2775
+    system_id: str = ""
+    password: str = ""
+    system_type: str = ""
+    short_code: str = "94444"
+    tps: Optional[float] = 50.0  # segments per second; None = no cap (SMPP_TPS=0)
+
+    source_ton: int = SHORT_CODE_TON
+    source_npi: int = SHORT_CODE_NPI
+    dest_ton: int = INTERNATIONAL_TON
+    dest_npi: int = ISDN_NPI
+    country_code: str = "962"  # to make national MO addresses (07…) international
+
+    window: int = 10  # submits awaiting their submit_sm_resp
+    connect_timeout_s: float = 5.0  # TCP connect and bind response
+    response_timeout_s: float = 30.0  # a submit_sm_resp later than this: the session is dead
+    enquire_link_interval_s: float = 30.0  # idle time before we ask the SMSC if it is there
+    enquire_link_timeout_s: float = 10.0  # its answer's deadline
+    reconnect_initial_s: float = 1.0
+    reconnect_max_s: float = 30.0
+    bad_credentials_retry_s: float = 60.0  # a refused bind is retried this slowly
+    stable_session_s: float = 10.0  # a session that lived this long reconnects at once when dropped
+    throttle_initial_s: float = 0.2  # pause after ESME_RTHROTTLED / ESME_RMSGQFUL, doubling
+    throttle_max_s: float = 10.0
+
+    send_bind_wait_s: float = 15.0  # send() waits this long for a bind before giving the message back
+    send_timeout_s: float = 120.0  # a message started but unfinished after this is given back
+    retry_after_s: float = 30.0  # what send() tells the outbox when it gives a message back
+    accept_timeout_s: float = 15.0  # pipeline.accept / record_status deadline
+    reassembly_timeout_s: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ, **overrides) -> "SmsConfig":
+        tps_text = env.get("SMPP_TPS", "").strip()
+        tps: Optional[float] = float(tps_text) if tps_text else 50.0
+        if tps is not None and tps <= 0:
+            tps = None
+        values = dict(
+            host=env.get("SMPP_HOST", "127.0.0.1"),
+            port=int(env.get("SMPP_PORT", "2775")),
+            system_id=env.get("SMPP_SYSTEM_ID", ""),
+            password=env.get("SMPP_PASSWORD", ""),
+            system_type=env.get("SMPP_SYSTEM_TYPE", ""),
+            short_code=env.get("SMS_SHORT_CODE", "") or "94444",
+            tps=tps,
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def warnings(self) -> list[str]:
+        """Settings an SMSC will not take as written (SMPP 3.4 field sizes; smpplib cuts silently)."""
+        found = []
+        for name, limit in (("system_id", 15), ("password", 8), ("system_type", 12)):
+            if len(getattr(self, name)) > limit:
+                found.append(f"{name} is longer than the {limit} characters SMPP 3.4 allows: it will be cut")
+        if not self.system_id:
+            found.append("SMPP_SYSTEM_ID is empty")
+        if not (self.short_code.isdigit() and len(self.short_code) <= 20):
+            found.append("SMS_SHORT_CODE should be digits (a short code)")
+        return found
+
+    def replace(self, **changes) -> "SmsConfig":
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{f.name}={mask_secret(self.password) if f.name == 'password' else repr(getattr(self, f.name))}"
+            for f in dataclasses.fields(self)
+        )
+        return f"SmsConfig({fields})"

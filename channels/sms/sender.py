@@ -1,0 +1,111 @@
+"""The outbound half of the SMS channel, as the outbox sees it (channels.base.ChannelSender).
+
+`send` splits the rendered text with the UDH reference stored in its body (so a message sent again
+after a failure carries the same reference), hands the parts to the SMPP thread and waits for
+every submit_sm_resp. It never raises for SMSC trouble:
+- all parts accepted → ok, provider_id = the first part's SMSC message id;
+- the SMSC refused a part → failed with the command_status name (e.g. ESME_RINVDSTADR);
+- no bind for `send_bind_wait_s`, or unfinished after `send_timeout_s` → retry_after, so the
+  outbox keeps the message queued and sends it again when the SMSC is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Optional
+
+from bot.messages import SMS, BotReply
+from bot.privacy import mask_phone
+from channels.base import Rendered, SendOutcome
+from channels.sms import render as sms_render
+from channels.sms import segments
+from channels.sms.addresses import is_valid_destination
+from channels.sms.config import SmsConfig
+from channels.sms.delivery_tracking import DeliveryTracker
+from channels.sms.segments import ReferenceCounter
+from channels.sms.smpp_client import SmppClient, SubmitResult, status_description, status_name
+
+logger = logging.getLogger("channels.sms.sender")
+
+_POLL_S = 0.25
+# SMSC answers that mean "not now" rather than "never": the outbox tries again later.
+_TRANSIENT_STATUSES = {0x08, 0x64}  # ESME_RSYSERR, ESME_RX_T_APPN
+
+
+class SmsSender:
+    name = SMS
+
+    def __init__(
+        self,
+        config: SmsConfig,
+        client: SmppClient,
+        tracker: DeliveryTracker,
+        references: Optional[ReferenceCounter] = None,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.tracker = tracker
+        self.references = references or ReferenceCounter()
+
+    def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
+        # SMS has no 24-hour window: `in_window` does not matter here.
+        return sms_render.render(reply, address, self.references)
+
+    async def send(self, message: Rendered) -> SendOutcome:
+        address = message.address
+        if not is_valid_destination(address):
+            return SendOutcome(ok=False, error_code="invalid_address", error_title="not an international MSISDN")
+        text = message.body.get("text", message.text)
+        reference = message.body.get("udh_ref")
+        if not isinstance(reference, int):
+            reference = self.references.next()
+        try:
+            parts = segments.split(text, reference)
+        except segments.MessageTooLong as error:
+            return SendOutcome(ok=False, error_code="message_too_long", error_title=str(error))
+
+        job = self.client.submit(address, parts)
+        result = await self._wait(job)
+        return self._outcome(result, address, parts.count)
+
+    async def _wait(self, job) -> SubmitResult:
+        cfg = self.config
+        future = asyncio.wrap_future(job.future)
+        started = time.monotonic()
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=_POLL_S)
+            if done:
+                return future.result()
+            now = time.monotonic()
+            unbound_for = 0.0 if self.client.bound else now - max(self.client.unbound_since, started)
+            if unbound_for >= cfg.send_bind_wait_s and self.client.withdraw(job, "smsc unavailable"):
+                break
+            if now - started >= cfg.send_timeout_s:
+                self.client.abandon(job, "send timeout")
+                break
+        return await future  # resolved by withdraw/abandon, or by the owner just before them
+
+    def _outcome(self, result: SubmitResult, address: str, count: int) -> SendOutcome:
+        if result.ok:
+            self.tracker.register(result.message_ids)
+            return SendOutcome(ok=True, provider_id=result.message_ids[0])
+        if result.gave_up:
+            return SendOutcome(
+                ok=False,
+                error_code="smsc_unavailable",
+                error_title="no SMPP bind: kept for a later try",
+                retry_after=self.config.retry_after_s,
+            )
+        command_status = result.command_status or 0
+        transient = command_status in _TRANSIENT_STATUSES
+        logger.warning(
+            "sms send failed to=%s status=%s parts=%d", mask_phone(address), status_name(command_status), count
+        )
+        return SendOutcome(
+            ok=False,
+            error_code=status_name(command_status),
+            error_title=status_description(command_status),
+            retry_after=self.config.retry_after_s if transient else None,
+        )

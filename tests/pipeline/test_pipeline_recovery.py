@@ -1,0 +1,82 @@
+"""A process killed between receiving and answering, or between queueing and sending: after a
+restart everything is answered, and answered once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.messages import InboundMessage
+from bot.store import Store
+from pipeline_doubles import EchoBrain, FakeSender
+from pipeline_helpers import eventually, rows, running
+
+
+def text(n: int, address: str = "962791234567") -> InboundMessage:
+    return InboundMessage(channel="whatsapp", provider_id=f"wamid.{n}", address=address, text=f"q{n}")
+
+
+async def test_received_but_unanswered_messages_are_answered_once_after_a_restart(
+    make_pipeline, coordination_factory, store, database_url
+):
+    crashed = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    for n in range(3):
+        await crashed.accept(text(n, address=f"96279000000{n}"))
+    # ... killed before any worker ran. A new process on the same database:
+    brain, whatsapp = EchoBrain(), FakeSender("whatsapp")
+    fresh_store = Store(database_url)
+    try:
+        restarted = make_pipeline(
+            brain, {"whatsapp": whatsapp}, coordination=coordination_factory(new_process=True), pipeline_store=fresh_store
+        )
+        assert await restarted.recover() == 3
+        async with running(restarted, workers=2):
+            await eventually(lambda: len(whatsapp.sent) == 3)
+            await asyncio.sleep(0.1)  # on Redis the old jobs are still queued too: they must be no-ops
+        assert sorted(whatsapp.texts) == ["echo: q0", "echo: q1", "echo: q2"]
+        assert len(brain.calls) == 3
+        assert {r.status for r in rows(store, direction="in")} == {"answered"}
+        assert await restarted.recover() == 0
+    finally:
+        fresh_store.close()
+
+
+async def test_a_reply_queued_but_never_sent_goes_out_once_after_a_restart(
+    make_pipeline, coordination_factory, store
+):
+    hanging = FakeSender("whatsapp", hang=True)
+    crashed = make_pipeline(EchoBrain(), {"whatsapp": hanging})
+    accepted = await crashed.accept(text(1))
+    processing = asyncio.create_task(crashed.process(accepted.message_id))
+    await eventually(lambda: hanging.attempts == 1)  # the provider call is under way...
+    processing.cancel()  # ... and the process dies
+    await asyncio.gather(processing, return_exceptions=True)
+    [queued] = rows(store, direction="out")
+    assert queued.status == "queued"
+    assert rows(store, direction="in")[0].status == "answered"  # the answer itself is safe
+
+    brain, whatsapp = EchoBrain(), FakeSender("whatsapp")
+    restarted = make_pipeline(brain, {"whatsapp": whatsapp}, coordination=coordination_factory(new_process=True))
+    assert await restarted.recover() == 0  # nothing to re-answer...
+    assert whatsapp.texts == ["echo: q1"]  # ... but the queued reply was sent
+    assert brain.calls == []
+    assert rows(store, direction="out")[0].status == "sent"
+
+
+async def test_a_message_that_keeps_crashing_the_worker_is_given_up(make_pipeline, store, monkeypatch):
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    accepted = await pipeline.accept(text(1))
+
+    def broken_render(*args, **kwargs):
+        raise RuntimeError("bug in a renderer")
+
+    monkeypatch.setattr(pipeline.outbox, "render_with_fallback", broken_render)
+    for _ in range(3):
+        try:
+            await pipeline.process(accepted.message_id)
+        except RuntimeError:
+            pass
+    assert rows(store, direction="in")[0].status == "received"  # still to be retried
+    await pipeline.process(accepted.message_id)  # the 4th attempt gives up cleanly
+    row = rows(store, direction="in")[0]
+    assert row.status == "failed" and row.attempts == 4
+    assert store.messages.timeline(row.id)[-1].detail == "gave up after 3 attempts"

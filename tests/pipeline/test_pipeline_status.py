@@ -1,0 +1,92 @@
+"""record_status(): provider statuses onto the timeline; unknown ids are reported, not fatal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.messages import InboundMessage, StatusUpdate
+from bot.pipeline import provider_id_variants, unrecognised_reason
+from bot.brain import Answer
+from bot.store.messages import NewOutbound
+from pipeline_doubles import EchoBrain, FakeSender
+from pipeline_helpers import rows
+
+ADDRESS = "962791234567"
+
+
+async def answered_once(pipeline, channel: str = "whatsapp") -> int:
+    accepted = await pipeline.accept(InboundMessage(channel=channel, provider_id="in-1", address=ADDRESS, text="x"))
+    await pipeline.process(accepted.message_id)
+    return accepted.message_id
+
+
+async def test_statuses_are_recorded_in_order_of_progress(make_pipeline, store):
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    await answered_once(pipeline)
+    [reply] = rows(store, direction="out")
+
+    for status in ("delivered", "read", "delivered"):  # the last one is a late redelivery
+        assert await pipeline.record_status(StatusUpdate("whatsapp", reply.provider_id, status))
+    [reply] = rows(store, direction="out")
+    assert reply.status == "read"
+    assert [e.status for e in store.messages.timeline(reply.id)] == ["queued", "sent", "delivered", "read"]
+
+
+async def test_failed_status_keeps_the_error(make_pipeline, store):
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    await answered_once(pipeline)
+    [reply] = rows(store, direction="out")
+    update = StatusUpdate("whatsapp", reply.provider_id, "failed", error_code="131049",
+                          error_title="This message was not delivered to maintain healthy ecosystem engagement.")
+    assert await pipeline.record_status(update)
+    last = store.messages.timeline(reply.id)[-1]
+    assert (last.status, last.error_code) == ("failed", "131049")
+    assert rows(store, direction="out")[0].status == "failed"
+    assert len(rows(store, direction="out")) == 1  # 131049 is not a reason to try SMS
+
+
+async def test_unknown_message_returns_false_and_logs(make_pipeline, caplog):
+    pipeline = make_pipeline(EchoBrain(), {})
+    assert await pipeline.record_status(StatusUpdate("sms", "no-such-id", "delivered")) is False
+    assert any("status for unknown message" in r.getMessage() for r in caplog.records)
+
+
+async def test_sms_receipt_ids_match_in_hex_or_decimal(make_pipeline, store):
+    pipeline = make_pipeline(EchoBrain(), {"sms": FakeSender("sms")})
+    citizen_id = store.citizens.resolve("sms", ADDRESS)
+    ids = store.messages.add_outbound([NewOutbound(citizen_id=citizen_id, channel="sms", address=ADDRESS, text="t")])
+    store.messages.mark_sent(ids[0], "1234567890")  # decimal in submit_sm_resp
+    assert await pipeline.record_status(StatusUpdate("sms", "499602d2", "delivered"))  # hex in the receipt
+    assert rows(store, id=ids[0])[0].status == "delivered"
+
+
+def test_provider_id_variants():
+    assert provider_id_variants("whatsapp", "1234") == ["1234"]
+    assert set(provider_id_variants("sms", "255")) == {"255", "ff", "FF", "597"}
+    assert set(provider_id_variants("sms", "0a1F")) == {"0a1F", "2591", "a1F"}
+
+
+async def test_a_status_racing_ahead_of_our_own_bookkeeping_is_still_recorded(make_pipeline, store):
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    citizen_id = store.citizens.resolve("whatsapp", ADDRESS)
+    [out_id] = store.messages.add_outbound(
+        [NewOutbound(citizen_id=citizen_id, channel="whatsapp", address=ADDRESS, text="t")]
+    )
+
+    async def mark_sent_a_moment_later():
+        await asyncio.sleep(0.02)
+        await asyncio.to_thread(store.messages.mark_sent, out_id, "wamid.fast")
+
+    recorded, _ = await asyncio.gather(
+        pipeline.record_status(StatusUpdate("whatsapp", "wamid.fast", "delivered")), mark_sent_a_moment_later()
+    )
+    assert recorded is True
+    assert rows(store, id=out_id)[0].status == "delivered"
+
+
+def test_unrecognised_reasons():
+    assert unrecognised_reason(Answer(unrecognised=False, intent=None)) is None
+    assert unrecognised_reason(Answer(unrecognised=True, intent="out_of_scope")) == "out_of_scope"
+    assert unrecognised_reason(Answer(unrecognised=True, intent="nlu_fallback")) == "low_confidence"
+    assert unrecognised_reason(Answer(unrecognised=True, intent="ask_fees", service_id=None)) == "no_service"
+    assert unrecognised_reason(Answer(unrecognised=True, intent="ask_fees", service_id="passport")) == "low_confidence"

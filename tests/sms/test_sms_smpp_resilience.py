@@ -1,0 +1,269 @@
+"""When the SMSC misbehaves: killed mid-burst, throttling, refusing our credentials, going silent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from channels.base import Rendered
+from tests.sms.proxy import SilenceableProxy
+from tests.sms.smsc import LocalSmsc, Submit, concat_info, eventually, free_port, reassemble
+
+HERE = Path(__file__).parent
+CITIZEN = "962791234567"
+
+
+def sms(text: str, reference: int | None = None, address: str = CITIZEN) -> Rendered:
+    body = {"text": text}
+    if reference is not None:
+        body["udh_ref"] = reference
+    return Rendered(channel="sms", address=address, text=text, body=body)
+
+
+# ---------------------------------------------------------------- SMSC killed and restarted
+
+
+class KillableSmsc:
+    """tests/sms/smsc_process.py: the smpp34 SMSC in its own process, logging submits to a file."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "smsc_process.py"), str(self.port), str(self.log_path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "READY"
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def logged(self) -> list[Submit]:
+        if not self.log_path.exists():
+            return []
+        rows = [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+        return [
+            Submit("", "", 0, 0, r["destination_addr"], 0, 0, r["esm_class"], r["data_coding"], 0,
+                   bytes.fromhex(r["short_message"]), r["message_id"], 0, 0.0)
+            for r in rows
+        ]
+
+
+@pytest.fixture
+def killable(tmp_path):
+    smsc = KillableSmsc(tmp_path / "submits.jsonl")
+    smsc.start()
+    yield smsc
+    if smsc.process and smsc.process.poll() is None:
+        smsc.kill()
+
+
+@pytest.mark.timeout(60)
+async def test_smsc_killed_mid_burst_every_message_delivered_once(killable, sink, channel_factory):
+    channel = await channel_factory(killable.port, sink, tps=200.0, window=10)
+    texts = [f"رسالة رقم {i:03d} من تواصل: موعدك في دائرة الأحوال المدنية غداً الساعة العاشرة صباحاً" for i in range(200)]
+    assert all(len(t) > 70 for t in texts)  # each is two UCS-2 parts: 400 segments in all
+
+    sends = [asyncio.ensure_future(channel.sender.send(sms(t, reference=i))) for i, t in enumerate(texts)]
+    await eventually(lambda: len(killable.logged()) >= 120, timeout=10)
+    killable.kill()  # SIGKILL: no unbind, no answers to what is in flight
+    await asyncio.sleep(0.3)
+    killable.start()
+    outcomes = await asyncio.wait_for(asyncio.gather(*sends), timeout=40)
+
+    assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:3]
+    status = channel.status
+    assert status["bound"] and status["binds"] >= 2 and status["reconnects"] >= 1
+
+    logged = killable.logged()
+    # Counted at the server by our reference (the UDH reference = i): every message once,
+    # complete, with exactly its text.
+    by_reference: dict[int, set[int]] = {}
+    for part in logged:
+        reference, total, number = concat_info(part)
+        assert total == 2
+        by_reference.setdefault(reference, set()).add(number)
+    assert sorted(by_reference) == list(range(200))
+    assert all(numbers == {1, 2} for numbers in by_reference.values())
+    assert sorted(reassemble(logged)) == sorted(texts)
+    # At-least-once, never more than the parts that were awaiting an answer when it died:
+    # those are submitted again with the same reference (the handset sees one message).
+    duplicates = len(logged) - 400
+    assert 0 <= duplicates <= status["resubmitted_parts"] <= 10
+    # Each message was submitted under one reference only: the outbox was never asked to retry.
+    texts_by_reference = {}
+    for part in logged:
+        texts_by_reference.setdefault(concat_info(part)[0], set()).add(part.short_message[6:12])
+    assert len(texts_by_reference) == 200
+
+
+# ---------------------------------------------------------------- throttling
+
+
+@pytest.mark.timeout(30)
+async def test_throttled_submits_are_slowed_down_retried_and_all_delivered(sink, channel_factory):
+    """The SMSC allows 100 submits/s (a burst of 10), and answers ESME_RTHROTTLED beyond."""
+    allowance = {"tokens": 10.0, "at": time.monotonic()}
+
+    def throttle(submit: Submit, n: int):
+        now = time.monotonic()
+        allowance["tokens"] = min(10.0, allowance["tokens"] + (now - allowance["at"]) * 100)
+        allowance["at"] = now
+        if allowance["tokens"] < 1:
+            return ("reject", 0x58)
+        allowance["tokens"] -= 1
+        return ("accept", f"id-{n}")
+
+    smsc = await LocalSmsc(decide=throttle).start()
+    try:
+        channel = await channel_factory(smsc.port, sink, tps=None, throttle_initial_s=0.05, throttle_max_s=0.5)
+        outcomes = await asyncio.gather(*(channel.sender.send(sms(f"notice {i}")) for i in range(300)))
+        assert all(o.ok for o in outcomes)
+        delivered = sorted(int(s.short_message.split()[1]) for s in smsc.accepted)
+        assert delivered == list(range(300))  # all, each once
+        throttled = [s for s in smsc.submits if s.command_status == 0x58]
+        assert throttled, "the SMSC never had to throttle: the test proves nothing"
+        assert channel.status["throttled"] == len(throttled)
+        # A client that did not slow down retries at full speed and collects hundreds of refusals
+        # while 300 messages trickle through at 100/s; slowing down keeps them few.
+        assert len(throttled) < 60
+    finally:
+        await smsc.stop()
+
+
+# ---------------------------------------------------------------- bad credentials (node SMSC)
+
+
+NODE_DIR = HERE / "node_smsc"
+
+
+@pytest.fixture(scope="module")
+def node_smsc_installed():
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    if not (NODE_DIR / "node_modules" / "smpp").exists():
+        result = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            pytest.skip(f"npm ci failed for tests/sms/node_smsc: {result.stderr[-300:]}")
+    return NODE_DIR
+
+
+class NodeSmsc:
+    def __init__(self, system_id: str, password: str) -> None:
+        self.port = free_port()
+        self.system_id, self.password = system_id, password
+        self.binds: list[dict] = []
+        self.process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task | None = None
+
+    async def start(self) -> "NodeSmsc":
+        self.process = await asyncio.create_subprocess_exec(
+            "node", str(NODE_DIR / "server.js"), str(self.port), self.system_id, self.password,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert (await self.process.stdout.readline()).decode().strip() == "READY"
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        while line := await self.process.stdout.readline():
+            self.binds.append(json.loads(line))
+
+    async def stop(self) -> None:
+        if self.process and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        if self._reader:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+
+@pytest.mark.timeout(30)
+async def test_bad_credentials_are_reported_and_retried_slowly(node_smsc_installed, sink, channel_factory, caplog):
+    caplog.set_level(logging.ERROR, logger="channels.sms.smpp")
+    smsc = await NodeSmsc("tawasol", "the-right-one").start()
+    try:
+        channel = await channel_factory(
+            smsc.port, sink, wait_bound=False, password="wrong",
+            reconnect_initial_s=0.05, bad_credentials_retry_s=1.0, send_bind_wait_s=0.5,
+        )
+        await asyncio.sleep(2.5)
+        attempts = [b for b in smsc.binds if b["event"] == "bind"]
+        # Hammering at the ordinary 0.05 s backoff would be ~50 attempts; slow retry is 3.
+        assert 2 <= len(attempts) <= 4
+        assert not any(b["accepted"] for b in attempts)
+        gaps = [(b["at"] - a["at"]) / 1000 for a, b in zip(attempts, attempts[1:])]
+        assert all(gap >= 0.9 for gap in gaps)
+        assert not channel.status["bound"]
+        assert "ESME_RINVPASWD" in channel.status["last_error"]
+        refusal = [r for r in caplog.records if "bind refused" in r.getMessage()]
+        assert refusal and "ESME_RINVPASWD" in refusal[0].getMessage()
+        assert "wrong" not in caplog.text  # the password never reaches the logs
+
+        # Meanwhile the outbox is told to keep the message and try later, not that it failed.
+        outcome = await channel.sender.send(sms("hello"))
+        assert not outcome.ok and outcome.retry_after and outcome.error_code == "smsc_unavailable"
+    finally:
+        await smsc.stop()
+
+
+@pytest.mark.timeout(30)
+async def test_refused_bind_succeeds_once_the_account_is_fixed(node_smsc_installed, sink, channel_factory):
+    smsc = await NodeSmsc("tawasol", "oldpass1").start()
+    port = smsc.port
+    channel = await channel_factory(port, sink, wait_bound=False, password="newpass1", bad_credentials_retry_s=0.5)
+    await eventually(lambda: len(smsc.binds) >= 1)
+    await smsc.stop()
+    # The operator updates the account; the SMSC comes back with the password we have.
+    fixed = NodeSmsc("tawasol", "newpass1")
+    fixed.port = port
+    await fixed.start()
+    try:
+        await eventually(lambda: channel.status["bound"], timeout=5)
+        assert fixed.binds[-1]["accepted"]
+    finally:
+        await fixed.stop()
+
+
+# ---------------------------------------------------------------- a silent peer
+
+
+@pytest.mark.timeout(30)
+async def test_enquire_link_timeout_declares_the_peer_dead_and_reconnects(smsc, sink, channel_factory, caplog):
+    caplog.set_level(logging.WARNING, logger="channels.sms.smpp")
+    proxy = await SilenceableProxy(smsc.port).start()
+    try:
+        channel = await channel_factory(
+            proxy.port, sink, enquire_link_interval_s=0.3, enquire_link_timeout_s=0.5, connect_timeout_s=0.5
+        )
+        assert (await channel.sender.send(sms("before"))).ok
+        proxy.silent = True  # the network swallows everything; the socket stays open
+        silenced = time.monotonic()
+        await eventually(lambda: not channel.status["bound"], timeout=5)
+        detected = time.monotonic() - silenced
+        assert detected < 0.3 + 0.5 + 0.5  # idle interval + the enquire_link deadline (+ slack)
+        assert any("no enquire_link_resp" in r.getMessage() for r in caplog.records)
+
+        proxy.silent = False
+        await eventually(lambda: channel.status["bound"], timeout=5)
+        assert channel.status["reconnects"] >= 1 and proxy.connections >= 2
+        assert (await channel.sender.send(sms("after"))).ok
+        assert [reassemble([s])[0] for s in smsc.accepted] == ["before", "after"]
+    finally:
+        await proxy.stop()

@@ -1,0 +1,177 @@
+"""Messages: the durable dedupe, timelines, conversations, atomic answers, fallback bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.messages import InboundMessage, utcnow
+from bot.store.messages import DuplicateMessage, NewOutbound, Understanding, status_advances
+from bot.store.models import Conversation, Message, UnrecognisedMessage
+
+ADDRESS = "962791234567"
+
+
+def inbound(provider_id: str, channel: str = "whatsapp", **kw) -> InboundMessage:
+    return InboundMessage(channel=channel, provider_id=provider_id, address=ADDRESS, text=kw.pop("text", "hi"), **kw)
+
+
+def outbound(citizen_id: int, text: str = "answer", channel: str = "whatsapp", **kw) -> NewOutbound:
+    return NewOutbound(citizen_id=citizen_id, channel=channel, address=ADDRESS, text=text, **kw)
+
+
+def count(store, model) -> int:
+    with store.db.session() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_the_unique_constraint_rejects_a_redelivery(store):
+    first = store.messages.add_inbound(inbound("wamid.X"))
+    with pytest.raises(DuplicateMessage) as duplicate:
+        store.messages.add_inbound(inbound("wamid.X", text="same id, whatever the text"))
+    assert duplicate.value.message_id == first.message_id
+    # The same id on another channel is another message.
+    store.messages.add_inbound(inbound("wamid.X", channel="sms"))
+    assert count(store, Message) == 2
+
+
+def test_outbound_without_provider_ids_never_collide(store):
+    citizen_id = store.messages.add_inbound(inbound("wamid.1")).citizen_id
+    ids = store.messages.add_outbound([outbound(citizen_id, f"part {n}") for n in range(3)])
+    assert len(set(ids)) == 3
+
+
+def test_conversation_continues_within_a_day_and_restarts_after(store):
+    first = store.messages.add_inbound(inbound("wamid.1"))
+    second = store.messages.add_inbound(inbound("wamid.2"))
+    assert store.messages.get(first.message_id).conversation_id == store.messages.get(second.message_id).conversation_id
+
+    with store.db.session() as s:
+        s.execute(update(Conversation).values(last_activity_at=utcnow() - timedelta(hours=25)))
+    third = store.messages.add_inbound(inbound("wamid.3", channel="sms"))
+    third_row = store.messages.get(third.message_id)
+    assert third_row.conversation_id != store.messages.get(first.message_id).conversation_id
+    with store.db.session() as s:
+        conversation = s.get(Conversation, third_row.conversation_id)
+        assert conversation.last_channel == "sms"
+
+
+def test_complete_inbound_is_atomic_and_happens_once(store):
+    stored = store.messages.add_inbound(inbound("wamid.1", text="what?"))
+    rows = [outbound(stored.citizen_id, "part 1", reply_to_id=stored.message_id, cost=Decimal("0.006842"))]
+    ids = store.messages.complete_inbound(
+        stored.message_id,
+        outbound=rows,
+        understanding=Understanding(intent="nlu_fallback", confidence=0.2, language="en"),
+        unrecognised_reason="low_confidence",
+    )
+    assert len(ids) == 1
+    again = store.messages.complete_inbound(stored.message_id, outbound=rows)
+    assert again == []  # already answered: nothing queued twice
+
+    row = store.messages.get(stored.message_id)
+    assert (row.status, row.intent, row.confidence, row.language) == ("answered", "nlu_fallback", 0.2, "en")
+    assert [e.status for e in store.messages.timeline(row.id)] == ["received", "answered"]
+    reply = store.messages.get(ids[0])
+    assert (reply.status, reply.reply_to_id, reply.cost) == ("queued", row.id, Decimal("0.006842"))
+    assert count(store, UnrecognisedMessage) == 1
+    [pending] = store.review.pending()
+    assert (pending.reason, pending.text) == ("low_confidence", "what?")
+    store.review.mark_reviewed(pending.id)
+    assert store.review.pending() == []
+
+
+def test_complete_inbound_rolls_back_entirely_on_error(store):
+    stored = store.messages.add_inbound(inbound("wamid.1"))
+    broken = outbound(stored.citizen_id, reply_to_id=999_999)  # no such message: foreign key violation
+    with pytest.raises(Exception):
+        store.messages.complete_inbound(stored.message_id, outbound=[broken])
+    assert store.messages.get(stored.message_id).status == "received"
+    assert count(store, Message) == 1
+
+
+@pytest.mark.parametrize(
+    "current, new, advances",
+    [
+        ("queued", "sent", True),
+        ("sent", "delivered", True),
+        ("delivered", "sent", False),
+        ("read", "delivered", False),
+        ("sent", "failed", True),
+        ("delivered", "failed", False),
+        ("failed", "sent", False),
+        ("failed", "delivered", True),
+        ("retrying", "sent", True),
+    ],
+)
+def test_status_order(current, new, advances):
+    assert status_advances(current, new) is advances
+
+
+def test_provider_statuses_build_a_timeline_without_repeats(store):
+    citizen_id = store.messages.add_inbound(inbound("wamid.in")).citizen_id
+    [out_id] = store.messages.add_outbound([outbound(citizen_id)])
+    store.messages.mark_sent(out_id, "wamid.out")
+    now = utcnow()
+
+    assert store.messages.record_provider_status("whatsapp", ["nope"], "delivered", at=now) is None
+    read = store.messages.record_provider_status("whatsapp", ["wamid.out"], "read", at=now)
+    late = store.messages.record_provider_status("whatsapp", ["wamid.out"], "delivered", at=now)
+    again = store.messages.record_provider_status("whatsapp", ["wamid.out"], "read", at=now)
+
+    assert read.new_event and late.new_event and not again.new_event
+    assert store.messages.get(out_id).status == "read"  # the late "delivered" did not move it back
+    assert [e.status for e in store.messages.timeline(out_id)] == ["queued", "sent", "read", "delivered"]
+
+
+def test_fall_back_supersedes_the_other_parts_once(store):
+    citizen_id = store.messages.add_inbound(inbound("wamid.in")).citizen_id
+    parts = [outbound(citizen_id, f"part {n}", reply_key="k1") for n in range(2)]
+    first, second = store.messages.add_outbound(parts)
+    store.messages.mark_failed(first, error_code="131026")
+
+    sms = [outbound(citizen_id, "whole reply", channel="sms", reply_key="k1")]
+    new_ids = store.messages.fall_back("k1", "whatsapp", sms)
+    assert len(new_ids) == 1
+    assert store.messages.get(second).status == "failed"  # not sent on WhatsApp after all
+    assert store.messages.fall_back("k1", "whatsapp", sms) == []  # once per reply
+    assert [m.id for m in store.messages.pending_outbound(citizen_id)] == new_ids
+
+
+def test_latest_choices_and_more(store):
+    stored = store.messages.add_inbound(inbound("in-1", channel="sms"))
+    cid = stored.citizen_id
+    assert store.messages.latest_choices(cid) is None
+    assert store.messages.latest_more(cid) is None
+    menu = [{"id": "/renew", "title": "Renew", "description": None}]
+    store.messages.add_outbound(
+        [outbound(cid, "summary", channel="sms", choices=menu, body={"more": "the rest", "text": "summary"},
+                  reply_to_id=stored.message_id, language="en")]
+    )
+    store.messages.add_outbound([outbound(cid, "thanks", channel="sms", reply_to_id=stored.message_id)])
+    assert store.messages.latest_choices(cid) == menu
+    assert store.messages.latest_more(cid) == ("the rest", "en")  # a sibling of the newest answer
+
+    second = store.messages.add_inbound(inbound("in-2", channel="sms"))
+    store.messages.add_outbound([outbound(cid, "new answer", channel="sms", reply_to_id=second.message_id)])
+    assert store.messages.latest_more(cid) is None  # MORE refers to the last answer only
+    assert store.messages.latest_choices(cid) == menu
+
+
+def test_tickets_and_subscriptions(store):
+    citizen_id = store.citizens.resolve("whatsapp", ADDRESS)
+    ticket_id = store.tickets.open(citizen_id, "complaint", "the office was closed", service_id="passport_renewal")
+    assert [t.id for t in store.tickets.open_tickets()] == [ticket_id]
+    with pytest.raises(ValueError):
+        store.tickets.open(citizen_id, "praise", "nice")
+
+    store.subscriptions.subscribe(citizen_id, "document_expiry")
+    store.subscriptions.subscribe(citizen_id, "document_expiry")  # idempotent
+    store.subscriptions.subscribe(citizen_id, "passport_renewal")
+    assert store.subscriptions.topics(citizen_id) == ["document_expiry", "passport_renewal"]
+    store.subscriptions.unsubscribe(citizen_id, "document_expiry")
+    assert store.subscriptions.topics(citizen_id) == ["passport_renewal"]
+    assert store.subscriptions.subscribers("passport_renewal") == [citizen_id]
