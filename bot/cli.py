@@ -6,7 +6,6 @@ Heavy imports (Rasa, TensorFlow) happen inside the commands so `tawasol --help` 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -23,14 +22,9 @@ app.add_typer(db_app, name="db")
 
 
 def _logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # Rasa and TensorFlow are chatty at INFO; their warnings still show.
-    for noisy in ("rasa", "tensorflow", "absl", "sanic", "apscheduler", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.logs import configure
+
+    configure(level)
 
 
 @app.command()

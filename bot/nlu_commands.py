@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -36,7 +38,13 @@ def parse_record(text: str, parse: dict[str, Any]) -> dict[str, Any]:
 
 
 async def parse_lines(source: TextIO, sink: TextIO, model: Optional[Path]) -> None:
-    brain = RasaBrain.load(str(model) if model else None)
+    # `sink` carries JSON lines only: anything a library prints goes to stderr meanwhile.
+    with contextlib.redirect_stdout(sys.stderr):
+        brain = RasaBrain.load(str(model) if model else None)
+        await _parse_each(brain, source, sink)
+
+
+async def _parse_each(brain: RasaBrain, source: TextIO, sink: TextIO) -> None:
     for line in source:
         text = line.rstrip("\r\n")
         parse = await brain.parse(text)

@@ -1,0 +1,64 @@
+"""Session-wide fixtures: the one trained model every slow test shares.
+
+Training takes about half a minute, so it happens once per test session, and the archive is kept
+under .cache/models/ keyed by a hash of everything the model is made from: a second run with the
+same config, domain, data and NLU code starts at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+MODEL_INPUTS = ["config.yml", "domain.yml", "data/rules.yml", "data/nlu", "nlu"]
+
+
+def _model_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for entry in MODEL_INPUTS:
+        path = REPOSITORY / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(REPOSITORY)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """Path of a model trained from the repository as it is now."""
+    from bot.training import train_model
+
+    cache = REPOSITORY / ".cache" / "models"
+    name = f"test-{_model_fingerprint()}"
+    archive = cache / f"{name}.tar.gz"
+    if not archive.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        for stale in cache.glob("test-*.tar.gz"):
+            stale.unlink()
+        train_model(cache, name)
+    return archive
+
+
+@pytest.fixture(scope="session")
+def brain(trained_model):
+    """The Rasa brain with the session's model, in-memory dialogue state."""
+    from bot.rasa_brain import RasaBrain
+
+    return RasaBrain.load(str(trained_model))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logging() -> None:
+    from bot.logs import configure
+
+    configure("INFO")

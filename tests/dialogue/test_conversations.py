@@ -1,0 +1,109 @@
+"""Conversations with the brain: context, ambiguity, forms, languages, honest fallbacks."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import pytest
+
+from bot.messages import KIND_CHOICE, KIND_TEXT, WHATSAPP, InboundMessage
+
+pytestmark = pytest.mark.slow
+_ids = itertools.count()
+
+
+def said(text: str = "", payload: str | None = None) -> InboundMessage:
+    kind = KIND_CHOICE if payload else KIND_TEXT
+    return InboundMessage(WHATSAPP, f"test-{next(_ids)}", "962790000000", kind=kind, text=text, payload=payload)
+
+
+@pytest.fixture
+def citizen() -> str:
+    return f"citizen-{uuid.uuid4().hex[:8]}"
+
+
+async def test_a_follow_up_without_a_service_answers_about_the_last_one(brain, citizen):
+    first = await brain.respond(citizen, said("قديش رسوم تجديد جواز السفر؟"))
+    assert first.service_id == "cspd.passport_renew" and first.intent == "ask_fees"
+    assert "50" in first.replies[0].text  # the catalog's fee for passport renewal
+    follow = await brain.respond(citizen, said("وشو الاوراق المطلوبة؟"))
+    assert follow.intent == "ask_documents"
+    assert "جواز السفر القديم" in follow.replies[0].text
+
+
+async def test_english_questions_get_english_answers_naming_the_agency(brain, citizen):
+    answer = await brain.respond(citizen, said("how long does a non-conviction certificate take?"))
+    reply = answer.replies[0]
+    assert reply.language == "en"
+    assert "Ministry of Justice" in reply.text
+    assert "the agency confirms the final figure" in reply.text
+
+
+async def test_arabizi_is_answered_in_arabic(brain, citizen):
+    answer = await brain.respond(citizen, said("2desh rsoom shahadet el meelad?"))
+    assert answer.language == "arabizi"
+    assert answer.replies[0].language == "ar"
+    assert answer.service_id == "cspd.birth_certificate"
+
+
+async def test_an_ambiguous_word_offers_choices_and_a_tap_answers(brain, citizen):
+    answer = await brain.respond(citizen, said("قديش رسوم الرخصة؟"))
+    choices = answer.replies[0].choices
+    assert len(choices) >= 3
+    driving = next(c for c in choices if "القيادة" in c.title)
+    tapped = await brain.respond(citizen, said(payload=driving.id))
+    assert "رخصة القيادة" in tapped.replies[0].text
+    assert tapped.intent == "ask_fees"
+
+
+async def test_asking_an_aspect_first_then_naming_the_service_answers_that_aspect(brain, citizen):
+    first = await brain.respond(citizen, said("كم رسومها؟"))
+    assert first.unrecognised  # no service yet: staff see it
+    second = await brain.respond(citizen, said("شهادة عدم محكومية"))
+    assert "وزارة العدل" in second.replies[0].text
+    assert "مجان" in second.replies[0].text or "دينار" in second.replies[0].text
+
+
+async def test_transaction_status_asks_for_the_number_then_looks_it_up(brain, citizen):
+    ask = await brain.respond(citizen, said("بدي اعرف وين صارت معاملتي"))
+    assert ask.intent == "transaction_status"
+    assert "رقم" in ask.replies[0].text
+    answer = await brain.respond(citizen, said("2024-118734"))
+    assert "2024-118734" in answer.replies[0].text
+    # The number is forgotten: the next question about a transaction asks again.
+    again = await brain.respond(citizen, said("وين معاملتي؟"))
+    assert "رقم" in again.replies[0].text
+
+
+async def test_a_number_in_the_question_is_used_at_once(brain, citizen):
+    answer = await brain.respond(citizen, said("status of my application 5512093 please"))
+    assert "5512093" in answer.replies[0].text
+
+
+async def test_unknown_transaction_and_backend_outage_are_said_plainly(brain, citizen):
+    missing = await brain.respond(citizen, said("وين معاملتي رقم 2024-110000"))
+    assert "لم أجد" in missing.replies[0].text
+    down = await brain.respond(citizen, said("وين معاملتي رقم 2024-110999"))
+    assert "تعذر" in down.replies[0].text
+
+
+async def test_out_of_scope_is_declined_and_flagged_for_review(brain, citizen):
+    answer = await brain.respond(citizen, said("مين رح يربح كاس العالم؟"))
+    assert answer.intent == "out_of_scope"
+    assert answer.unrecognised
+    assert any(c.id == "/list_services" for c in answer.replies[0].choices)
+
+
+async def test_the_services_menu_pages_through_agencies(brain, citizen):
+    menu = await brain.respond(citizen, said("شو الخدمات اللي عندكم؟"))
+    choices = menu.replies[0].choices
+    assert 2 <= len(choices) <= 10
+    agency = await brain.respond(citizen, said(payload=choices[0].id))
+    assert agency.replies[0].choices and all(c.id.startswith("/ask_overview") for c in agency.replies[0].choices)
+
+
+async def test_a_preferred_language_overrides_how_the_citizen_wrote(brain, citizen):
+    answer = await brain.respond(citizen, said("قديش رسوم الهوية"), language="en")
+    assert answer.replies[0].language == "en"
+    assert "Civil Status" in answer.replies[0].text
