@@ -44,7 +44,9 @@ def train(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Message workers inside this process."),
+    workers: int = typer.Option(
+        1, min=0, help="Message workers in this process; 0 runs the web tier alone (webhooks, no answering)."
+    ),
 ) -> None:
     """Run the service: webhooks, simulator page, health, message workers."""
     from bot.settings import Settings
