@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -14,16 +16,19 @@ from bot.replies import say
 AGENCIES_PER_PAGE = 9  # WhatsApp lists hold 10 rows: nine agencies and "more"
 
 
-class _FixedReply(Action):
-    """An action that says one reply; `review` marks the turn for staff review."""
+class _FixedReply(Action, abc.ABC):
+    """An action that says one reply; `review` marks the turn for staff review.
 
-    action_name = ""
+    Abstract (rasa_sdk registers every concrete Action subclass it finds, this base included).
+    """
+
     reply_key = ""
     review: Optional[str] = None
     offer_menu = False
 
+    @abc.abstractmethod
     def name(self) -> Text:
-        return self.action_name
+        """The action's name in domain.yml."""
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -42,35 +47,63 @@ class _FixedReply(Action):
 
 
 class ActionGreet(_FixedReply):
-    action_name, reply_key = "action_greet", "greet"
+    reply_key = "greet"
+
+    def name(self) -> Text:
+        return "action_greet"
 
 
 class ActionGoodbye(_FixedReply):
-    action_name, reply_key = "action_goodbye", "goodbye"
+    reply_key = "goodbye"
+
+    def name(self) -> Text:
+        return "action_goodbye"
 
 
 class ActionThank(_FixedReply):
-    action_name, reply_key = "action_thank", "thank"
+    reply_key = "thank"
+
+    def name(self) -> Text:
+        return "action_thank"
 
 
 class ActionAffirm(_FixedReply):
-    action_name, reply_key = "action_affirm", "affirm"
+    reply_key = "affirm"
+
+    def name(self) -> Text:
+        return "action_affirm"
 
 
 class ActionDeny(_FixedReply):
-    action_name, reply_key = "action_deny", "deny"
+    reply_key = "deny"
+
+    def name(self) -> Text:
+        return "action_deny"
 
 
 class ActionBotChallenge(_FixedReply):
-    action_name, reply_key = "action_bot_challenge", "bot_challenge"
+    reply_key = "bot_challenge"
+
+    def name(self) -> Text:
+        return "action_bot_challenge"
 
 
 class ActionOutOfScope(_FixedReply):
-    action_name, reply_key, review, offer_menu = "action_out_of_scope", "out_of_scope", "out_of_scope", True
+    reply_key = "out_of_scope"
+    review = "out_of_scope"
+    offer_menu = True
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
 
 
 class ActionNotUnderstood(_FixedReply):
-    action_name, reply_key, review, offer_menu = "action_not_understood", "not_understood", "low_confidence", True
+    reply_key = "not_understood"
+    review = "low_confidence"
+    offer_menu = True
+
+    def name(self) -> Text:
+        return "action_not_understood"
 
 
 class ActionListServices(Action):

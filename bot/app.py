@@ -18,6 +18,7 @@ from typing import Any, AsyncIterator, Optional
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from actions.citizen_records import use_store
 from bot.brain import Brain
 from bot.coordination import build_coordination
 from bot.messages import SMS, WHATSAPP, InboundMessage, StatusUpdate
@@ -106,6 +107,7 @@ def create_app(
         started = time.perf_counter()
         await asyncio.to_thread(upgrade, settings.database_url)
         store = Store(settings.database_url)
+        use_store(store)  # the in-process actions write tickets and subscriptions here
         coordination = build_coordination(settings.redis_url)
         the_brain = brain or await asyncio.to_thread(load_brain, settings)
         whatsapp = WhatsAppSender(wa_config)

@@ -30,8 +30,10 @@ logger = logging.getLogger(__name__)
 WHATSAPP_WINDOW = timedelta(hours=24)  # free text only within 24 h of the citizen's last message
 
 
-def citizen_lock_key(citizen_id: int) -> str:
-    return f"citizen:{citizen_id}"
+def _log_recording_failure(task: "asyncio.Future[bool]") -> None:
+    # Retrieved here so a failure after the caller was cancelled is still reported.
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("recording a send outcome failed: %r", task.exception())
 
 
 def in_whatsapp_window(last_inbound_at: Optional[datetime], now: Optional[datetime] = None) -> bool:
@@ -156,13 +158,16 @@ class Outbox:
         sent = 0
         while True:
             pending = await asyncio.to_thread(self._store.messages.pending_outbound, citizen_id)
-            if not pending:
-                return sent
-            row = pending[0]
-            if row.next_attempt_at is not None and row.next_attempt_at > utcnow():
-                return sent
-            if await self._send_one(row):
+            for row in pending:
+                if row.next_attempt_at is not None and row.next_attempt_at > utcnow():
+                    return sent
+                if not await self._send_one(row):
+                    break  # a retry was scheduled or a fallback queued new rows: read the queue again
                 sent += 1
+            else:
+                # Everything pending went out. Nothing new can have been queued meanwhile: queueing
+                # for this citizen happens under the lock our caller holds.
+                return sent
 
     async def flush_due(self, *, queued_grace_s: float = 30.0) -> int:
         """Send retries whose time has come, and queued messages older than `queued_grace_s` (their
@@ -175,7 +180,7 @@ class Outbox:
         )
         sent = 0
         for citizen_id in citizens:
-            async with self._locks.hold(citizen_lock_key(citizen_id)):
+            async with self._locks.hold(citizen_id):
                 sent += await self.flush(citizen_id)
         return sent
 
@@ -203,7 +208,11 @@ class Outbox:
         except Exception as exc:  # the contract says senders don't raise; if one does, treat it as transient
             logger.exception("sender raised channel=%s message_id=%s", row.channel, row.id)
             outcome = SendOutcome(ok=False, error_code="exception", error_title=str(exc)[:200], retry_after=0.0)
-        return await self._record_outcome(row, outcome)
+        # Once the provider has it, write that down even if we are being cancelled (shutdown):
+        # otherwise the row stays "queued" and is sent a second time after the restart.
+        recording = asyncio.ensure_future(self._record_outcome(row, outcome))
+        recording.add_done_callback(_log_recording_failure)
+        return await asyncio.shield(recording)
 
     async def _record_outcome(self, row: Message, outcome: SendOutcome) -> bool:
         messages = self._store.messages
@@ -296,7 +305,7 @@ class Outbox:
         if not rows:
             logger.warning("push undeliverable citizen_id=%s kind=%s", citizen_id, kind)
             return PushResult([], None, "unreachable")
-        async with self._locks.hold(citizen_lock_key(citizen_id)):
+        async with self._locks.hold(citizen_id):
             ids = await asyncio.to_thread(self._store.messages.add_outbound, rows)
             await self.flush(citizen_id)
         return PushResult(ids, channel)

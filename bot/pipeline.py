@@ -31,7 +31,7 @@ from bot.messages import (
     StatusUpdate,
     utcnow,
 )
-from bot.outbox import Outbox, PushResult, RetryPolicy, citizen_lock_key, in_whatsapp_window
+from bot.outbox import Outbox, PushResult, RetryPolicy, in_whatsapp_window
 from bot.privacy import mask_phone
 from bot.settings import Settings
 from bot.stock_replies import stock_reply
@@ -201,7 +201,7 @@ class Pipeline:
         return True
 
     async def _fall_back_later(self, message_id: int, citizen_id: int, not_on_channel: bool) -> None:
-        async with self.coordination.locks.hold(citizen_lock_key(citizen_id)):
+        async with self.coordination.locks.hold(citizen_id):
             row = await asyncio.to_thread(self.store.messages.get, message_id)
             if not_on_channel:
                 await asyncio.to_thread(self.store.citizens.mark_unreachable, row.channel, row.address)
@@ -218,7 +218,7 @@ class Pipeline:
             return
         if row.status != STATUS_RECEIVED:
             return  # answered already (a redelivered job, or recovery overlapping a live worker)
-        async with self.coordination.locks.hold(citizen_lock_key(row.citizen_id)):
+        async with self.coordination.locks.hold(row.citizen_id):
             # Oldest first: a worker that got the lock for a newer message answers the older ones
             # before it, so a citizen's messages are answered in arrival order however many workers run.
             waiting = await asyncio.to_thread(self.store.messages.unanswered_inbound, row.citizen_id, message_id)
@@ -228,22 +228,22 @@ class Pipeline:
 
     async def _answer(self, row: Message) -> None:
         messages = self.store.messages
-        attempts = await asyncio.to_thread(messages.start_attempt, row.id)
-        if attempts > MAX_PROCESSING_ATTEMPTS:
-            await asyncio.to_thread(messages.fail_inbound, row.id, f"gave up after {attempts - 1} attempts")
-            logger.error("giving up on message_id=%s after %d attempts", row.id, attempts - 1)
+        context = await asyncio.to_thread(messages.start_answering, row.id)
+        if context.attempts > MAX_PROCESSING_ATTEMPTS:
+            given_up = context.attempts - 1
+            await asyncio.to_thread(messages.fail_inbound, row.id, f"gave up after {given_up} attempts")
+            logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
             return
-        citizen = await asyncio.to_thread(self.store.citizens.get, row.citizen_id)
+        citizen = context.citizen
         fast = await self._fast_paths.handle(citizen, _inbound_from_row(row))
         understanding = reason = None
         if fast.replies is not None:
             replies = fast.replies
         else:
             replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
-        identities = await asyncio.to_thread(self.store.citizens.identities, citizen.id)
         in_window = row.channel != WHATSAPP or any(
             i.channel == WHATSAPP and i.address == row.address and in_whatsapp_window(i.last_inbound_at)
-            for i in identities
+            for i in context.identities
         )
         outbound = [
             part

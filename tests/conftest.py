@@ -62,3 +62,18 @@ def _logging() -> None:
     from bot.logs import configure
 
     configure("INFO")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _actions_store(tmp_path_factory):
+    """Actions run in process and write tickets/subscriptions: give them a database of their own."""
+    from actions.citizen_records import use_store
+    from bot.store import Store
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('actions') / 'actions.db'}"
+    upgrade(url)
+    store = Store(url)
+    use_store(store)
+    yield store
+    store.close()

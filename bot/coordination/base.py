@@ -15,8 +15,11 @@ class Deduplicator(Protocol):
 
 
 class CitizenLock(Protocol):
-    def hold(self, key: str) -> AsyncContextManager[None]:
-        """`async with locks.hold(key):` — one holder at a time for `key`, across processes."""
+    def hold(self, citizen_id: int) -> AsyncContextManager[None]:
+        """`async with locks.hold(citizen_id):` — one holder per citizen at a time, across processes.
+
+        Everything that reads then changes a citizen's messages (answering, sending, pushes) holds it.
+        """
 
 
 class JobQueue(Protocol):

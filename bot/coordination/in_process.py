@@ -37,7 +37,8 @@ class InProcessLocks:
         self._users: Counter[str] = Counter()
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, citizen_id: int) -> AsyncIterator[None]:
+        key = str(citizen_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:

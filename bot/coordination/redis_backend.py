@@ -63,7 +63,8 @@ class RedisLocks:
         self._timeout_s = timeout_s
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, citizen_id: int) -> AsyncIterator[None]:
+        key = f"citizen:{citizen_id}"
         lock = self._redis.lock(self._prefix + key, timeout=self._timeout_s, sleep=0.01, thread_local=False)
         await lock.acquire()
         renewal = asyncio.create_task(self._keep(lock, key))

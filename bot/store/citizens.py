@@ -23,6 +23,10 @@ class Identity:
     last_inbound_at: Optional[datetime]
     unreachable_at: Optional[datetime]
 
+    @classmethod
+    def of(cls, row: ChannelIdentity) -> "Identity":
+        return cls(row.citizen_id, row.channel, row.address, row.last_inbound_at, row.unreachable_at)
+
 
 def resolve_identity(
     session: Session,
@@ -97,7 +101,7 @@ class CitizenRepository:
             rows = s.execute(
                 select(ChannelIdentity).where(ChannelIdentity.citizen_id == citizen_id).order_by(ChannelIdentity.id)
             ).scalars()
-            return [Identity(r.citizen_id, r.channel, r.address, r.last_inbound_at, r.unreachable_at) for r in rows]
+            return [Identity.of(r) for r in rows]
 
     def set_language(self, citizen_id: int, language: str) -> None:
         with self._db.session() as s:

@@ -23,11 +23,12 @@ from bot.messages import (
     InboundMessage,
     utcnow,
 )
-from bot.store.citizens import resolve_identity
+from bot.store.citizens import Identity, resolve_identity
 from bot.store.database import Database
 from bot.store.models import (
     DIRECTION_IN,
     DIRECTION_OUT,
+    ChannelIdentity,
     Citizen,
     Conversation,
     Message,
@@ -81,6 +82,13 @@ class Understanding:
     confidence: Optional[float] = None
     service_id: Optional[str] = None
     language: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    attempts: int
+    citizen: Citizen
+    identities: list[Identity]
 
 
 @dataclass(frozen=True)
@@ -232,12 +240,17 @@ class MessageRepository:
         with self._db.session() as s:
             return list(s.execute(query.order_by(Message.id).limit(limit)).scalars())
 
-    def start_attempt(self, message_id: int) -> int:
-        """Count one more processing attempt; a message that keeps crashing the worker is given up."""
+    def start_answering(self, message_id: int) -> AnswerContext:
+        """Count one more processing attempt (a message that keeps crashing the worker is given up)
+        and load what answering needs: the citizen and their identities."""
         with self._db.session() as s:
             row = s.get(Message, message_id)
             row.attempts = (row.attempts or 0) + 1
-            return row.attempts
+            citizen = s.get(Citizen, row.citizen_id)
+            identities = s.execute(
+                select(ChannelIdentity).where(ChannelIdentity.citizen_id == row.citizen_id).order_by(ChannelIdentity.id)
+            ).scalars()
+            return AnswerContext(row.attempts, citizen, [Identity.of(i) for i in identities])
 
     def complete_inbound(
         self,

@@ -461,7 +461,6 @@ class SmppClient:
             pdu = smpplib.smpp.make_pdu(
                 "submit_sm",
                 client=conn,
-                service_type=cfg.system_type or None,
                 source_addr_ton=cfg.source_ton,
                 source_addr_npi=cfg.source_npi,
                 source_addr=cfg.short_code,

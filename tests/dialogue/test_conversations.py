@@ -107,3 +107,24 @@ async def test_a_preferred_language_overrides_how_the_citizen_wrote(brain, citiz
     answer = await brain.respond(citizen, said("قديش رسوم الهوية"), language="en")
     assert answer.replies[0].language == "en"
     assert "Civil Status" in answer.replies[0].text
+
+
+async def test_handoff_and_complaint_open_tickets_staff_can_see(brain, citizen, _actions_store):
+    before = len(_actions_store.tickets.open_tickets(limit=10_000))
+    handoff = await brain.respond(citizen, said("بدي احكي مع موظف لو سمحت"))
+    assert handoff.intent == "human_handoff" and "T-" in handoff.replies[0].text
+    complaint = await brain.respond(citizen, said("I want to file a complaint, the office staff were rude"))
+    assert complaint.intent == "complaint"
+    tickets = _actions_store.tickets.open_tickets(limit=10_000)[before:]
+    assert [t.kind for t in tickets] == ["handoff", "complaint"]
+    assert "rude" in tickets[1].text
+
+
+async def test_subscribing_and_unsubscribing_are_recorded(brain, _actions_store):
+    citizen = str(_actions_store.citizens.resolve("whatsapp", "962795550001"))
+    subscribed = await brain.respond(citizen, said("ذكرني قبل ما يخلص جوازي"))
+    assert subscribed.intent == "subscribe_alerts"
+    assert _actions_store.subscriptions.topics(int(citizen)) == ["document_expiry"]
+    unsubscribed = await brain.respond(citizen, said("I don't want alerts anymore, unsubscribe me"))
+    assert unsubscribed.intent == "unsubscribe"
+    assert _actions_store.subscriptions.topics(int(citizen)) == []

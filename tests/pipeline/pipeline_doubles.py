@@ -26,7 +26,9 @@ class EchoBrain:
         self.calls: list[BrainCall] = []
         self._delay = delay
 
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Answer:
+    async def respond(
+        self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
+    ) -> Answer:
         self.calls.append(BrainCall(conversation_key, message, language))
         await asyncio.sleep(self._delay(message))
         text = f"picked: {message.payload}" if message.kind == KIND_CHOICE else f"echo: {message.text}"
@@ -48,7 +50,9 @@ class MenuBrain(EchoBrain):
         Choice(id="/ask{\"service\":\"driving_licence\"}", title="رخصة القيادة"),
     ]
 
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Answer:
+    async def respond(
+        self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
+    ) -> Answer:
         if message.kind == KIND_CHOICE:
             return await super().respond(conversation_key, message, language=language)
         self.calls.append(BrainCall(conversation_key, message, language))
@@ -56,7 +60,9 @@ class MenuBrain(EchoBrain):
 
 
 class UnsureBrain(EchoBrain):
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Answer:
+    async def respond(
+        self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
+    ) -> Answer:
         self.calls.append(BrainCall(conversation_key, message, language))
         return Answer(
             replies=[BotReply(text="لم أفهم سؤالك")], intent="nlu_fallback", confidence=0.21, language="ar",
@@ -65,13 +71,17 @@ class UnsureBrain(EchoBrain):
 
 
 class FailingBrain(EchoBrain):
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Answer:
+    async def respond(
+        self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
+    ) -> Answer:
         self.calls.append(BrainCall(conversation_key, message, language))
         raise RuntimeError("rasa agent not loaded")
 
 
 class SleepingBrain(EchoBrain):
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Answer:
+    async def respond(
+        self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
+    ) -> Answer:
         self.calls.append(BrainCall(conversation_key, message, language))
         await asyncio.sleep(3600)
         raise AssertionError("should have timed out")

@@ -38,14 +38,15 @@ def statuses(store, message_id: int) -> list[str]:
 
 
 async def test_transient_failures_are_retried_with_backoff_then_sent(make_pipeline, store):
-    sender = FakeSender("whatsapp", script=[retry_later(), retry_later()])
+    sender = FakeSender("whatsapp", script=[retry_later(0.4), retry_later(0.01)])
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": sender})
     await say(pipeline, whatsapp("wamid.1"))
     [reply] = rows(store, direction="out")
-    assert reply.status == "retrying" and reply.next_attempt_at > utcnow() - timedelta(seconds=1)
+    assert reply.status == "retrying" and reply.next_attempt_at > utcnow()  # the provider's Retry-After
 
     async with running(pipeline):  # the sweeper sends retries whose time has come
-        await eventually(lambda: sender.texts == ["echo: سؤال"])
+        await eventually(lambda: rows(store, direction="out")[0].status == "sent")
+    assert sender.texts == ["echo: سؤال"]
     [reply] = rows(store, direction="out")
     assert (reply.status, reply.attempts, reply.provider_id) == ("sent", 3, "whatsapp-1")
     assert statuses(store, reply.id) == ["queued", "retrying", "retrying", "sent"]
@@ -65,7 +66,7 @@ async def test_retries_are_bounded(make_pipeline, store):
 
 
 async def test_a_retrying_message_holds_back_the_next_one_for_that_citizen(make_pipeline, store):
-    sender = FakeSender("whatsapp", script=[retry_later(0.3)])
+    sender = FakeSender("whatsapp", script=[retry_later(1.0)])
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": sender})
     await say(pipeline, whatsapp("wamid.1", "first"))
     await say(pipeline, whatsapp("wamid.2", "second"))
@@ -87,6 +88,10 @@ async def test_not_on_whatsapp_marks_the_number_and_falls_back_to_sms(make_pipel
     assert sent.reply_key == failed.reply_key and sent.reply_to_id == failed.reply_to_id
     identity = {i.channel: i for i in store.citizens.identities(failed.citizen_id)}["whatsapp"]
     assert identity.unreachable_at is not None
+
+    # Later pushes go straight to SMS, without trying WhatsApp again.
+    push = await pipeline.push(failed.citizen_id, BotReply(text="طلبك جاهز"), kind="status_update")
+    assert push.channel == "sms" and sms.texts[-1] == "طلبك جاهز" and wa.attempts == 1
 
 
 async def test_outside_the_window_falls_back_without_marking_the_number(make_pipeline, store):

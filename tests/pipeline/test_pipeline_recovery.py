@@ -4,11 +4,12 @@ restart everything is answered, and answered once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from bot.messages import InboundMessage
 from bot.store import Store
 from pipeline_doubles import EchoBrain, FakeSender
-from pipeline_helpers import eventually, rows, running
+from pipeline_helpers import FAST, eventually, rows, running
 
 
 def text(n: int, address: str = "962791234567") -> InboundMessage:
@@ -26,7 +27,10 @@ async def test_received_but_unanswered_messages_are_answered_once_after_a_restar
     fresh_store = Store(database_url)
     try:
         restarted = make_pipeline(
-            brain, {"whatsapp": whatsapp}, coordination=coordination_factory(new_process=True), pipeline_store=fresh_store
+            brain,
+            {"whatsapp": whatsapp},
+            coordination=coordination_factory(new_process=True),
+            pipeline_store=fresh_store,
         )
         assert await restarted.recover() == 3
         async with running(restarted, workers=2):
@@ -80,3 +84,25 @@ async def test_a_message_that_keeps_crashing_the_worker_is_given_up(make_pipelin
     row = rows(store, direction="in")[0]
     assert row.status == "failed" and row.attempts == 4
     assert store.messages.timeline(row.id)[-1].detail == "gave up after 3 attempts"
+
+
+async def test_a_lost_enqueue_is_picked_up_by_the_sweeper(make_pipeline, store, caplog):
+    brain, whatsapp = EchoBrain(), FakeSender("whatsapp")
+    pipeline = make_pipeline(
+        brain, {"whatsapp": whatsapp}, tuning=dataclasses.replace(FAST, orphan_after_s=0.2)
+    )
+    queue = pipeline.coordination.queue
+    real_push = queue.push
+
+    async def queue_down(job_id):
+        raise ConnectionError("redis went away")
+
+    queue.push = queue_down
+    accepted = await pipeline.accept(text(1))  # stored, but never enqueued
+    assert not accepted.duplicate
+    assert any("enqueue failed" in r.getMessage() for r in caplog.records)
+    queue.push = real_push
+
+    async with running(pipeline):
+        await eventually(lambda: whatsapp.texts == ["echo: q1"])
+    assert rows(store, direction="in")[0].status == "answered"

@@ -75,6 +75,8 @@ def fast_config(port: int, **overrides) -> SmsConfig:
         retry_after_s=1.0,
         accept_timeout_s=2.0,
         reassembly_timeout_s=60.0,
+        throttle_initial_s=0.05,
+        throttle_max_s=0.5,
     )
     values.update(overrides)
     return SmsConfig(**values)

@@ -115,6 +115,8 @@ class LocalSmsc:
         return list(self.esmes.values())[-1]
 
     async def deliver(self, **kwargs) -> smpp34.DeliverSmResp:
+        # Our client may see its bind_resp a moment before this loop sees the bind event.
+        await eventually(lambda: bool(self.esmes), timeout=2)
         kwargs.setdefault("destination_addr", "94444")
         kwargs.setdefault("source_addr", "962791234567")
         kwargs.setdefault("source_addr_ton", 1)

@@ -31,7 +31,7 @@ def sar(reference: int, total: int, number: int) -> list:
 
 
 async def test_bind_is_a_transceiver_session(smsc, channel):
-    assert smsc.binds == 1
+    await eventually(lambda: smsc.binds == 1)
     esme = smsc.esme()
     assert esme.system_id == "tawasol" and esme.can_receive
     status = channel.status
@@ -156,3 +156,21 @@ async def test_incomplete_message_is_handed_over_after_the_timeout(smsc, sink, c
     assert message.text.startswith("الجزء الأول") and message.text.endswith("الجزء الثالث")
     assert "…" in message.text
     assert channel.status["inbound_waiting"] == 0
+
+
+async def test_multipart_accept_failure_asks_again_for_the_last_part_only(smsc, sink, channel):
+    halves = ["الجزء الأول من الرسالة، ", "والجزء الثاني منها"]
+    first = await smsc.deliver(
+        short_message=udh8(9, 2, 1) + halves[0].encode("utf-16-be"), data_coding=8, esm_class=UDHI
+    )
+    assert first.command_status == 0  # a part that does not complete the message: answered at once
+    sink.fail_next = 1
+    last = await smsc.deliver(
+        short_message=udh8(9, 2, 2) + halves[1].encode("utf-16-be"), data_coding=8, esm_class=UDHI
+    )
+    assert last.command_status == 0x64 and sink.accepted == []
+    again = await smsc.deliver(  # the SMSC redelivers only what it was refused
+        short_message=udh8(9, 2, 2) + halves[1].encode("utf-16-be"), data_coding=8, esm_class=UDHI
+    )
+    assert again.command_status == 0
+    assert [m.text for m in sink.accepted] == ["".join(halves)]

@@ -153,3 +153,12 @@ async def test_receipt_for_an_unknown_message_is_answered_and_logged(smsc, sink,
     assert "receipt for unknown message" in caplog.text
     assert sink.status_calls[:2] == ["deadbeef", str(0xDEADBEEF)]
     assert sink.statuses == []
+
+
+async def test_message_queue_full_is_retried_like_throttling(smsc, channel):
+    smsc.decide = lambda submit, n: ("reject", 0x14) if n < 3 else ("accept", f"ok-{n}")  # ESME_RMSGQFUL
+    outcome = await channel.sender.send(sms("ب" * 100))  # 2 parts
+    assert outcome.ok
+    assert [s.command_status for s in smsc.submits[:3]] == [0x14] * 3
+    assert reassemble(smsc.accepted) == ["ب" * 100]
+    assert channel.status["throttled"] == 3

@@ -82,6 +82,7 @@ async def test_smsc_killed_mid_burst_every_message_delivered_once(killable, sink
     sends = [asyncio.ensure_future(channel.sender.send(sms(t, reference=i))) for i, t in enumerate(texts)]
     await eventually(lambda: len(killable.logged()) >= 120, timeout=10)
     killable.kill()  # SIGKILL: no unbind, no answers to what is in flight
+    assert len(killable.logged()) < 400  # it died mid-burst
     await asyncio.sleep(0.3)
     killable.start()
     outcomes = await asyncio.wait_for(asyncio.gather(*sends), timeout=40)
@@ -100,16 +101,13 @@ async def test_smsc_killed_mid_burst_every_message_delivered_once(killable, sink
         by_reference.setdefault(reference, set()).add(number)
     assert sorted(by_reference) == list(range(200))
     assert all(numbers == {1, 2} for numbers in by_reference.values())
+    # Grouped as a handset groups parts (by reference): 200 texts, each exactly once; a message
+    # sent again under a new reference would show up twice here.
     assert sorted(reassemble(logged)) == sorted(texts)
     # At-least-once, never more than the parts that were awaiting an answer when it died:
     # those are submitted again with the same reference (the handset sees one message).
     duplicates = len(logged) - 400
     assert 0 <= duplicates <= status["resubmitted_parts"] <= 10
-    # Each message was submitted under one reference only: the outbox was never asked to retry.
-    texts_by_reference = {}
-    for part in logged:
-        texts_by_reference.setdefault(concat_info(part)[0], set()).add(part.short_message[6:12])
-    assert len(texts_by_reference) == 200
 
 
 # ---------------------------------------------------------------- throttling
@@ -131,16 +129,16 @@ async def test_throttled_submits_are_slowed_down_retried_and_all_delivered(sink,
 
     smsc = await LocalSmsc(decide=throttle).start()
     try:
-        channel = await channel_factory(smsc.port, sink, tps=None, throttle_initial_s=0.05, throttle_max_s=0.5)
-        outcomes = await asyncio.gather(*(channel.sender.send(sms(f"notice {i}")) for i in range(300)))
+        channel = await channel_factory(smsc.port, sink, tps=None)
+        outcomes = await asyncio.gather(*(channel.sender.send(sms(f"notice {i}")) for i in range(200)))
         assert all(o.ok for o in outcomes)
         delivered = sorted(int(s.short_message.split()[1]) for s in smsc.accepted)
-        assert delivered == list(range(300))  # all, each once
+        assert delivered == list(range(200))  # all, each once
         throttled = [s for s in smsc.submits if s.command_status == 0x58]
         assert throttled, "the SMSC never had to throttle: the test proves nothing"
         assert channel.status["throttled"] == len(throttled)
         # A client that did not slow down retries at full speed and collects hundreds of refusals
-        # while 300 messages trickle through at 100/s; slowing down keeps them few.
+        # while 200 messages trickle through at 100/s; slowing down keeps them few.
         assert len(throttled) < 60
     finally:
         await smsc.stop()
@@ -236,7 +234,10 @@ async def test_refused_bind_succeeds_once_the_account_is_fixed(node_smsc_install
     await fixed.start()
     try:
         await eventually(lambda: channel.status["bound"], timeout=5)
+        await eventually(lambda: bool(fixed.binds))  # its stdout line may trail the bind_resp
         assert fixed.binds[-1]["accepted"]
+        await asyncio.sleep(0.3)
+        assert channel.status["bound"]  # and the session stays up
     finally:
         await fixed.stop()
 

@@ -39,7 +39,7 @@ def test_simultaneous_first_contacts_on_two_channels_link_to_one_citizen(store):
         results = list(pool.map(store.messages.add_inbound, jobs))
 
     by_number: dict[str, set[int]] = {}
-    for job, result in zip(jobs, results):
+    for job, result in zip(jobs, results, strict=True):
         by_number.setdefault(job.address, set()).add(result.citizen_id)
     assert all(len(ids) == 1 for ids in by_number.values())
     assert citizen_count(store) == len(numbers)

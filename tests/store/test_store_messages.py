@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.messages import InboundMessage, utcnow
 from bot.store.messages import DuplicateMessage, NewOutbound, Understanding, status_advances
@@ -87,7 +88,7 @@ def test_complete_inbound_is_atomic_and_happens_once(store):
 def test_complete_inbound_rolls_back_entirely_on_error(store):
     stored = store.messages.add_inbound(inbound("wamid.1"))
     broken = outbound(stored.citizen_id, reply_to_id=999_999)  # no such message: foreign key violation
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.messages.complete_inbound(stored.message_id, outbound=[broken])
     assert store.messages.get(stored.message_id).status == "received"
     assert count(store, Message) == 1

@@ -111,13 +111,17 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizens.id'], name=op.f('fk_messages_citizen_id_citizens')),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(
+        ['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations')
+    ),
     sa.ForeignKeyConstraint(['reply_to_id'], ['messages.id'], name=op.f('fk_messages_reply_to_id_messages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('channel', 'direction', 'provider_id', name='uq_messages_channel_direction_provider_id')
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_messages_citizen_direction_status', ['citizen_id', 'direction', 'status'], unique=False)
+        batch_op.create_index(
+            'ix_messages_citizen_direction_status', ['citizen_id', 'direction', 'status'], unique=False
+        )
         batch_op.create_index(batch_op.f('ix_messages_conversation_id'), ['conversation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_reply_key'), ['reply_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_reply_to_id'), ['reply_to_id'], unique=False)

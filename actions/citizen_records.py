@@ -1,0 +1,120 @@
+"""Actions that leave a record for staff or for pushes: tickets and alert subscriptions."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import logging
+import threading
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import language_of, utter
+from bot.replies import say
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+ALERT_TOPIC = "document_expiry"
+
+_lock = threading.Lock()
+_store: Optional[Store] = None
+
+
+def use_store(store: Store) -> None:
+    """The service hands its store over at start-up; a stand-alone action server builds its own."""
+    global _store
+    with _lock:
+        _store = store
+
+
+def store() -> Store:
+    global _store
+    with _lock:
+        if _store is None:
+            from bot.settings import Settings
+            from bot.store.migrate import upgrade
+
+            url = Settings.from_env().database_url
+            upgrade(url)
+            _store = Store(url)
+        return _store
+
+
+def citizen_id(tracker: Tracker) -> int:
+    """The pipeline talks to the brain with the citizen's id. Other callers (terminal chat, tests)
+    use free-form ids: those citizens live on the "web" channel under a stable pseudo-number."""
+    if tracker.sender_id.isdigit():
+        return int(tracker.sender_id)
+    digits = str(int(hashlib.sha256(tracker.sender_id.encode()).hexdigest(), 16))[:12]
+    return store().citizens.resolve("web", "999" + digits)
+
+
+def ticket_reference(ticket_id: int) -> str:
+    return f"T-{ticket_id:06d}"
+
+
+class _OpenTicket(Action, abc.ABC):
+    kind = ""
+    reply_key = ""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """The action's name in domain.yml."""
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        text = tracker.latest_message.get("text") or ""
+        ticket = store().tickets.open(citizen_id(tracker), self.kind, text, tracker.get_slot("service"))
+        logger.info("ticket opened kind=%s ticket=%s", self.kind, ticket_reference(ticket))
+        utter(dispatcher, say(self.reply_key, language, ticket=ticket_reference(ticket)))
+        return []
+
+
+class ActionHumanHandoff(_OpenTicket):
+    kind, reply_key = "handoff", "handoff"
+
+    def name(self) -> Text:
+        return "action_human_handoff"
+
+
+class ActionComplaint(_OpenTicket):
+    kind, reply_key = "complaint", "complaint"
+
+    def name(self) -> Text:
+        return "action_complaint"
+
+
+class ActionSubscribeAlerts(Action):
+    def name(self) -> Text:
+        return "action_subscribe_alerts"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        records = store()
+        citizen = citizen_id(tracker)
+        records.subscriptions.subscribe(citizen, ALERT_TOPIC)
+        records.citizens.opt_in(citizen)  # asking for alerts undoes an earlier STOP
+        utter(dispatcher, say("subscribed", language_of(tracker)))
+        return []
+
+
+class ActionUnsubscribe(Action):
+    def name(self) -> Text:
+        return "action_unsubscribe"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        records = store()
+        citizen = citizen_id(tracker)
+        topics = records.subscriptions.topics(citizen)
+        for topic in topics:
+            records.subscriptions.unsubscribe(citizen, topic)
+        utter(dispatcher, say("unsubscribed" if topics else "not_subscribed", language_of(tracker)))
+        return []
