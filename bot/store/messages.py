@@ -538,6 +538,32 @@ class MessageRepository:
                     return more, row.language
             return None
 
+    def history(self, citizen_id: int, limit: int = 200) -> list[Message]:
+        """The citizen's latest `limit` messages, in and out, oldest first (for staff and tests)."""
+        with self._db.session() as s:
+            newest_first = s.execute(
+                select(Message).where(Message.citizen_id == citizen_id).order_by(Message.id.desc()).limit(limit)
+            ).scalars()
+            return list(reversed(list(newest_first)))
+
+    def outbound_for_address(self, channel: str, address: str, after_id: int = 0, limit: int = 100) -> list[Message]:
+        """What we sent to an address on a channel after message `after_id`, oldest first (the
+        simulator polls this to show SMS replies)."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(Message)
+                    .where(
+                        Message.direction == DIRECTION_OUT,
+                        Message.channel == channel,
+                        Message.address == address,
+                        Message.id > after_id,
+                    )
+                    .order_by(Message.id)
+                    .limit(limit)
+                ).scalars()
+            )
+
     def timeline(self, message_id: int) -> list[MessageStatusEvent]:
         with self._db.session() as s:
             return list(

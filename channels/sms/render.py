@@ -23,6 +23,7 @@ _MORE_LINE = {"ar": 'أرسل "المزيد" للتفاصيل', "en": "Send MORE
 _ELLIPSIS = "…"
 # Where a summary may end: after a sentence mark (Latin or Arabic) or at a line break.
 _BOUNDARY = re.compile(r"[.!?؟।](?=\s)|\n")
+_SENTENCE_END = re.compile(r"[.!?؟।](?=\s|$)")
 
 _default_references = ReferenceCounter()
 
@@ -49,13 +50,22 @@ def _fits(text: str) -> bool:
     return segments.count(text) <= SUMMARY_SEGMENTS
 
 
+def _first_sentence_end(text: str) -> int:
+    found = _SENTENCE_END.search(text)
+    return found.end() if found else len(text)
+
+
 def _summary_cut(text: str, menu: list[str], more_line: str) -> Optional[int]:
-    """Where to cut `text` so the summary, menu and MORE line fit; None when nothing fits."""
-    ends = [m.end() for m in _BOUNDARY.finditer(text)]
+    """Where to cut `text` so the summary, menu and MORE line fit; None when nothing fits.
+
+    Never at a boundary before the first sentence ends (a heading line alone says nothing):
+    inside that sentence the cut falls at a word, marked with an ellipsis.
+    """
+    first_end = _first_sentence_end(text)
+    ends = [m.end() for m in _BOUNDARY.finditer(text) if m.end() >= first_end]
     for end in reversed(ends):
-        if text[:end].strip() and _fits(_compose(text[:end], menu, more_line)):
+        if _fits(_compose(text[:end], menu, more_line)):
             return end
-    # No sentence fits whole: cut at the last space that fits, and mark the cut.
     spaces = [m.start() for m in re.finditer(r"\s", text)]
     for end in reversed(spaces):
         if text[:end].strip() and _fits(_compose(text[:end] + _ELLIPSIS, menu, more_line)):
@@ -77,16 +87,21 @@ def summarise(reply: BotReply) -> tuple[str, Optional[str]]:
             return whole, None
 
     text = reply.text.strip()
+    # Two segments are ~134 Arabic characters and the answer comes first: a menu that would
+    # squeeze the first sentence moves to the MORE part (its numbers still work: the choices
+    # are stored with this message).
     cut = _summary_cut(text, menu, more_line)
+    shown_menu = menu
+    if cut is None or cut < _first_sentence_end(text):
+        cut, shown_menu = _summary_cut(text, [], more_line), []
     if cut is None:
-        # Even the menu and the MORE line overflow: send the whole answer rather than a menu
-        # without its question.
+        # Not even a few words fit: send the whole answer rather than a stub.
         return _compose(reply.text, menu, None), None
     summary = text[:cut].rstrip()
-    rest = text[cut:].strip()
+    rest = "\n".join(part for part in [text[cut:].strip(), *([] if shown_menu else menu)] if part)
     if not _BOUNDARY.search(text[cut - 1 : cut + 1] if cut else ""):
         summary += _ELLIPSIS
-    return _compose(summary, menu, more_line), reply.more or rest or None
+    return _compose(summary, shown_menu, more_line), reply.more or rest or None
 
 
 def render(

@@ -69,3 +69,24 @@ def test_each_message_gets_the_next_reference():
     first = render(BotReply(text="a"), "962791234567", counter)[0]
     second = render(BotReply(text="b"), "962791234567", counter)[0]
     assert (first.body["udh_ref"], second.body["udh_ref"]) == (10, 11)
+
+
+def test_the_answer_comes_before_optional_choices_when_two_segments_are_tight():
+    from bot.messages import BotReply, Choice
+    from channels.sms import segments
+    from channels.sms.render import render
+
+    reply = BotReply(
+        text=(
+            "تجديد جواز السفر — دائرة الأحوال المدنية والجوازات\n\n"
+            "رسوم تجديد جواز السفر العادي 50 دينارًا، وتُضاف أجور التوصيل إذا اخترت التوصيل بالبريد.\n\n"
+            "ℹ️ هذه معلومات إرشادية، والجهة المعنية تؤكد الرقم النهائي."
+        ),
+        language="ar",
+        choices=[Choice("/ask_documents", "الأوراق المطلوبة"), Choice("/ask_steps", "الخطوات"), Choice("/ask_location", "المكان والدوام")],
+    )
+    [sms] = render(reply, "962790000001")
+    assert "50 دينار" in sms.text  # the figure asked for is in the first SMS
+    assert segments.count(sms.text) <= 2
+    assert "المزيد" in sms.text
+    assert "أرسل 1 لـالأوراق المطلوبة" in sms.body["more"]  # the menu waits in MORE

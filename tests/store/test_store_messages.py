@@ -176,3 +176,24 @@ def test_tickets_and_subscriptions(store):
     store.subscriptions.unsubscribe(citizen_id, "document_expiry")
     assert store.subscriptions.topics(citizen_id) == ["passport_renewal"]
     assert store.subscriptions.subscribers("passport_renewal") == [citizen_id]
+
+
+def test_outbound_for_address_lists_what_we_sent_after_a_point(store):
+    citizen_id = store.citizens.resolve("sms", ADDRESS)
+    first, second = store.messages.add_outbound(
+        [outbound(citizen_id, "one", channel="sms"), outbound(citizen_id, "two", channel="sms")]
+    )
+    store.messages.add_outbound([outbound(citizen_id, "on whatsapp")])
+    assert [m.text for m in store.messages.outbound_for_address("sms", ADDRESS)] == ["one", "two"]
+    assert [m.id for m in store.messages.outbound_for_address("sms", ADDRESS, after_id=first)] == [second]
+    assert store.messages.outbound_for_address("sms", "962780000000") == []
+
+
+def test_history_is_the_latest_messages_oldest_first(store):
+    stored = store.messages.add_inbound(inbound("wamid.1", text="question"))
+    store.messages.add_outbound([outbound(stored.citizen_id, "answer", reply_to_id=stored.message_id)])
+    store.messages.add_inbound(inbound("wamid.2", text="thanks"))
+    assert [(m.direction, m.text) for m in store.messages.history(stored.citizen_id)] == [
+        ("in", "question"), ("out", "answer"), ("in", "thanks"),
+    ]
+    assert [m.text for m in store.messages.history(stored.citizen_id, limit=2)] == ["answer", "thanks"]
