@@ -72,6 +72,21 @@ def serve(
 
 
 @app.command()
+def worker(workers: int = typer.Option(1, min=1, help="Concurrent message workers in this process.")) -> None:
+    """Answer queued messages without serving HTTP (needs REDIS_URL and a shared DATABASE_URL)."""
+    from bot.settings import Settings
+    from bot.worker import WorkerNeedsRedis, run_worker
+
+    settings = Settings.from_env()
+    _logging(settings.log_level)
+    try:
+        asyncio.run(run_worker(settings, workers))
+    except WorkerNeedsRedis as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
 def chat(
     model: Optional[Path] = typer.Option(None, help="Model archive (default: newest in models/)."),
     reshape: bool = typer.Option(

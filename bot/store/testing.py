@@ -50,6 +50,35 @@ def fresh_postgres_database(name: str) -> Iterator[str]:
         admin.dispose()
 
 
+def drop_abandoned_test_databases(prefix: str = "tawasol_test_") -> list[str]:
+    """Drop `<prefix><pid>_...` databases whose test process is gone (a run killed before teardown)."""
+    admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT", future=True)
+    dropped = []
+    try:
+        with admin.connect() as connection:
+            names = connection.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"), {"pattern": f"{prefix}%"}
+            ).scalars()
+            for name in list(names):
+                pid = name[len(prefix):].split("_", 1)[0]
+                if pid.isdigit() and not _process_alive(int(pid)):
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    dropped.append(name)
+    finally:
+        admin.dispose()
+    return dropped
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def empty_all_tables(db: Database) -> None:
     """Delete every row (faster than migrating a new database for each test)."""
     tables = [t.name for t in metadata.sorted_tables]

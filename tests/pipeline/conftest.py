@@ -14,7 +14,13 @@ from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.migrate import upgrade
-from bot.store.testing import empty_all_tables, fresh_postgres_database, postgres_admin_url, postgres_reachable
+from bot.store.testing import (
+    drop_abandoned_test_databases,
+    empty_all_tables,
+    fresh_postgres_database,
+    postgres_admin_url,
+    postgres_reachable,
+)
 from pipeline_helpers import FAST
 
 REDIS_URL = os.environ.get("TAWASOL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -31,6 +37,7 @@ def sqlite_template(tmp_path_factory):
 def postgres_url():
     if not postgres_reachable():
         pytest.skip(f"PostgreSQL not reachable at {postgres_admin_url()}")
+    drop_abandoned_test_databases()
     with fresh_postgres_database(f"tawasol_test_{os.getpid()}_pipeline") as url:
         upgrade(url)
         yield url

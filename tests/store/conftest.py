@@ -10,7 +10,13 @@ import pytest
 
 from bot.store import Store
 from bot.store.migrate import upgrade
-from bot.store.testing import empty_all_tables, fresh_postgres_database, postgres_admin_url, postgres_reachable
+from bot.store.testing import (
+    drop_abandoned_test_databases,
+    empty_all_tables,
+    fresh_postgres_database,
+    postgres_admin_url,
+    postgres_reachable,
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +30,7 @@ def sqlite_template(tmp_path_factory):
 def postgres_url():
     if not postgres_reachable():
         pytest.skip(f"PostgreSQL not reachable at {postgres_admin_url()}")
+    drop_abandoned_test_databases()
     with fresh_postgres_database(f"tawasol_test_{os.getpid()}_store") as url:
         upgrade(url)
         yield url

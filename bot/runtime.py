@@ -1,0 +1,122 @@
+"""Assembling a running Tawasol process: store, shared coordination, brain, channels, pipeline.
+
+`tawasol serve` (web tier, optionally with workers) and `tawasol worker` (workers only) build the
+same runtime; they differ in what they run on top of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Optional
+
+from actions.citizen_records import use_store
+from bot.brain import Brain
+from bot.coordination import build_coordination
+from bot.messages import SMS, WHATSAPP, InboundMessage, StatusUpdate
+from bot.pipeline import AcceptResult, Pipeline
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.migrate import upgrade
+from channels.sms.config import SmsConfig
+from channels.web.sms_simulator import SimulatedSmsSender
+from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.sender import WhatsAppSender
+
+logger = logging.getLogger(__name__)
+
+
+class NotReady(RuntimeError):
+    """The pipeline is still starting."""
+
+
+def load_brain(settings: Settings) -> Brain:
+    from bot.rasa_brain import RasaBrain
+
+    return RasaBrain.load(settings.model_path, settings.redis_url)
+
+
+class Runtime:
+    """Everything one process holds while it runs; `start()` builds it, `stop()` releases it."""
+
+    def __init__(self, settings: Settings, whatsapp: WhatsAppConfig, *, brain: Optional[Brain] = None) -> None:
+        self.settings = settings
+        self.whatsapp_config = whatsapp
+        self._brain = brain
+        # Channel settings are read now, from the environment the process was configured with.
+        self.sms_config = SmsConfig.from_env() if settings.smpp_host else None
+        self.pipeline: Optional[Pipeline] = None
+        self.store: Optional[Store] = None
+        self.sms_channel: Any = None
+        self.started_at: Optional[float] = None
+        self._senders: dict[str, Any] = {}
+        self._coordination: Any = None
+        self._workers: Optional[asyncio.Task] = None
+
+    async def start(self, workers: int) -> None:
+        started = time.perf_counter()
+        settings = self.settings
+        await asyncio.to_thread(upgrade, settings.database_url)
+        self.store = Store(settings.database_url)
+        use_store(self.store)  # the in-process actions write tickets and subscriptions here
+        self._coordination = build_coordination(settings.redis_url)
+        brain = self._brain or await asyncio.to_thread(load_brain, settings)
+        whatsapp = WhatsAppSender(self.whatsapp_config)
+        self._senders = {WHATSAPP: whatsapp}
+        if self.sms_config is not None:
+            from channels.sms.handler import SmsChannel
+
+            self.sms_channel = SmsChannel(self.sms_config, self)
+            self._senders[SMS] = self.sms_channel.sender
+        else:
+            self._senders[SMS] = SimulatedSmsSender()
+        self.pipeline = Pipeline(settings, self.store, self._coordination, brain, self._senders)
+        if self.sms_channel is not None:
+            await self.sms_channel.start()
+        await self.pipeline.recover()
+        self._workers = asyncio.create_task(self.pipeline.run_workers(workers), name="workers")
+        self.started_at = time.time()
+        logger.info(
+            "tawasol started seconds=%.1f database=%s redis=%s whatsapp=%s sms=%s workers=%d",
+            time.perf_counter() - started,
+            self.store.db.dialect,
+            "shared" if settings.redis_url else "in-process (one process only)",
+            "fake Graph API" if self.whatsapp_config.dev_defaults else self.whatsapp_config.api_base_url,
+            f"smpp {settings.smpp_host}" if self.sms_channel else "simulator",
+            workers,
+        )
+
+    async def stop(self) -> None:
+        if self._workers is not None:
+            self._workers.cancel()
+            await asyncio.gather(self._workers, return_exceptions=True)
+        if self.pipeline is not None:
+            await self.pipeline.drain()
+        if self.sms_channel is not None:
+            await self.sms_channel.stop()
+        if WHATSAPP in self._senders:
+            await self._senders[WHATSAPP].aclose()
+        if self._coordination is not None:
+            await self._coordination.close()
+        if self.store is not None:
+            self.store.close()
+        self.pipeline = self.store = None
+
+    # --- what channel handlers see (the pipeline's inbound side, once it exists) -----------------
+
+    def require_pipeline(self) -> Pipeline:
+        if self.pipeline is None:
+            raise NotReady("the service is starting")
+        return self.pipeline
+
+    def require_store(self) -> Store:
+        if self.store is None:
+            raise NotReady("the service is starting")
+        return self.store
+
+    async def accept(self, message: InboundMessage) -> AcceptResult:
+        return await self.require_pipeline().accept(message)
+
+    async def record_status(self, update: StatusUpdate) -> bool:
+        return await self.require_pipeline().record_status(update)
