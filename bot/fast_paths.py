@@ -1,8 +1,8 @@
 """What the pipeline answers itself, before (or instead of) the brain.
 
 Keywords (STOP, START, HELP, AR/EN, MORE) on any channel; a bare number on SMS picks from the
-last menu we sent; media the bot can't read gets a polite "text only". Everything else goes to
-the brain unchanged.
+last menu we sent; media and locations the bot can't read get a polite "text only"; reactions
+and system notices get nothing. Everything else goes to the brain unchanged.
 """
 
 from __future__ import annotations
@@ -13,10 +13,23 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bot.keywords import Keyword, match_keyword, menu_number
-from bot.messages import KIND_CHOICE, KIND_MEDIA, KIND_TEXT, KIND_UNSUPPORTED, SMS, BotReply, InboundMessage
-from bot.stock_replies import stock_reply
+from bot.messages import (
+    KIND_CHOICE,
+    KIND_LOCATION,
+    KIND_MEDIA,
+    KIND_TEXT,
+    KIND_UNSUPPORTED,
+    SMS,
+    BotReply,
+    InboundMessage,
+)
+from bot.replies import reply
 from bot.store import Store
 from bot.store.models import Citizen
+
+
+# A reaction (👍 on our answer) or a system notice ("number changed") expects no reply.
+SILENT_TYPES = frozenset({"reaction", "system"})
 
 
 @dataclass(frozen=True)
@@ -35,8 +48,10 @@ class FastPaths:
 
     async def handle(self, citizen: Citizen, message: InboundMessage) -> FastPath:
         language = citizen.preferred_language
-        if message.kind in (KIND_MEDIA, KIND_UNSUPPORTED):
-            return FastPath(replies=[stock_reply("text_only", language or "ar")])
+        if message.raw.get("type") in SILENT_TYPES:
+            return FastPath(replies=[])
+        if message.kind in (KIND_MEDIA, KIND_UNSUPPORTED, KIND_LOCATION):
+            return FastPath(replies=[reply("media_not_supported", language or "ar")])
         if message.kind != KIND_TEXT:
             return FastPath(inbound=message)
 
@@ -49,7 +64,7 @@ class FastPaths:
             choices = await asyncio.to_thread(self._store.messages.latest_choices, citizen.id)
             if choices:
                 if number > len(choices):
-                    return FastPath(replies=[stock_reply("menu_out_of_range", language or "ar", count=len(choices))])
+                    return FastPath(replies=[reply("menu_out_of_range", language or "ar", count=len(choices))])
                 choice = choices[number - 1]
                 picked = dataclasses.replace(message, kind=KIND_CHOICE, payload=choice["id"], text=choice["title"])
                 return FastPath(inbound=picked, interpreted_kind=KIND_CHOICE, interpreted_payload=choice["id"])
@@ -59,19 +74,19 @@ class FastPaths:
         citizens = self._store.citizens
         if keyword is Keyword.STOP:
             await asyncio.to_thread(citizens.opt_out, citizen.id)
-            return [stock_reply("stopped", language)]
+            return [reply("stopped", language)]
         if keyword is Keyword.START:
             await asyncio.to_thread(citizens.opt_in, citizen.id)
-            return [stock_reply("started", language)]
+            return [reply("started", language)]
         if keyword is Keyword.HELP:
-            return [stock_reply("help", language)]
+            return [reply("help", language)]
         if keyword in (Keyword.ARABIC, Keyword.ENGLISH):
             chosen = "ar" if keyword is Keyword.ARABIC else "en"
             await asyncio.to_thread(citizens.set_language, citizen.id, chosen)
-            return [stock_reply("language_set", chosen)]
+            return [reply("language_set", chosen)]
         # Keyword.MORE
         more = await asyncio.to_thread(self._store.messages.latest_more, citizen.id)
         if more is None:
-            return [stock_reply("nothing_more", language)]
+            return [reply("nothing_more", language)]
         text, more_language = more
         return [BotReply(text=text, language=more_language or language)]

@@ -34,7 +34,7 @@ from bot.messages import (
 from bot.outbox import Outbox, PushResult, RetryPolicy, in_whatsapp_window
 from bot.privacy import mask_phone
 from bot.settings import Settings
-from bot.stock_replies import stock_reply
+from bot.replies import reply
 from bot.store import Store
 from bot.store.messages import DuplicateMessage, Understanding
 from bot.store.models import DIRECTION_IN, Message
@@ -275,8 +275,12 @@ class Pipeline:
             )
         except Exception as exc:
             cause = "timeout" if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
-            logger.error("brain failed citizen_id=%s cause=%s; sending an apology", citizen_id, cause)
-            return [stock_reply("apology", language or "ar")], None, None
+            # The traceback goes to the log (the brain's bugs must be findable); the citizen gets an apology.
+            logger.error(
+                "brain failed citizen_id=%s cause=%s; sending an apology", citizen_id, cause,
+                exc_info=not isinstance(exc, asyncio.TimeoutError),
+            )
+            return [reply("apology", language or "ar")], None, None
         understanding = Understanding(
             intent=answer.intent, confidence=answer.confidence, service_id=answer.service_id, language=answer.language
         )

@@ -25,7 +25,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 
 from actions.replies import REVIEW_SIGNAL
 from bot.brain import Answer
-from bot.messages import KIND_CHOICE, KIND_LOCATION, KIND_TEXT, BotReply, Choice, InboundMessage
+from bot.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
 from bot.replies import reply_language, say
 
 logger = logging.getLogger(__name__)
@@ -106,11 +106,6 @@ class RasaBrain:
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
     ) -> Answer:
-        if message.kind not in (KIND_TEXT, KIND_CHOICE):
-            key = "location_not_supported" if message.kind == KIND_LOCATION else "media_not_supported"
-            lang = reply_language(language)
-            return Answer(replies=[BotReply(say(key, lang), language=lang)], intent=None)
-
         text = (message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or ""
         if not text.strip():
             lang = reply_language(language)

@@ -30,3 +30,11 @@ def say(key: str, language: Optional[str], **params: object) -> str:
     entry = _replies()[key]
     text = entry.get(reply_language(language)) or entry["ar"]
     return text.format(**params) if params else text
+
+
+def reply(key: str, language: Optional[str], **params: object) -> "BotReply":
+    """A fixed reply as a BotReply (keyword confirmations, apologies)."""
+    from bot.messages import BotReply
+
+    lang = reply_language(language)
+    return BotReply(text=say(key, lang, **params), language=lang)

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from bot import replies
 from bot.keywords import Keyword, match_keyword, menu_number
 from bot.messages import KIND_MEDIA, BotReply, InboundMessage
 from pipeline_doubles import EchoBrain, FakeSender, MenuBrain
@@ -166,5 +167,14 @@ async def test_media_gets_a_polite_text_only_reply(make_pipeline, senders):
     pipeline = make_pipeline(brain, senders)
     voice = InboundMessage(channel="whatsapp", provider_id="wamid.v", address=ADDRESS, kind=KIND_MEDIA)
     await say(pipeline, voice)
-    assert senders["whatsapp"].texts == ["عذراً، أستطيع قراءة الرسائل النصية فقط. اكتب سؤالك من فضلك."]
+    assert senders["whatsapp"].texts == [replies.say("media_not_supported", "ar")]
+    assert brain.calls == []
+
+
+async def test_reactions_and_system_notices_get_no_reply(make_pipeline, senders):
+    brain = EchoBrain()
+    pipeline = make_pipeline(brain, senders)
+    for kind in ("reaction", "system"):
+        await say(pipeline, InboundMessage("whatsapp", f"wamid.{kind}", ADDRESS, kind="unsupported", raw={"type": kind}))
+    assert senders["whatsapp"].texts == []
     assert brain.calls == []
