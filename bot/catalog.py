@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import yaml
+
+from nlu.text.analysis import analyse
 
 logger = logging.getLogger(__name__)
 
@@ -56,24 +57,13 @@ class CatalogError(ValueError):
 
 # --- phrases -------------------------------------------------------------------------------------
 
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # tashkeel, tatweel
-_LETTER_FOLDS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و", "ئ": "ي", "ى": "ي", "ة": "ه"}
-)
-_ELONGATION = re.compile(r"(\w)\1{2,}")
-
-
 def phrase_key(phrase: str) -> str:
-    """The loose form of a phrase used to tell whether two catalog phrases are "the same".
+    """The form the service matcher sees a phrase in (nlu.text: normalised, Arabizi transliterated).
 
-    It folds what the matcher's normalisation folds (alef/hamza forms, taa marbuta, alef maqsura,
-    diacritics, elongation, case, spacing), so "رخصة" and "رخصه" count as one phrase: listing them
-    under two services would make the matcher's choice arbitrary.
+    Two phrases with one key are one phrase to the matcher ("رخصة" and "رخصه", "jawaz" and
+    "جواز"): listing them under two services would make its choice arbitrary.
     """
-    text = unicodedata.normalize("NFKC", phrase).casefold()
-    text = _ARABIC_MARKS.sub("", text).translate(_LETTER_FOLDS)
-    text = _ELONGATION.sub(r"\1", text)
-    return " ".join(text.split())
+    return analyse(phrase).normalized
 
 
 # --- the model -----------------------------------------------------------------------------------

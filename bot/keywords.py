@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
+from nlu.text.normalize import normalize_arabic
+
 
 class Keyword(enum.Enum):
     STOP = "stop"  # no more pushes
@@ -47,23 +49,14 @@ for _words, _keyword, _language in [
     for _word in _words:
         _KEYWORDS[_word] = KeywordMatch(_keyword, _language)
 
-_ARABIC_LETTER_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
-_TATWEEL = "\u0640"
-# Punctuation people add around a bare word or number ("STOP!", "1.", "٢)"), incl. Arabic marks.
 _EDGE_PUNCTUATION = " \t\r\n.,!?;:()[]-_\"'،؛؟*#"
 _MENU_NUMBER = re.compile(r"^[0-9]{1,2}$")
 
 
 def normalise(text: str) -> str:
-    """Fold the ways one word gets typed: case, diacritics, tatweel, alef/ta-marbuta/ya variants,
-    direction marks, surrounding punctuation."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = "".join(
-        ch
-        for ch in text
-        if ch != _TATWEEL and unicodedata.category(ch) not in ("Mn", "Cf")  # harakat; RLM/LRM/ZWJ...
-    )
-    return text.translate(_ARABIC_LETTER_VARIANTS).casefold().strip(_EDGE_PUNCTUATION)
+    """Fold the ways one word gets typed (nlu.text's normalisation: diacritics, tatweel, alef /
+    taa marbuta / alef maqsura forms, digits, case), then the punctuation around a bare word."""
+    return normalize_arabic(text or "").casefold().strip(_EDGE_PUNCTUATION)
 
 
 def match_keyword(text: str) -> Optional[KeywordMatch]:

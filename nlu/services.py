@@ -27,6 +27,9 @@ _STOPWORDS = frozenset(
     "ال و في من عن على الى لل ل ب my the a an of for to your el al il w".split()
 )
 _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+# Catalog words lose only the article: a one-letter "prefix" there is usually the word's own first
+# letter ("باسبور" must not become "اسبور" and meet "اسبوع").
+_ARTICLES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال")
 _FEMININE_POSSESSIVE = ("تهم", "تكم", "تها", "تنا", "تي", "تك", "ته")
 _SUFFIXES = ("هم", "كم", "ها", "نا", "ات", "ين", "ون", "ي", "ك", "ه")
 # Letters people (and Arabizi) confuse by sound: "7awiye" -> حويه still finds هويه.
@@ -38,12 +41,13 @@ _MAX_GAP = 2  # message tokens allowed between two tokens of a phrase ("ro5sa ta
 def stems(token: str, strip_suffixes: bool = True) -> frozenset[str]:
     """The token and its forms without clitics: a deliberately small, predictable stemmer.
 
-    Suffixes are stripped from the citizen's words only ("جوازه" finds "جواز"), never from catalog
-    phrases, where a final ه is usually the word's own ending ("الشرطه" must not become "شرط").
+    Suffixes and one-letter prefixes are stripped from the citizen's words only ("وجوازه" finds
+    "جواز"), never from catalog phrases, where they are usually the word's own letters ("الشرطه"
+    must not become "شرط"); catalog words lose only the article.
     """
     forms = {token}
     bases = {token}
-    for prefix in _PREFIXES:
+    for prefix in _PREFIXES if strip_suffixes else _ARTICLES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 3:
             bases.add(token[len(prefix):])
     forms |= bases
@@ -60,13 +64,12 @@ def stems(token: str, strip_suffixes: bool = True) -> frozenset[str]:
     return frozenset(forms)
 
 
-def _allowed_edits(token: str) -> int:
-    """Typos tolerated, judged on the token without clitics: "اقدم" must not become "اقامه", nor
-    "المعالجه" "المخالفه"; short words are exact or nothing."""
-    core = min(stems(token), key=len)
+def _allowed_edits(core: str) -> int:
+    """Typos tolerated in a word without clitics: about one in seven letters. Short words are exact
+    or nothing ("اقدم" must not become "اقامه"); "requirement" must not become "retirement"."""
     if len(core) <= 4:
         return 0
-    return 1 if len(core) <= 8 else 2
+    return max(1, int(len(core) * 0.15))
 
 
 @dataclass(frozen=True)
@@ -169,13 +172,16 @@ class ServiceResolver:
             if form in self._by_form:
                 found[form] = 1.0
         if not found and not token.isdigit():
-            edits = _allowed_edits(token)
-            if edits:
+            # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت").
+            for core in {min(stems(token), key=len), token}:
+                edits = _allowed_edits(core)
+                if not edits:
+                    continue
                 for form, distance, _ in process.extract(
-                    token, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=edits, limit=20
+                    core, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=edits, limit=20
                 ):
-                    if abs(len(form) - len(token)) <= edits:
-                        found[form] = max(found.get(form, 0.0), 1.0 - distance / max(len(token), len(form)))
+                    if abs(len(form) - len(core)) <= edits:
+                        found[form] = max(found.get(form, 0.0), 1.0 - distance / max(len(core), len(form)))
         if len(self._fuzzy_cache) > 50_000:
             self._fuzzy_cache.clear()
         self._fuzzy_cache[token] = found

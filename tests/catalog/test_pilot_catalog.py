@@ -167,12 +167,14 @@ def test_generic_names_are_shared_and_never_a_specific_name() -> None:
     }
 
 
-def test_each_service_has_15_to_40_distinct_names_in_arabic_and_latin_script() -> None:
+def test_each_service_has_15_to_100_distinct_names_in_arabic_and_latin_script() -> None:
+    # Usually 15-40; a service named by what happened (a lost, stolen or broken ID card) lists each
+    # verb with each noun in both orders, because the matcher reads words in order (README "Names").
     for service in raw_services():
         names = service["names"]
         keys = [phrase_key(p) for p in names]
         assert len(set(keys)) == len(keys), f"{service['id']}: a name repeats after normalisation"
-        assert 15 <= len(keys) <= 40, (service["id"], len(keys))
+        assert 15 <= len(keys) <= 100, (service["id"], len(keys))
         assert sum(bool(ARABIC.search(p)) for p in names) >= 8, service["id"]
         assert sum(not ARABIC.search(p) for p in names) >= 5, service["id"]  # Arabizi and English
 
@@ -183,7 +185,7 @@ def test_bare_passport_means_issuing_and_renewal_phrases_mean_renewal(catalog: C
         return found
 
     assert owner_of("جواز السفر") == "cspd.passport_new"
-    assert owner_of("الباسبور") == "cspd.passport_new"
+    assert owner_of("الباسبورت") == "cspd.passport_new"  # not "الباسبور": see the comment in cspd.yml
     assert owner_of("passport") == "cspd.passport_new"
     assert owner_of("تجديد الجواز") == "cspd.passport_renew"
     assert owner_of("رخصه سواقه") == "dvld.driving_license_renew"  # spelled with ه, listed with ة
