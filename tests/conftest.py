@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.availability import unavailable
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 MODEL_INPUTS = ["config.yml", "domain.yml", "data/rules.yml", "data/nlu", "nlu"]
@@ -75,5 +78,57 @@ def _actions_store(tmp_path_factory):
     upgrade(url)
     store = Store(url)
     use_store(store)
+    yield store
+    store.close()
+
+
+# --- the store on both databases -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    from bot.store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("store") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    from bot.store.migrate import upgrade
+    from bot.store.testing import (
+        drop_abandoned_test_databases,
+        fresh_postgres_database,
+        postgres_admin_url,
+        postgres_reachable,
+    )
+
+    if not postgres_reachable():
+        unavailable(f"PostgreSQL at {postgres_admin_url()}")
+    drop_abandoned_test_databases()
+    with fresh_postgres_database(f"tawasol_test_{os.getpid()}") as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path, sqlite_template):
+    """A migrated database: a fresh SQLite file per test, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "tawasol.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(database_url):
+    """A Store on `database_url`, emptied before the test."""
+    from bot.store import Store
+    from bot.store.testing import empty_all_tables
+
+    store = Store(database_url)
+    empty_all_tables(store.db)
     yield store
     store.close()

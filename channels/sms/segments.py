@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 from channels.sms import gsm7
 from channels.sms.udh import ESM_CLASS_UDHI, concat_header
@@ -60,35 +61,23 @@ class ReferenceCounter:
             return value
 
 
-def _gsm7_chunks(text: str, limit: int) -> list[str]:
-    chunks, current, used = [], [], 0
-    for char in text:
-        size = gsm7.char_septets(char)
-        if used + size > limit:
-            chunks.append("".join(current))
-            current, used = [], 0
-        current.append(char)
-        used += size
-    if current:
-        chunks.append("".join(current))
-    return chunks
-
-
 def _ucs2_units(char: str) -> int:
+    # Python strings hold code points, so a character beyond the BMP is one item worth two UTF-16
+    # units: counting per character keeps its surrogate pair in one part.
     return 2 if ord(char) > 0xFFFF else 1
 
 
-def _ucs2_chunks(text: str, limit: int) -> list[str]:
-    # Python strings hold code points, so a character beyond the BMP is one item worth two
-    # UTF-16 units: counting per character keeps its surrogate pair in one part.
+def _chunks(text: str, limit: int, size: Callable[[str], int]) -> list[str]:
+    """Cut `text` into parts of at most `limit` units, never inside a character: a GSM escape pair
+    (2 septets) or a UTF-16 surrogate pair (2 units) stays whole."""
     chunks, current, used = [], [], 0
     for char in text:
-        size = _ucs2_units(char)
-        if used + size > limit:
+        units = size(char)
+        if used + units > limit:
             chunks.append("".join(current))
             current, used = [], 0
         current.append(char)
-        used += size
+        used += units
     if current:
         chunks.append("".join(current))
     return chunks
@@ -99,10 +88,10 @@ def count(text: str) -> int:
     if gsm7.fits(text):
         if gsm7.septet_count(text) <= GSM7_SINGLE:
             return 1
-        return len(_gsm7_chunks(text, GSM7_PART))
+        return len(_chunks(text, GSM7_PART, gsm7.char_septets))
     if sum(_ucs2_units(c) for c in text) <= UCS2_SINGLE:
         return 1
-    return len(_ucs2_chunks(text, UCS2_PART))
+    return len(_chunks(text, UCS2_PART, _ucs2_units))
 
 
 def is_gsm7(text: str) -> bool:
@@ -116,13 +105,13 @@ def split(text: str, reference: int) -> SegmentedMessage:
         if gsm7.septet_count(text) <= GSM7_SINGLE:
             chunks = [text]
         else:
-            chunks = _gsm7_chunks(text, GSM7_PART)
+            chunks = _chunks(text, GSM7_PART, gsm7.char_septets)
     else:
         data_coding, encode = DATA_CODING_UCS2, _encode_ucs2
         if sum(_ucs2_units(c) for c in text) <= UCS2_SINGLE:
             chunks = [text]
         else:
-            chunks = _ucs2_chunks(text, UCS2_PART)
+            chunks = _chunks(text, UCS2_PART, _ucs2_units)
 
     if len(chunks) == 1:
         return SegmentedMessage(data_coding, 0, (encode(text),), (text,))

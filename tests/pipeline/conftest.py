@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 
 import pytest
@@ -13,51 +12,10 @@ from bot.coordination import InProcessCoordination, RedisCoordination
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.migrate import upgrade
-from bot.store.testing import (
-    drop_abandoned_test_databases,
-    empty_all_tables,
-    fresh_postgres_database,
-    postgres_admin_url,
-    postgres_reachable,
-)
+from tests.availability import unavailable
 from pipeline_helpers import FAST
 
 REDIS_URL = os.environ.get("TAWASOL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pipeline") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    if not postgres_reachable():
-        pytest.skip(f"PostgreSQL not reachable at {postgres_admin_url()}")
-    drop_abandoned_test_databases()
-    with fresh_postgres_database(f"tawasol_test_{os.getpid()}_pipeline") as url:
-        upgrade(url)
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path, sqlite_template):
-    if request.param == "sqlite":
-        path = tmp_path / "tawasol.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def store(database_url):
-    store = Store(database_url)
-    empty_all_tables(store.db)
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +23,7 @@ def redis_url():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+        unavailable(f"Redis at {REDIS_URL}")
     return REDIS_URL
 
 
