@@ -61,6 +61,7 @@ class LoadResult:
     finished_at: float
     unsent: int  # messages not sent before the deadline
     peak_rss_mb: float
+    cpu_s: float  # this process's CPU during the timed phase
 
 
 async def _send_tawasol(session: aiohttp.ClientSession, spec: LoadSpec, message: Message) -> Outcome:
@@ -132,10 +133,10 @@ async def generate(spec: LoadSpec, pipe: Any = None) -> LoadResult:
         if pipe is not None:
             pipe.send("warm")
             pipe.recv()  # "go"
-        started = time.time()
+        started, cpu_before = time.time(), time.process_time()
         outcomes, unsent = await _run_phase(session, spec, spec.messages, time.monotonic() + spec.deadline_s)
-        finished = time.time()
-    return LoadResult(sorted(outcomes, key=lambda o: o.index), started, finished, unsent, own_peak_rss_mb())
+        finished, cpu = time.time(), time.process_time() - cpu_before
+    return LoadResult(sorted(outcomes, key=lambda o: o.index), started, finished, unsent, own_peak_rss_mb(), cpu)
 
 
 def own_peak_rss_mb() -> float:

@@ -1,0 +1,403 @@
+"""End-to-end speed: signed WhatsApp webhooks in, replies at the (fake) Graph API out, beside stock Rasa.
+
+    .venv/bin/python -m bench.e2e --model /tmp/benchmodel/bench.tar.gz [--quick] [--no-profile]
+
+For each configuration the benchmark starts real processes on 127.0.0.1: the fake Graph API
+(`python -m simulators.whatsapp_graph`), `tawasol serve` (and `tawasol worker`s), then a load
+generator process that sends N signed webhook POSTs from N citizens with C closed-loop senders
+(bench/e2e_load.py) and times each message from its POST until its first reply reaches the fake.
+The same messages then go to stock `rasa run` (REST channel, `rasa run actions` for the custom
+actions) with the same model, timed until the HTTP response.
+
+Configurations: SQLite with in-process stand-ins (one process); PostgreSQL + Redis with the web
+tier (`serve --workers 0`) and 1, then 2, worker processes. Each PostgreSQL run gets a fresh
+database, dropped after; Redis runs use a dedicated database number, flushed before and after.
+The SQLite server and stock Rasa also answer a short unloaded phase (one sender: latency without
+queueing). Then, unless --no-profile, SQLite, the 1-worker configuration and stock Rasa run again
+under py-spy and the benchmark prints where the time per message goes (bench/e2e_profile.py).
+
+Errors: a webhook / REST call that failed or answered non-200, or a message never sent before the
+deadline. Lost: POSTed fine but no reply within the reply timeout. Duplicates: a citizen who got
+the same outbound body twice (stock Rasa: the same text twice in one response).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import httpx
+
+from bench import e2e_procs as procs
+from bench.e2e_load import LoadProcess, LoadResult, LoadSpec
+from bench.e2e_profile import ProfileSummary, Recorder, print_summary, summarise
+from bench.e2e_stages import STAGES, stage_latencies
+from bench.e2e_traffic import Message, build_traffic, describe_mix
+from bench.table import print_table
+
+GOAL_RATIO = 20.0
+GOAL_P95_MS = 250.0
+
+
+@dataclass(frozen=True)
+class Config:
+    label: str
+    database: str  # "sqlite" or "postgres"
+    worker_processes: int  # 0: serve answers in process; else serve --workers 0 plus this many workers
+    tasks: int  # concurrent message workers (asyncio tasks) per answering process
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One timed batch against a running server: `traffic` from `concurrency` closed-loop senders."""
+
+    label: str
+    traffic: list[Message]
+    concurrency: int
+
+
+@dataclass
+class Stats:
+    sent: int
+    answered: int
+    throughput: float  # answered messages per second
+    latencies_ms: list[float]
+    errors: int
+    duplicates: int
+    lost: int
+    replies_per_message: float
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+@dataclass
+class RunReport:
+    label: str
+    stats: Stats
+    rss_mb: dict[str, float]  # peak over the server's whole life (model loading included)
+    cpu_s: dict[str, float]  # CPU each process used in this phase (until the last reply settled)
+    stages: dict[str, list[float]] = field(default_factory=dict)
+    profiles: list[ProfileSummary] = field(default_factory=list)
+
+    def cpu_line(self) -> str:
+        answered = max(1, self.stats.answered)
+        return ", ".join(f"{name} {1000 * s / answered:.1f}" for name, s in self.cpu_s.items())
+
+    def rss_line(self) -> str:
+        return ", ".join(f"{name} {mb:.0f}" for name, mb in self.rss_mb.items())
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+
+def _stats(load: LoadResult, replies_of: dict[int, list[tuple[float, str]]]) -> Stats:
+    """`replies_of`: per message index, (arrival time, content) of every reply it got."""
+    latencies, errors, duplicates, lost, replies, last_reply = [], load.unsent, 0, 0, 0, load.started_at
+    for outcome in load.outcomes:
+        if outcome.error or outcome.http_status != 200:
+            errors += 1
+            continue
+        received = replies_of.get(outcome.index, [])
+        if not received:
+            lost += 1
+            continue
+        duplicates += 1 if any(n > 1 for n in Counter(content for _, content in received).values()) else 0
+        first = min(at for at, _ in received)
+        latencies.append((first - outcome.sent_at) * 1000)
+        last_reply = max(last_reply, first)
+        replies += len(received)
+    return Stats(
+        sent=len(load.outcomes) + load.unsent,
+        answered=len(latencies),
+        throughput=len(latencies) / max(1e-9, last_reply - load.started_at),
+        latencies_ms=latencies,
+        errors=errors,
+        duplicates=duplicates,
+        lost=lost,
+        replies_per_message=replies / max(1, len(latencies)),
+    )
+
+
+def tawasol_stats(load: LoadResult, fake_messages: list[dict]) -> Stats:
+    by_phone: dict[str, list[tuple[float, str]]] = {}
+    for sent in fake_messages:
+        body = json.dumps(sent["body"], sort_keys=True, ensure_ascii=False)
+        by_phone.setdefault(str(sent["to"]), []).append((sent["at"], body))
+    return _stats(load, {o.index: by_phone.get(o.phone, []) for o in load.outcomes})
+
+
+def rasa_stats(load: LoadResult) -> Stats:
+    return _stats(load, {o.index: [(o.posted_at, text) for text in o.replies] for o in load.outcomes})
+
+
+def settled_fake_messages(fake_url: str, phones: set[str], timeout_s: float) -> list[dict]:
+    """The fake's record once every citizen has a reply (or `timeout_s`) and nothing new arrived
+    for a second (late duplicates would show up then)."""
+    deadline = time.monotonic() + timeout_s
+    previous, stable_since = -1, time.monotonic()
+    while True:
+        found = httpx.get(f"{fake_url}/_fake/messages", timeout=30).json()["messages"]
+        mine = [m for m in found if str(m["to"]) in phones]
+        if len(mine) != previous:
+            previous, stable_since = len(mine), time.monotonic()
+        everyone = phones <= {str(m["to"]) for m in mine}
+        if time.monotonic() - stable_since >= 1.0 and (everyone or time.monotonic() > deadline):
+            return mine
+        time.sleep(0.2)
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+def _load_spec(args: argparse.Namespace, phase: Phase, warmup: list[Message], **target: str) -> LoadSpec:
+    return LoadSpec(
+        messages=phase.traffic, warmup=warmup, concurrency=phase.concurrency,
+        reply_timeout_s=args.reply_timeout, deadline_s=args.deadline, **target,
+    )
+
+
+def run_tawasol(
+    config: Config, args: argparse.Namespace, phases: list[Phase], warmup: list[Message], logs: Path,
+    profile: bool = False,
+) -> list[RunReport]:
+    """Start the configuration, run each phase in turn (py-spy on the first if `profile`), stop it."""
+    logs = logs / ("".join(c if c.isalnum() else "_" for c in config.label) + ("-profiled" if profile else ""))
+    logs.mkdir(parents=True)
+    fake_port, serve_port = procs.free_port(), procs.free_port()
+    fake_url, webhook_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{serve_port}/webhooks/whatsapp"
+    postgres = procs.FreshPostgres(args.postgres) if config.database == "postgres" else None
+    redis = procs.DedicatedRedis(args.redis) if config.database == "postgres" else None
+    servers: list[procs.Server] = []
+    recorders: list[Recorder] = []
+    reports = []
+    try:
+        if postgres is not None:
+            postgres.__enter__()
+            redis.__enter__()
+            database_url, redis_url = postgres.url, args.redis
+        else:
+            database_url, redis_url = f"sqlite:///{logs / 'tawasol.db'}", None
+        env = procs.tawasol_env(
+            fake_url=fake_url, database_url=database_url, model=args.model, redis_url=redis_url, rate=args.whatsapp_rate
+        )
+        servers.append(procs.start_fake(fake_port, webhook_url, logs))
+        serve_tasks = config.tasks if config.worker_processes == 0 else 0
+        servers.append(procs.start_serve(serve_port, env, serve_tasks, logs))
+        for index in range(1, config.worker_processes + 1):
+            servers.append(procs.start_worker(index, env, config.tasks, logs))
+        for number, phase in enumerate(phases):
+            spec = _load_spec(
+                args, phase, warmup if number == 0 else [], target="tawasol", url=webhook_url, fake_url=fake_url,
+                app_secret=procs.APP_SECRET, phone_number_id=procs.PHONE_NUMBER_ID,
+            )
+            load = LoadProcess(spec)
+            load.wait_warm()
+            if profile and number == 0:
+                recorders = [Recorder(s.name, s.pid, logs) for s in servers if s.name != "fake-graph"]
+                time.sleep(0.5)  # py-spy attaches
+            started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
+            result = load.go()
+            fake_messages = settled_fake_messages(fake_url, {m.phone for m in phase.traffic}, args.reply_timeout)
+            elapsed = time.monotonic() - started
+            cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
+            cpu["load"] = result.cpu_s
+            stats = tawasol_stats(result, fake_messages)
+            profiles = [summarise(r.name, r.stop(), stats.answered, elapsed) for r in recorders]
+            recorders = []
+            rss = {s.name: s.peak_rss_mb() for s in servers}
+            rss["load"] = result.peak_rss_mb
+            stages = stage_latencies(database_url, result.outcomes, fake_messages)
+            reports.append(RunReport(f"{config.label}{phase.label}", stats, rss, cpu, stages, profiles))
+        _report_problems(servers)
+        return reports
+    finally:
+        for recorder in recorders:
+            recorder.stop()
+        for server in reversed(servers):
+            server.stop()
+        if redis is not None:
+            redis.__exit__()
+        if postgres is not None:
+            postgres.__exit__()
+
+
+def run_stock_rasa(
+    args: argparse.Namespace, phases: list[Phase], warmup: list[Message], logs: Path, profile: bool = False
+) -> list[RunReport]:
+    logs = logs / ("stock_rasa" + ("-profiled" if profile else ""))
+    logs.mkdir(parents=True)
+    rasa, actions, url = procs.start_stock_rasa(args.model, logs)
+    servers = [rasa, actions]
+    reports = []
+    try:
+        for number, phase in enumerate(phases):
+            load = LoadProcess(_load_spec(args, phase, warmup if number == 0 else [], target="rasa", url=url))
+            load.wait_warm()
+            recorders = [Recorder(s.name, s.pid, logs) for s in servers] if profile and number == 0 else []
+            if recorders:
+                time.sleep(0.5)
+            started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
+            result = load.go()
+            elapsed = time.monotonic() - started
+            cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
+            cpu["load"] = result.cpu_s
+            stats = rasa_stats(result)
+            profiles = [summarise(r.name, r.stop(), stats.answered, elapsed) for r in recorders]
+            rss = {s.name: s.peak_rss_mb() for s in servers}
+            rss["load"] = result.peak_rss_mb
+            reports.append(RunReport(f"stock rasa run (REST) + rasa run actions{phase.label}", stats, rss, cpu,
+                                     profiles=profiles))
+        return reports
+    finally:
+        rasa.stop()
+        actions.stop()
+
+
+def _report_problems(servers: list[procs.Server]) -> None:
+    for server in servers:
+        errors = server.log_lines(" ERROR ")
+        if errors:
+            print(f"  ! {server.name}: {len(errors)} ERROR log lines, first: {errors[0][:300]}", file=sys.stderr)
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+def print_results(reports: list[RunReport], rasa: Optional[RunReport]) -> None:
+    every = reports + ([rasa] if rasa else [])
+    rows = []
+    for report in every:
+        s = report.stats
+        rows.append([
+            report.label, s.sent, s.answered, s.throughput, percentile(s.latencies_ms, 0.50),
+            percentile(s.latencies_ms, 0.95), percentile(s.latencies_ms, 0.99), s.errors, s.duplicates, s.lost,
+            s.replies_per_message, report.rss_line(),
+        ])
+    print_table(["configuration", "msgs", "answered", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "dup", "lost",
+                 "replies/msg", "peak RSS MB per process"], rows)
+    print()
+    print_table(["configuration", "CPU ms per answered message, by process"], [[r.label, r.cpu_line()] for r in every])
+    staged = [r for r in reports if r.stages]
+    if staged:
+        print()
+        rows = [
+            [r.label] + [f"{percentile(r.stages[s], 0.5):.0f} / {percentile(r.stages[s], 0.95):.0f}" for s in STAGES]
+            for r in staged
+        ]
+        print_table(["configuration (ms, p50 / p95)"] + list(STAGES), rows)
+    if rasa is None or not rasa.stats.throughput:
+        return
+    print()
+    rows = []
+    rasa_p95 = percentile(rasa.stats.latencies_ms, 0.95)
+    for report in reports:
+        ratio = report.stats.throughput / rasa.stats.throughput
+        p95 = percentile(report.stats.latencies_ms, 0.95)
+        met = ratio >= GOAL_RATIO and p95 < GOAL_P95_MS
+        rows.append([report.label, ratio, rasa_p95 / p95, "yes" if met else "no"])
+    print_table(
+        ["configuration", "msg/s vs stock Rasa (x)", "p95 speed-up vs stock Rasa (x)",
+         f"goal met ({GOAL_RATIO:.0f}x msg/s and p95 < {GOAL_P95_MS:.0f} ms)"],
+        rows,
+    )
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description="End-to-end WhatsApp throughput and latency vs stock Rasa")
+    parser.add_argument("--model", default=None, help="model archive (default: TAWASOL_MODEL, else newest in models/)")
+    parser.add_argument("--messages", "-n", type=int, default=300, help="timed messages per configuration")
+    parser.add_argument("--quick", action="store_true", help="100 messages per configuration")
+    parser.add_argument("--concurrency", "-c", type=int, default=16, help="concurrent senders")
+    parser.add_argument("--unloaded", type=int, default=40, help="messages of the one-sender phase (0: skip)")
+    parser.add_argument("--tasks", type=int, default=1, help="message workers (asyncio tasks) per answering process")
+    parser.add_argument("--warmup", type=int, default=8, help="untimed messages first, from other citizens")
+    parser.add_argument("--reply-timeout", type=float, default=30.0, help="seconds to wait for one reply")
+    parser.add_argument("--deadline", type=float, default=240.0, help="seconds after which a phase stops sending")
+    parser.add_argument("--whatsapp-rate", type=float, default=1000.0,
+                        help="WHATSAPP_RATE for our service (Meta's default tier is 80/s; high so we measure us)")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="a Redis db the benchmark may flush")
+    parser.add_argument("--only", choices=["sqlite", "postgres", "rasa"], action="append", help="run only these")
+    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy runs")
+    parser.add_argument("--logs", type=Path, default=None, help="keep process logs here (default: a temp dir)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.messages, args.unloaded = 100, min(args.unloaded, 20)
+    args.model = _model(args.model)
+
+    traffic = build_traffic(args.messages, seed=7, phone_prefix="9627")
+    warmup = build_traffic(args.warmup, seed=11, phone_prefix="9628")
+    main_phase = Phase("", traffic, args.concurrency)
+    phases = [main_phase]
+    if args.unloaded:
+        phases.append(Phase(", 1 sender", build_traffic(args.unloaded, seed=13, phone_prefix="9629"), 1))
+    configs = [
+        Config(f"tawasol SQLite, 1 process ({args.tasks} task)", "sqlite", 0, args.tasks),
+        Config(f"tawasol PG+Redis, web + 1 worker ({args.tasks} task)", "postgres", 1, args.tasks),
+        Config(f"tawasol PG+Redis, web + 2 workers ({args.tasks} task each)", "postgres", 2, args.tasks),
+    ]
+    selected = set(args.only or ["sqlite", "postgres", "rasa"])
+    configs = [c for c in configs if c.database in selected]
+
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="tawasol-e2e-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    print(f"model {Path(args.model).name}; {args.messages} messages per run, {args.concurrency} concurrent senders, "
+          f"{os.cpu_count()} CPUs; logs in {logs}", flush=True)
+    print(f"traffic: {describe_mix(traffic)}", flush=True)
+
+    reports: list[RunReport] = []
+    for config in configs:
+        print(f"- {config.label} ...", flush=True)
+        reports += run_tawasol(config, args, phases if config.database == "sqlite" else [main_phase], warmup, logs)
+    rasa_reports: list[RunReport] = []
+    if "rasa" in selected:
+        print("- stock rasa ...", flush=True)
+        rasa_reports = run_stock_rasa(args, phases, warmup, logs)
+    print()
+    print_results(reports, rasa_reports[0] if rasa_reports else None)
+    if len(rasa_reports) > 1:
+        print()
+        print_table(["unloaded (1 sender)", "msgs", "msg/s", "p50 ms", "p95 ms", "p99 ms"], [
+            [r.label, r.stats.answered, r.stats.throughput, percentile(r.stats.latencies_ms, 0.5),
+             percentile(r.stats.latencies_ms, 0.95), percentile(r.stats.latencies_ms, 0.99)]
+            for r in reports + rasa_reports if r.label.endswith("1 sender")
+        ])
+
+    if not args.no_profile:
+        print("\n## Profile (separate runs under py-spy; the numbers above were taken without it)")
+        profiled = [run_tawasol(c, args, [main_phase], warmup, logs, profile=True)[0] for c in configs[:2]]
+        if "rasa" in selected:
+            profiled += run_stock_rasa(args, [main_phase], warmup, logs, profile=True)
+        for report in profiled:
+            s = report.stats
+            print(f"\n## {report.label} under py-spy: {s.throughput:.1f} msg/s, "
+                  f"p95 {percentile(s.latencies_ms, 0.95):.0f} ms; CPU ms per message by process: {report.cpu_line()}")
+            for summary in report.profiles:
+                print_summary(summary)
+
+
+def _model(given: Optional[str]) -> str:
+    from bot.settings import newest_model
+    from bot.training import REPOSITORY
+
+    model = given or os.environ.get("TAWASOL_MODEL") or newest_model(REPOSITORY / "models")
+    if not model or not Path(model).exists():
+        raise SystemExit("no model: train one (tawasol train --fixed-name bench --output /tmp/benchmodel) and pass --model")
+    return str(Path(model).resolve())
+
+
+if __name__ == "__main__":
+    main()
