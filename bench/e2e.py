@@ -206,14 +206,17 @@ def run_tawasol(
             load = LoadProcess(spec)
             load.wait_warm()
             if profile and number == 0:
-                recorders = [Recorder(s.name, s.pid, logs) for s in servers if s.name != "fake-graph"]
+                recorders = [Recorder(s.name, s.pid, logs) for s in servers]
                 time.sleep(0.5)  # py-spy attaches
             started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
+            infrastructure_before = procs.infrastructure_cpu()
             result = load.go()
             fake_messages = settled_fake_messages(fake_url, {m.phone for m in phase.traffic}, args.reply_timeout)
             elapsed = time.monotonic() - started
             cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
             cpu["load"] = result.cpu_s
+            if config.database == "postgres":
+                cpu.update(procs.cpu_delta(infrastructure_before, procs.infrastructure_cpu()))
             stats = tawasol_stats(result, fake_messages)
             profiles = [summarise(r.name, r.stop(), stats.answered, elapsed) for r in recorders]
             recorders = []

@@ -53,6 +53,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def infrastructure_cpu() -> dict[str, dict[int, float]]:
+    """CPU so far of the shared servers we don't start (every PostgreSQL process, redis-server),
+    per pid: compare two snapshots with `cpu_delta`. Other users of those servers count too."""
+    found: dict[str, dict[int, float]] = {"postgres": {}, "redis": {}}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        name = "postgres" if comm.startswith("postgres") else "redis" if comm.startswith("redis-server") else None
+        if name is not None:
+            found[name][int(entry.name)] = cpu_seconds(int(entry.name))
+    return found
+
+
+def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """Per server, CPU used between the snapshots by the processes alive at the second one."""
+    return {
+        name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items() if cpu == cpu)
+        for name, pids in after.items()
+    }
+
+
 class Server:
     """One child process with its output in a log file; `stop()` ends it (and only it)."""
 

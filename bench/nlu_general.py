@@ -65,6 +65,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPOSITORY / "eval" / "other_domain")
     args = parser.parse_args()
+    from bot.logs import configure
+
+    configure("WARNING")
     train_file = args.data / "train.yml"
     tests = _load_tests(args.data)
     ours = asyncio.run(pipeline_accuracy(train_file, tests))

@@ -79,6 +79,9 @@ class Outbox:
         self._retry = retry
         self._fallback_channel = fallback_channel
 
+    def sender(self, channel: str) -> Optional[ChannelSender]:
+        return self._senders.get(channel)
+
     # --- rendering ----------------------------------------------------------------------------
 
     def render(

@@ -38,7 +38,7 @@ from bot.replies import reply
 from bot.store import Store
 from bot.store.messages import DuplicateMessage, Understanding
 from bot.store.models import DIRECTION_IN, Message
-from channels.base import ChannelSender
+from channels.base import ChannelSender, ReadReceipts
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +235,10 @@ class Pipeline:
             logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
             return
         citizen = context.citizen
+        sender = self.outbox.sender(row.channel)
+        if isinstance(sender, ReadReceipts) and row.provider_id:
+            # Seen as we start answering; a failed receipt costs nothing, so it never waits or raises.
+            self._spawn(sender.mark_read(row.provider_id))
         fast = await self._fast_paths.handle(citizen, _inbound_from_row(row))
         understanding = reason = None
         if fast.replies is not None:

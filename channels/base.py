@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Optional, Protocol
+from typing import Any, Optional, Protocol, runtime_checkable
 
 from bot.messages import BotReply
 
@@ -49,3 +49,11 @@ class ChannelSender(Protocol):
 
     async def send(self, message: Rendered) -> SendOutcome:
         """Hand one rendered message to the provider; never raises for provider errors."""
+
+
+@runtime_checkable
+class ReadReceipts(Protocol):
+    """A channel that can tell the citizen their message was seen (WhatsApp's blue ticks)."""
+
+    async def mark_read(self, provider_message_id: str) -> bool:
+        """True when the provider took the receipt; never raises for provider errors."""

@@ -88,6 +88,10 @@ def test_a_signed_arabic_question_is_answered_and_the_conversation_stored(fake, 
     assert result["deliveries"][0]["status_code"] == 200
     [reply] = replies_to(fake, "962791110001")
     assert "تجديد جواز السفر" in text_of(reply) and "50" in text_of(reply)
+    # The question was marked read (blue ticks) as the bot started answering it.
+    question_id = result["deliveries"][0]["message_ids"][0]
+    receipts = httpx.get(f"{fake.url}/_fake/read_receipts").json()
+    assert question_id in json.dumps(receipts)
 
     store = Store(settings.database_url)
     try:
