@@ -108,9 +108,9 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
 
     # --- features -------------------------------------------------------------------------------
 
-    def _features(self, messages: List[Message], fit: bool = False) -> sp.csr_matrix:
+    def _training_features(self, messages: List[Message]) -> sp.csr_matrix:
         norm = [normalized_text(m) for m in messages]
-        blocks = [self.char_vocab.fit_transform(norm) if fit else self.char_vocab.transform(norm)]
+        blocks = [self.char_vocab.fit_transform(norm)]
         if self.config["use_embeddings"]:
             dense = sentence_embeddings([embedding_text(m) for m in messages])
             blocks.append(sp.csr_matrix(dense * float(self.config["embedding_weight"])))
@@ -124,7 +124,7 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
         if len(labels) < 2:
             logger.warning("intent classifier not trained: fewer than two intents in the data")
             return self._resource
-        features = self._features(examples, fit=True)
+        features = self._training_features(examples)
         y = [e.get(INTENT) for e in examples]
         svm = LinearSVC(C=float(self.config["C"]), class_weight="balanced", random_state=0)
         svm.fit(features, y)
@@ -139,10 +139,22 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
 
     # --- inference ------------------------------------------------------------------------------
 
+    def _scores(self, messages: List[Message]) -> np.ndarray:
+        """coef·x + b, block by block: the sparse n-grams against their columns, the dense
+        embedding against its own, never building the combined sparse matrix (a third of the
+        parse time when it was built)."""
+        norm = [normalized_text(m) for m in messages]
+        n_char = len(self.char_vocab.vectorizer.idf_)
+        scores = np.asarray(self.char_vocab.transform(norm) @ self.coef[:, :n_char].T) + self.intercept
+        if self.config["use_embeddings"]:
+            dense = sentence_embeddings([embedding_text(m) for m in messages])
+            scores += (dense * float(self.config["embedding_weight"])) @ self.coef[:, n_char:].T
+        return scores
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self.coef is None or not messages:
             return messages
-        scores = self._features(messages) @ self.coef.T + self.intercept
+        scores = self._scores(messages)
         probabilities = _softmax(np.asarray(scores), float(self.config["temperature"]))
         for message, row in zip(messages, probabilities):
             order = np.argsort(-row)[: int(self.config["ranking_length"])]
