@@ -24,6 +24,7 @@ the same outbound body twice (stock Rasa: the same text twice in one response).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -38,7 +39,13 @@ import httpx
 
 from bench import e2e_procs as procs
 from bench.e2e_load import LoadProcess, LoadResult, LoadSpec
-from bench.e2e_profile import ProfileSummary, Recorder, print_summary, summarise
+from bench.e2e_profile import (
+    ProfileSummary,
+    Recorder,
+    ThreadCpu,
+    print_summary,
+    summarise,
+)
 from bench.e2e_stages import STAGES, stage_latencies
 from bench.e2e_traffic import Message, build_traffic, describe_mix
 from bench.table import print_table
@@ -80,7 +87,7 @@ def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -89,6 +96,9 @@ class RunReport:
     stats: Stats
     rss_mb: dict[str, float]  # peak over the server's whole life (model loading included)
     cpu_s: dict[str, float]  # CPU each process used in this phase (until the last reply settled)
+    phase: str = ""  # the Phase label ("" for the loaded phase)
+    other_cores: float = 0.0  # CPU the rest of the machine used meanwhile (other users skew the numbers)
+    database_work: dict[str, int] = field(default_factory=dict)  # PostgreSQL counters over the phase
     stages: dict[str, list[float]] = field(default_factory=dict)
     profiles: list[ProfileSummary] = field(default_factory=list)
 
@@ -98,6 +108,17 @@ class RunReport:
 
     def rss_line(self) -> str:
         return ", ".join(f"{name} {mb:.0f}" for name, mb in self.rss_mb.items())
+
+
+class MachineLoad:
+    """How busy the rest of the machine was during a phase: all cores' busy time minus ours."""
+
+    def __init__(self) -> None:
+        self._busy, self._started = procs.machine_busy_seconds(), time.monotonic()
+
+    def other_cores(self, ours: dict[str, float]) -> float:
+        busy = procs.machine_busy_seconds() - self._busy
+        return max(0.0, busy - sum(ours.values())) / max(1e-9, time.monotonic() - self._started)
 
 
 # --- statistics -------------------------------------------------------------------------------------
@@ -176,65 +197,89 @@ def run_tawasol(
     """Start the configuration, run each phase in turn (py-spy on the first if `profile`), stop it."""
     logs = logs / ("".join(c if c.isalnum() else "_" for c in config.label) + ("-profiled" if profile else ""))
     logs.mkdir(parents=True)
-    fake_port, serve_port = procs.free_port(), procs.free_port()
-    fake_url, webhook_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{serve_port}/webhooks/whatsapp"
-    postgres = procs.FreshPostgres(args.postgres) if config.database == "postgres" else None
-    redis = procs.DedicatedRedis(args.redis) if config.database == "postgres" else None
-    servers: list[procs.Server] = []
-    recorders: list[Recorder] = []
-    reports = []
-    try:
-        if postgres is not None:
-            postgres.__enter__()
-            redis.__enter__()
+    with contextlib.ExitStack() as cleanup:  # unwinds in reverse: servers stop before the databases go
+        postgres = None
+        if config.database == "postgres":
+            postgres = cleanup.enter_context(procs.FreshPostgres(args.postgres))
+            cleanup.enter_context(procs.DedicatedRedis(args.redis))
             database_url, redis_url = postgres.url, args.redis
         else:
             database_url, redis_url = f"sqlite:///{logs / 'tawasol.db'}", None
+        fake_port, serve_port = procs.free_port(), procs.free_port()
+        target = Target(f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{serve_port}/webhooks/whatsapp",
+                        database_url, postgres)
         env = procs.tawasol_env(
-            fake_url=fake_url, database_url=database_url, model=args.model, redis_url=redis_url, rate=args.whatsapp_rate
+            fake_url=target.fake_url, database_url=database_url, model=args.model, redis_url=redis_url,
+            rate=args.whatsapp_rate,
         )
-        servers.append(procs.start_fake(fake_port, webhook_url, logs))
+        servers = [procs.start_fake(fake_port, target.webhook_url, logs)]
+        cleanup.callback(servers[0].stop)
         serve_tasks = config.tasks if config.worker_processes == 0 else 0
         servers.append(procs.start_serve(serve_port, env, serve_tasks, logs))
+        cleanup.callback(servers[-1].stop)
         for index in range(1, config.worker_processes + 1):
             servers.append(procs.start_worker(index, env, config.tasks, logs))
-        for number, phase in enumerate(phases):
-            spec = _load_spec(
-                args, phase, warmup if number == 0 else [], target="tawasol", url=webhook_url, fake_url=fake_url,
-                app_secret=procs.APP_SECRET, phone_number_id=procs.PHONE_NUMBER_ID,
-            )
-            load = LoadProcess(spec)
-            load.wait_warm()
-            if profile and number == 0:
-                recorders = [Recorder(s.name, s.pid, logs) for s in servers]
-                time.sleep(0.5)  # py-spy attaches
-            started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
-            infrastructure_before = procs.infrastructure_cpu()
-            result = load.go()
-            fake_messages = settled_fake_messages(fake_url, {m.phone for m in phase.traffic}, args.reply_timeout)
-            elapsed = time.monotonic() - started
-            cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
-            cpu["load"] = result.cpu_s
-            if config.database == "postgres":
-                cpu.update(procs.cpu_delta(infrastructure_before, procs.infrastructure_cpu()))
-            stats = tawasol_stats(result, fake_messages)
-            profiles = [summarise(r.name, r.stop(), stats.answered, elapsed) for r in recorders]
-            recorders = []
-            rss = {s.name: s.peak_rss_mb() for s in servers}
-            rss["load"] = result.peak_rss_mb
-            stages = stage_latencies(database_url, result.outcomes, fake_messages)
-            reports.append(RunReport(f"{config.label}{phase.label}", stats, rss, cpu, stages, profiles))
+            cleanup.callback(servers[-1].stop)
+        reports = [
+            _tawasol_phase(f"{config.label}{phase.label}", phase, warmup if number == 0 else [], target, servers,
+                           args, logs if profile and number == 0 else None)
+            for number, phase in enumerate(phases)
+        ]
         _report_problems(servers)
         return reports
-    finally:
-        for recorder in recorders:
-            recorder.stop()
-        for server in reversed(servers):
-            server.stop()
-        if redis is not None:
-            redis.__exit__()
+
+
+@dataclass(frozen=True)
+class Target:
+    fake_url: str
+    webhook_url: str
+    database_url: str
+    postgres: Optional[procs.FreshPostgres]
+
+
+def _tawasol_phase(
+    label: str, phase: Phase, warmup: list[Message], target: Target, servers: list[procs.Server],
+    args: argparse.Namespace, profile_dir: Optional[Path],
+) -> RunReport:
+    """One phase against running servers; with `profile_dir`, under py-spy (its files go there)."""
+    spec = _load_spec(
+        args, phase, warmup, target="tawasol", url=target.webhook_url, fake_url=target.fake_url,
+        app_secret=procs.APP_SECRET, phone_number_id=procs.PHONE_NUMBER_ID,
+    )
+    load = LoadProcess(spec)
+    load.wait_warm()
+    recorders = [Recorder(s.name, s.pid, profile_dir) for s in servers] if profile_dir else []
+    try:
+        if recorders:
+            time.sleep(0.5)  # py-spy attaches
+        threads = {s.name: ThreadCpu(s.pid) for s in servers} if recorders else {}
+        postgres = target.postgres
+        started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
+        database_before = postgres.activity() if postgres is not None else {}
+        infrastructure_before, machine = procs.infrastructure_cpu(), MachineLoad()
+        result = load.go()
+        fake_messages = settled_fake_messages(target.fake_url, {m.phone for m in phase.traffic}, args.reply_timeout)
+        elapsed = time.monotonic() - started
+        cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
+        cpu["load"] = result.cpu_s
         if postgres is not None:
-            postgres.__exit__()
+            cpu.update(procs.cpu_delta(infrastructure_before, procs.infrastructure_cpu()))
+        other = machine.other_cores(cpu)
+        database_work = {}
+        if postgres is not None:
+            time.sleep(1.0)  # PostgreSQL publishes its counters about once a second
+            database_work = {k: v - database_before.get(k, 0) for k, v in postgres.activity().items()}
+        split = {name: t.finish() for name, t in threads.items()}
+    finally:
+        stacks = {r.name: r.stop() for r in recorders}
+    stats = tawasol_stats(result, fake_messages)
+    profiles = [summarise(name, stacks[name], stats.answered, elapsed, split.get(name)) for name in stacks]
+    rss = {s.name: s.peak_rss_mb() for s in servers}
+    rss["load"] = result.peak_rss_mb
+    return RunReport(
+        label, stats, rss, cpu, phase.label, other, database_work,
+        stage_latencies(target.database_url, result.outcomes, fake_messages), profiles,
+    )
 
 
 def run_stock_rasa(
@@ -243,30 +288,44 @@ def run_stock_rasa(
     logs = logs / ("stock_rasa" + ("-profiled" if profile else ""))
     logs.mkdir(parents=True)
     rasa, actions, url = procs.start_stock_rasa(args.model, logs)
-    servers = [rasa, actions]
-    reports = []
     try:
-        for number, phase in enumerate(phases):
-            load = LoadProcess(_load_spec(args, phase, warmup if number == 0 else [], target="rasa", url=url))
-            load.wait_warm()
-            recorders = [Recorder(s.name, s.pid, logs) for s in servers] if profile and number == 0 else []
-            if recorders:
-                time.sleep(0.5)
-            started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
-            result = load.go()
-            elapsed = time.monotonic() - started
-            cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
-            cpu["load"] = result.cpu_s
-            stats = rasa_stats(result)
-            profiles = [summarise(r.name, r.stop(), stats.answered, elapsed) for r in recorders]
-            rss = {s.name: s.peak_rss_mb() for s in servers}
-            rss["load"] = result.peak_rss_mb
-            reports.append(RunReport(f"stock rasa run (REST) + rasa run actions{phase.label}", stats, rss, cpu,
-                                     profiles=profiles))
-        return reports
+        return [
+            _rasa_phase(phase, warmup if number == 0 else [], url, [rasa, actions], args,
+                        logs if profile and number == 0 else None)
+            for number, phase in enumerate(phases)
+        ]
     finally:
         rasa.stop()
         actions.stop()
+
+
+def _rasa_phase(
+    phase: Phase, warmup: list[Message], url: str, servers: list[procs.Server], args: argparse.Namespace,
+    profile_dir: Optional[Path],
+) -> RunReport:
+    load = LoadProcess(_load_spec(args, phase, warmup, target="rasa", url=url))
+    load.wait_warm()
+    recorders = [Recorder(s.name, s.pid, profile_dir) for s in servers] if profile_dir else []
+    try:
+        if recorders:
+            time.sleep(0.5)  # py-spy attaches
+        threads = {s.name: ThreadCpu(s.pid) for s in servers} if recorders else {}
+        started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
+        machine = MachineLoad()
+        result = load.go()
+        elapsed = time.monotonic() - started
+        cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
+        cpu["load"] = result.cpu_s
+        other = machine.other_cores(cpu)
+        split = {name: t.finish() for name, t in threads.items()}
+    finally:
+        stacks = {r.name: r.stop() for r in recorders}
+    stats = rasa_stats(result)
+    profiles = [summarise(name, stacks[name], stats.answered, elapsed, split.get(name)) for name in stacks]
+    rss = {s.name: s.peak_rss_mb() for s in servers}
+    rss["load"] = result.peak_rss_mb
+    return RunReport(f"stock rasa run (REST) + rasa run actions{phase.label}", stats, rss, cpu, phase.label,
+                     other, profiles=profiles)
 
 
 def _report_problems(servers: list[procs.Server]) -> None:
@@ -279,8 +338,8 @@ def _report_problems(servers: list[procs.Server]) -> None:
 # --- output -----------------------------------------------------------------------------------------
 
 
-def print_results(reports: list[RunReport], rasa: Optional[RunReport]) -> None:
-    every = reports + ([rasa] if rasa else [])
+def print_results(reports: list[RunReport], rasa_reports: list[RunReport]) -> None:
+    every = reports + rasa_reports
     rows = []
     for report in every:
         s = report.stats
@@ -292,7 +351,15 @@ def print_results(reports: list[RunReport], rasa: Optional[RunReport]) -> None:
     print_table(["configuration", "msgs", "answered", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "dup", "lost",
                  "replies/msg", "peak RSS MB per process"], rows)
     print()
-    print_table(["configuration", "CPU ms per answered message, by process"], [[r.label, r.cpu_line()] for r in every])
+    print_table(["configuration", "CPU ms per answered message, by process", "other load on the machine (cores)"],
+                [[r.label, r.cpu_line(), r.other_cores] for r in every])
+    with_database = [r for r in reports if r.database_work]
+    if with_database:
+        print()
+        print_table(["configuration", "PostgreSQL work per answered message"], [
+            [r.label, ", ".join(f"{name} {count / max(1, r.stats.answered):.1f}" for name, count in r.database_work.items())]
+            for r in with_database
+        ])
     staged = [r for r in reports if r.stages]
     if staged:
         print()
@@ -301,21 +368,23 @@ def print_results(reports: list[RunReport], rasa: Optional[RunReport]) -> None:
             for r in staged
         ]
         print_table(["configuration (ms, p50 / p95)"] + list(STAGES), rows)
-    if rasa is None or not rasa.stats.throughput:
-        return
-    print()
     rows = []
-    rasa_p95 = percentile(rasa.stats.latencies_ms, 0.95)
     for report in reports:
+        # Compare like with like: the loaded phase with Rasa's loaded phase, one sender with one sender.
+        rasa = next((r for r in rasa_reports if r.phase == report.phase), None)
+        if rasa is None or not rasa.stats.throughput:
+            continue
         ratio = report.stats.throughput / rasa.stats.throughput
         p95 = percentile(report.stats.latencies_ms, 0.95)
         met = ratio >= GOAL_RATIO and p95 < GOAL_P95_MS
-        rows.append([report.label, ratio, rasa_p95 / p95, "yes" if met else "no"])
-    print_table(
-        ["configuration", "msg/s vs stock Rasa (x)", "p95 speed-up vs stock Rasa (x)",
-         f"goal met ({GOAL_RATIO:.0f}x msg/s and p95 < {GOAL_P95_MS:.0f} ms)"],
-        rows,
-    )
+        rows.append([report.label, ratio, percentile(rasa.stats.latencies_ms, 0.95) / p95, "yes" if met else "no"])
+    if rows:
+        print()
+        print_table(
+            ["configuration (vs stock Rasa, same phase)", "msg/s ratio (x)", "p95 speed-up (x)",
+             f"goal met ({GOAL_RATIO:.0f}x msg/s and p95 < {GOAL_P95_MS:.0f} ms)"],
+            rows,
+        )
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -335,11 +404,16 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="a Redis db the benchmark may flush")
     parser.add_argument("--only", choices=["sqlite", "postgres", "rasa"], action="append", help="run only these")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy runs")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra variable for every server process, e.g. OPENBLAS_NUM_THREADS=1 (repeatable)")
     parser.add_argument("--logs", type=Path, default=None, help="keep process logs here (default: a temp dir)")
     args = parser.parse_args(argv)
     if args.quick:
         args.messages, args.unloaded = 100, min(args.unloaded, 20)
     args.model = _model(args.model)
+    for item in args.env:
+        name, _, value = item.partition("=")
+        procs.EXTRA_ENV[name] = value
 
     traffic = build_traffic(args.messages, seed=7, phone_prefix="9627")
     warmup = build_traffic(args.warmup, seed=11, phone_prefix="9628")
@@ -360,27 +434,23 @@ def main(argv: Optional[list[str]] = None) -> None:
     print(f"model {Path(args.model).name}; {args.messages} messages per run, {args.concurrency} concurrent senders, "
           f"{os.cpu_count()} CPUs; logs in {logs}", flush=True)
     print(f"traffic: {describe_mix(traffic)}", flush=True)
+    print(f"load average (1 min) before: {os.getloadavg()[0]:.2f}; extra environment: {procs.EXTRA_ENV or 'none'}",
+          flush=True)
 
     reports: list[RunReport] = []
     for config in configs:
-        print(f"- {config.label} ...", flush=True)
+        print(f"- {config.label} ... (load average {os.getloadavg()[0]:.2f})", flush=True)
         reports += run_tawasol(config, args, phases if config.database == "sqlite" else [main_phase], warmup, logs)
     rasa_reports: list[RunReport] = []
     if "rasa" in selected:
         print("- stock rasa ...", flush=True)
         rasa_reports = run_stock_rasa(args, phases, warmup, logs)
     print()
-    print_results(reports, rasa_reports[0] if rasa_reports else None)
-    if len(rasa_reports) > 1:
-        print()
-        print_table(["unloaded (1 sender)", "msgs", "msg/s", "p50 ms", "p95 ms", "p99 ms"], [
-            [r.label, r.stats.answered, r.stats.throughput, percentile(r.stats.latencies_ms, 0.5),
-             percentile(r.stats.latencies_ms, 0.95), percentile(r.stats.latencies_ms, 0.99)]
-            for r in reports + rasa_reports if r.label.endswith("1 sender")
-        ])
+    print_results(reports, rasa_reports)
 
     if not args.no_profile:
-        print("\n## Profile (separate runs under py-spy; the numbers above were taken without it)")
+        print("\n## Profile (separate runs: py-spy pauses the sampled processes 100 times a second, which slows them "
+              "somewhat, so read the shares; the speeds above were measured without it)")
         profiled = [run_tawasol(c, args, [main_phase], warmup, logs, profile=True)[0] for c in configs[:2]]
         if "rasa" in selected:
             profiled += run_stock_rasa(args, [main_phase], warmup, logs, profile=True)

