@@ -17,7 +17,13 @@ class Answer:
     confidence: Optional[float] = None
     service_id: Optional[str] = None
     language: Optional[str] = None  # "ar", "en" or "arabizi": how the citizen wrote
-    unrecognised: bool = False  # low confidence or no service: staff should review this message
+    # Why staff should review this message ("low_confidence", "no_service", "out_of_scope"), as the
+    # dialogue decided it; None when the bot understood.
+    review_reason: Optional[str] = None
+
+    @property
+    def unrecognised(self) -> bool:
+        return self.review_reason is not None
 
 
 class Brain(Protocol):

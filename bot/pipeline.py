@@ -76,19 +76,6 @@ class PipelineTuning:
     pop_timeout_s: float = 1.0
 
 
-def unrecognised_reason(answer: Answer) -> Optional[str]:
-    """Why staff should look at a message the brain flagged (None: it wasn't flagged)."""
-    if not answer.unrecognised:
-        return None
-    if answer.intent == "out_of_scope":
-        return "out_of_scope"
-    if answer.intent in (None, "nlu_fallback"):
-        return "low_confidence"
-    if answer.service_id is None:
-        return "no_service"
-    return "low_confidence"
-
-
 def provider_id_variants(channel: str, provider_id: str) -> list[str]:
     """Some SMSCs give a message id in decimal in submit_sm_resp and in hex in the receipt (or the
     reverse): for SMS, match either form."""
@@ -288,7 +275,7 @@ class Pipeline:
         understanding = Understanding(
             intent=answer.intent, confidence=answer.confidence, service_id=answer.service_id, language=answer.language
         )
-        return list(answer.replies), understanding, unrecognised_reason(answer)
+        return list(answer.replies), understanding, answer.review_reason
 
     # --- pushes ---------------------------------------------------------------------------------
 

@@ -75,6 +75,13 @@ def tracker_store_for(redis_url: Optional[str], domain: Domain) -> TrackerStore:
     )
 
 
+def best_guess(parse: dict[str, Any]) -> dict[str, Any]:
+    """The top intent that is not "nlu_fallback", with its confidence: below the fallback threshold
+    Rasa answers "nlu_fallback", but staff and `nlu parse` want the (low-confidence) best guess."""
+    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
+    return next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
+
+
 def entity_value(parse: dict[str, Any], name: str) -> Optional[str]:
     return next((e["value"] for e in parse.get("entities", []) if e.get("entity") == name), None)
 
@@ -109,7 +116,7 @@ class RasaBrain:
         text = (message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or ""
         if not text.strip():
             lang = reply_language(language)
-            return Answer(replies=[BotReply(say("not_understood", lang), language=lang)], unrecognised=True)
+            return Answer(replies=[BotReply(say("not_understood", lang), language=lang)], review_reason="low_confidence")
 
         metadata = {"preferred_language": language} if language else {}
         parse = await self.parse(text, metadata)
@@ -137,14 +144,12 @@ class RasaBrain:
                 for b in output.get("buttons") or []
             ]
             replies.append(BotReply(text=output["text"], language=reply_lang, choices=choices))
-        # Below the fallback threshold the intent is "nlu_fallback"; staff want the best guess.
-        ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
-        top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
+        top = best_guess(parse)
         return Answer(
             replies=replies,
             intent=top.get("name"),
             confidence=float(top.get("confidence") or 0.0),
             service_id=entity_value(parse, "service"),
             language=written_in,
-            unrecognised=review is not None,
+            review_reason=review,
         )

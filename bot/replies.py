@@ -9,6 +9,8 @@ from typing import Optional
 
 import yaml
 
+from bot.messages import BotReply
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_REPLIES = REPOSITORY / "data" / "replies.yml"
 
@@ -32,9 +34,7 @@ def say(key: str, language: Optional[str], **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def reply(key: str, language: Optional[str], **params: object) -> "BotReply":
+def reply(key: str, language: Optional[str], **params: object) -> BotReply:
     """A fixed reply as a BotReply (keyword confirmations, apologies)."""
-    from bot.messages import BotReply
-
     lang = reply_language(language)
     return BotReply(text=say(key, lang, **params), language=lang)

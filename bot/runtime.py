@@ -37,6 +37,22 @@ def load_brain(settings: Settings) -> Brain:
     return RasaBrain.load(settings.model_path, settings.redis_url)
 
 
+class BrainOnFirstUse:
+    """The brain for a process that runs no workers (the web tier alone): it should never be asked,
+    so the ~600 MB model is loaded only if it is."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._brain: Optional[Brain] = None
+        self._lock = asyncio.Lock()
+
+    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Any:
+        async with self._lock:
+            if self._brain is None:
+                self._brain = await asyncio.to_thread(load_brain, self._settings)
+        return await self._brain.respond(conversation_key, message, language=language)
+
+
 class Runtime:
     """Everything one process holds while it runs; `start()` builds it, `stop()` releases it."""
 
@@ -61,7 +77,12 @@ class Runtime:
         self.store = Store(settings.database_url)
         use_store(self.store)  # the in-process actions write tickets and subscriptions here
         self._coordination = build_coordination(settings.redis_url)
-        brain = self._brain or await asyncio.to_thread(load_brain, settings)
+        if self._brain is not None:
+            brain = self._brain
+        elif workers:
+            brain = await asyncio.to_thread(load_brain, settings)
+        else:
+            brain = BrainOnFirstUse(settings)
         whatsapp = WhatsAppSender(self.whatsapp_config)
         self._senders = {WHATSAPP: whatsapp}
         if self.sms_config is not None:

@@ -41,5 +41,3 @@ def sentence_embeddings(texts: List[str]) -> np.ndarray:
         return _encoder().encode([t or " " for t in texts]).astype(np.float32)
     return np.vstack([_embed_one(t or " ") for t in texts])
 
-
-DIMENSIONS = 512

@@ -56,11 +56,6 @@ def brain(trained_model):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-@pytest.fixture(scope="session", autouse=True)
 def _logging() -> None:
     from bot.logs import configure
 

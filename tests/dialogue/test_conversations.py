@@ -59,7 +59,7 @@ async def test_an_ambiguous_word_offers_choices_and_a_tap_answers(brain, citizen
 
 async def test_asking_an_aspect_first_then_naming_the_service_answers_that_aspect(brain, citizen):
     first = await brain.respond(citizen, said("كم رسومها؟"))
-    assert first.unrecognised  # no service yet: staff see it
+    assert first.review_reason == "no_service"  # staff see it
     second = await brain.respond(citizen, said("شهادة عدم محكومية"))
     assert "وزارة العدل" in second.replies[0].text
     assert "مجان" in second.replies[0].text or "دينار" in second.replies[0].text
@@ -91,7 +91,7 @@ async def test_unknown_transaction_and_backend_outage_are_said_plainly(brain, ci
 async def test_out_of_scope_is_declined_and_flagged_for_review(brain, citizen):
     answer = await brain.respond(citizen, said("مين رح يربح كاس العالم؟"))
     assert answer.intent == "out_of_scope"
-    assert answer.unrecognised
+    assert answer.review_reason == "out_of_scope"
     assert any(c.id == "/list_services" for c in answer.replies[0].choices)
 
 

@@ -66,7 +66,7 @@ class UnsureBrain(EchoBrain):
         self.calls.append(BrainCall(conversation_key, message, language))
         return Answer(
             replies=[BotReply(text="لم أفهم سؤالك")], intent="nlu_fallback", confidence=0.21, language="ar",
-            unrecognised=True,
+            review_reason="low_confidence",
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.messages import InboundMessage, StatusUpdate
-from bot.pipeline import provider_id_variants, unrecognised_reason
+from bot.pipeline import provider_id_variants
 from bot.brain import Answer
 from bot.store.messages import NewOutbound
 from pipeline_doubles import EchoBrain, FakeSender
@@ -84,9 +84,3 @@ async def test_a_status_racing_ahead_of_our_own_bookkeeping_is_still_recorded(ma
     assert rows(store, id=out_id)[0].status == "delivered"
 
 
-def test_unrecognised_reasons():
-    assert unrecognised_reason(Answer(unrecognised=False, intent=None)) is None
-    assert unrecognised_reason(Answer(unrecognised=True, intent="out_of_scope")) == "out_of_scope"
-    assert unrecognised_reason(Answer(unrecognised=True, intent="nlu_fallback")) == "low_confidence"
-    assert unrecognised_reason(Answer(unrecognised=True, intent="ask_fees", service_id=None)) == "no_service"
-    assert unrecognised_reason(Answer(unrecognised=True, intent="ask_fees", service_id="passport")) == "low_confidence"
