@@ -9,6 +9,7 @@ from bot.catalog import Catalog
 
 _lock = threading.Lock()
 _catalog: Optional[Catalog] = None
+_generation = 0  # bumped by every reload: answers cached from an older catalog are stale
 
 ASPECT_OF_INTENT = {
     "ask_overview": "overview",
@@ -31,7 +32,12 @@ def catalog() -> Catalog:
 
 
 def reload_catalog() -> Catalog:
-    global _catalog
+    global _catalog, _generation
     with _lock:
         _catalog = Catalog.load(skip_bad_files=True)
+        _generation += 1
         return _catalog
+
+
+def catalog_generation() -> int:
+    return _generation

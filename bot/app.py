@@ -41,6 +41,16 @@ def create_app(
     """`public_url` is where this app is reachable (the fake Graph API posts webhooks there)."""
     wa_config = whatsapp_config(public_url)
     runtime = Runtime(settings, wa_config, brain=brain)
+    fake_graph = None
+    if wa_config.dev_defaults:
+        from simulators.whatsapp_graph import create_app as create_fake_graph
+
+        fake_graph = create_fake_graph(
+            app_secret=wa_config.app_secret,
+            webhook_url=public_url.rstrip("/") + "/webhooks/whatsapp",
+            phone_number_id=wa_config.phone_number_id,
+            access_token=wa_config.access_token,
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,6 +59,9 @@ def create_app(
             yield
         finally:
             await runtime.stop()
+            # A mounted app's own shutdown handlers never run: close the in-app fake here.
+            if fake_graph is not None:
+                await fake_graph.state.fake.close()
 
     app = FastAPI(title="Tawasol", lifespan=lifespan)
     app.state.runtime = runtime
@@ -78,16 +91,6 @@ def create_app(
             sms_simulated=not settings.smpp_host,
         )
     )
-    if wa_config.dev_defaults:
-        from simulators.whatsapp_graph import create_app as create_fake_graph
-
-        app.mount(
-            FAKE_GRAPH_PREFIX,
-            create_fake_graph(
-                app_secret=wa_config.app_secret,
-                webhook_url=public_url.rstrip("/") + "/webhooks/whatsapp",
-                phone_number_id=wa_config.phone_number_id,
-                access_token=wa_config.access_token,
-            ),
-        )
+    if fake_graph is not None:
+        app.mount(FAKE_GRAPH_PREFIX, fake_graph)
     return app

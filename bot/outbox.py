@@ -21,8 +21,7 @@ from bot.messages import SMS, WHATSAPP, BotReply, utcnow
 from bot.privacy import mask_phone
 from bot.store import Store
 from bot.store.citizens import Identity
-from bot.store.messages import NewOutbound
-from bot.store.models import Message
+from bot.store.messages import MessageRow, NewOutbound
 from channels.base import ChannelSender, Rendered, SendOutcome
 
 logger = logging.getLogger(__name__)
@@ -152,20 +151,23 @@ class Outbox:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def flush(self, citizen_id: int) -> int:
+    async def flush(self, citizen_id: int, pending: Optional[list[MessageRow]] = None) -> int:
         """Send the citizen's pending messages in order; the caller holds the citizen's lock.
 
-        Stops at a message whose retry time has not come (the rows after it wait with it).
-        Returns how many messages were handed to a provider successfully.
+        `pending`: the citizen's pending messages if the caller has just read them (in the same
+        transaction that queued them), saving a read. Stops at a message whose retry time has not
+        come (the rows after it wait with it). Returns how many were handed to a provider.
         """
         sent = 0
         while True:
-            pending = await asyncio.to_thread(self._store.messages.pending_outbound, citizen_id)
+            if pending is None:
+                pending = await asyncio.to_thread(self._store.messages.pending_outbound, citizen_id)
             for row in pending:
                 if row.next_attempt_at is not None and row.next_attempt_at > utcnow():
                     return sent
                 if not await self._send_one(row):
-                    break  # a retry was scheduled or a fallback queued new rows: read the queue again
+                    pending = None  # a retry was scheduled or a fallback queued new rows: read the queue again
+                    break
                 sent += 1
             else:
                 # Everything pending went out. Nothing new can have been queued meanwhile: queueing
@@ -187,7 +189,7 @@ class Outbox:
                 sent += await self.flush(citizen_id)
         return sent
 
-    async def _send_one(self, row: Message) -> bool:
+    async def _send_one(self, row: MessageRow) -> bool:
         sender = self._senders.get(row.channel)
         if sender is None:
             await asyncio.to_thread(
@@ -217,7 +219,7 @@ class Outbox:
         recording.add_done_callback(_log_recording_failure)
         return await asyncio.shield(recording)
 
-    async def _record_outcome(self, row: Message, outcome: SendOutcome) -> bool:
+    async def _record_outcome(self, row: MessageRow, outcome: SendOutcome) -> bool:
         messages = self._store.messages
         if outcome.ok:
             await asyncio.to_thread(messages.mark_sent, row.id, outcome.provider_id)
@@ -269,7 +271,7 @@ class Outbox:
         logger.warning("send failed message_id=%s channel=%s error=%s", row.id, row.channel, outcome.error_code)
         return False
 
-    async def fall_back(self, row: Message) -> list[int]:
+    async def fall_back(self, row: MessageRow) -> list[int]:
         """Queue the reply `row` carried on the fallback channel (SMS), once per reply."""
         target = self._fallback_channel
         if row.channel == target or target not in self._senders or not row.reply or not row.reply_key:

@@ -36,8 +36,9 @@ from bot.privacy import mask_phone
 from bot.settings import Settings
 from bot.replies import reply
 from bot.store import Store
-from bot.store.messages import DuplicateMessage, Understanding
-from bot.store.models import DIRECTION_IN, Message
+from bot.group_commit import GroupCommit
+from bot.store.messages import AnswerContext, DuplicateMessage, MessageRow, ProviderStatus, Understanding
+from bot.store.models import DIRECTION_IN
 from channels.base import ChannelSender, ReadReceipts
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class Pipeline:
             retry=tuning.retry,
         )
         self._fast_paths = FastPaths(store)
+        # Two or three status webhooks follow every reply: under load they share transactions.
+        self._statuses = GroupCommit(store.messages.record_provider_statuses)
         self._background: set[asyncio.Task[None]] = set()
 
     # --- receiving ------------------------------------------------------------------------------
@@ -160,18 +163,17 @@ class Pipeline:
 
     async def record_status(self, update: StatusUpdate) -> bool:
         """Add a provider status to the message's timeline; False (and a log line) if it's unknown."""
-        ids = provider_id_variants(update.channel, update.provider_id)
+        status = ProviderStatus(
+            update.channel,
+            tuple(provider_id_variants(update.channel, update.provider_id)),
+            update.status,
+            update.at,
+            update.error_code,
+            update.error_title,
+        )
         recorded = None
         for attempt in range(2):
-            recorded = await asyncio.to_thread(
-                self.store.messages.record_provider_status,
-                update.channel,
-                ids,
-                update.status,
-                at=update.at,
-                error_code=update.error_code,
-                error_title=update.error_title,
-            )
+            recorded = await self._statuses.submit(status)
             if recorded is not None or attempt == 1:
                 break
             # The provider can be faster than us: its webhook may arrive before mark_sent committed.
@@ -199,7 +201,7 @@ class Pipeline:
 
     async def process(self, message_id: int) -> None:
         """Answer one inbound message (and any older one of the same citizen still waiting)."""
-        row = await asyncio.to_thread(self.store.messages.get, message_id)
+        row = await asyncio.to_thread(self.store.messages.state, message_id)
         if row is None or row.direction != DIRECTION_IN:
             logger.warning("process: no inbound message id=%s", message_id)
             return
@@ -208,19 +210,25 @@ class Pipeline:
         async with self.coordination.locks.hold(row.citizen_id):
             # Oldest first: a worker that got the lock for a newer message answers the older ones
             # before it, so a citizen's messages are answered in arrival order however many workers run.
-            waiting = await asyncio.to_thread(self.store.messages.unanswered_inbound, row.citizen_id, message_id)
-            for inbound in waiting:
-                await self._answer(inbound)
-                await self.outbox.flush(row.citizen_id)
+            more_waiting = True
+            while more_waiting:
+                context = await asyncio.to_thread(self.store.messages.start_next_answer, row.citizen_id, message_id)
+                if context is None:
+                    return
+                more_waiting = context.more_waiting
+                pending = await self._answer(context)
+                await self.outbox.flush(row.citizen_id, pending)
 
-    async def _answer(self, row: Message) -> None:
+    async def _answer(self, context: AnswerContext) -> Optional[list[MessageRow]]:
+        """Answer the context's message and queue the replies; returns the citizen's pending
+        outbound messages (None when the message was given up)."""
         messages = self.store.messages
-        context = await asyncio.to_thread(messages.start_answering, row.id)
+        row = context.message
         if context.attempts > MAX_PROCESSING_ATTEMPTS:
             given_up = context.attempts - 1
             await asyncio.to_thread(messages.fail_inbound, row.id, f"gave up after {given_up} attempts")
             logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
-            return
+            return None
         citizen = context.citizen
         sender = self.outbox.sender(row.channel)
         if isinstance(sender, ReadReceipts) and row.provider_id:
@@ -243,7 +251,7 @@ class Pipeline:
                 reply, row.channel, row.address, citizen_id=citizen.id, reply_to_id=row.id, in_window=in_window
             )
         ]
-        queued = await asyncio.to_thread(
+        completed = await asyncio.to_thread(
             messages.complete_inbound,
             row.id,
             outbound=outbound,
@@ -254,8 +262,10 @@ class Pipeline:
         )
         logger.info(
             "answered message_id=%s citizen_id=%s replies=%d queued=%d intent=%s",
-            row.id, citizen.id, len(replies), len(queued), understanding.intent if understanding else "-",
+            row.id, citizen.id, len(replies), len(completed.outbound_ids),
+            understanding.intent if understanding else "-",
         )
+        return completed.pending
 
     async def _ask_brain(
         self, citizen_id: int, language: Optional[str], message: InboundMessage
@@ -397,7 +407,7 @@ def _validated(message: InboundMessage) -> InboundMessage:
     return dataclasses.replace(message, address=address)
 
 
-def _inbound_from_row(row: Message) -> InboundMessage:
+def _inbound_from_row(row: MessageRow) -> InboundMessage:
     return InboundMessage(
         channel=row.channel,
         provider_id=row.provider_id or "",

@@ -34,7 +34,7 @@ class NotReady(RuntimeError):
 def load_brain(settings: Settings) -> Brain:
     from bot.rasa_brain import RasaBrain
 
-    return RasaBrain.load(settings.model_path, settings.redis_url)
+    return RasaBrain.load(settings.model_path, settings.redis_url, cache_size=settings.answer_cache_size)
 
 
 class BrainOnFirstUse:

@@ -34,6 +34,7 @@ class Settings:
     sms_short_code: str = "94444"
     smpp_tps: float = 50.0  # SMS segments per second
     model_path: Optional[str] = None  # TAWASOL_MODEL; default: the newest archive in models/
+    answer_cache_size: int = 20_000  # ANSWER_CACHE_SIZE: exact repeats answered without Rasa; 0 turns it off
     log_level: str = "INFO"
 
     @classmethod
@@ -45,7 +46,7 @@ class Settings:
             value = env.get(name, "").strip()
             return value or default
 
-        def number(name: str, default: float, kind: type = float) -> float:
+        def number(name: str, default: float, kind: type = float, *, zero_allowed: bool = False) -> float:
             raw = text(name)
             if raw is None:
                 return default
@@ -53,8 +54,8 @@ class Settings:
                 value = kind(raw)
             except ValueError:
                 raise ValueError(f"{name} must be a number, got {raw!r}") from None
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {raw!r}")
+            if value < 0 or (value == 0 and not zero_allowed):
+                raise ValueError(f"{name} must be {'zero or more' if zero_allowed else 'positive'}, got {raw!r}")
             return value
 
         return cls(
@@ -75,6 +76,7 @@ class Settings:
             sms_short_code=text("SMS_SHORT_CODE", "94444"),
             smpp_tps=number("SMPP_TPS", 50.0),
             model_path=text("TAWASOL_MODEL") or newest_model(cwd / "models"),
+            answer_cache_size=int(number("ANSWER_CACHE_SIZE", 20_000, int, zero_allowed=True)),
             log_level=text("LOG_LEVEL", "INFO").upper(),
         )
 

@@ -26,10 +26,11 @@ import logging
 import re
 import secrets
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -116,13 +117,15 @@ class FakeGraph:
         self.include_user_id = include_user_id
         self.status_delay = 0.0
         self.messages: list[SentMessage] = []
+        # Long-polls wait per recipient: an index keeps each wake-up O(1) under load (bench/e2e).
+        self.by_recipient: dict[str, list[SentMessage]] = defaultdict(list)
         self.read_receipts: list[str] = []
         self.injections: dict[str, list[Injection]] = {}
         self.deliveries: list[Delivery] = []
         self.media: dict[str, tuple[str, bytes]] = {}
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     # --- sending side (our sender calls these) -------------------------------------------------
 
@@ -167,9 +170,10 @@ class FakeGraph:
             headers = {"Retry-After": str(injection.retry_after)} if injection.retry_after is not None else {}
             raise _WithHeaders(error, headers)
         message = SentMessage(id=payloads.new_wamid(), to=to, type=kind, body=body, at=time.time())
-        self.messages.append(message)
-        await self._notify()
         recipient = _digits(to) or to
+        self.messages.append(message)
+        self.by_recipient[recipient].append(message)
+        await self._notify()
         if injection is not None:  # async failure: accepted now, failed status later
             error = GraphError(injection.code, injection.details).webhook_error()
             self._spawn(self._send_statuses(message, ["failed"], error=error))
@@ -223,9 +227,10 @@ class FakeGraph:
         if delivery.signature:
             headers["X-Hub-Signature-256"] = delivery.signature
         try:
-            response = await self._client().post(self.webhook_url, content=delivery.body, headers=headers)
-            delivery.status_code, delivery.response = response.status_code, response.text[:2000]
-        except httpx.HTTPError as exc:
+            async with self._client().post(self.webhook_url, data=delivery.body, headers=headers) as response:
+                delivery.status_code = response.status
+                delivery.response = (await response.read()).decode("utf-8", "replace")[:2000]
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
         await self._notify()
 
@@ -290,9 +295,13 @@ class FakeGraph:
             except asyncio.TimeoutError:
                 return False
 
-    def reset(self) -> None:
+    def clear_messages(self) -> None:
         self.messages.clear()
+        self.by_recipient.clear()
         self.read_receipts.clear()
+
+    def reset(self) -> None:
+        self.clear_messages()
         self.injections.clear()
         self.deliveries.clear()
 
@@ -306,9 +315,11 @@ class FakeGraph:
             self._changed = asyncio.Condition()
         return self._changed
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=10.0)
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None:  # created lazily, inside the server's event loop
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=10.0), cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._http
 
     def _spawn(self, coroutine) -> None:
@@ -325,7 +336,7 @@ class FakeGraph:
         for task in list(self._tasks):
             task.cancel()
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
             self._http = None
 
 
@@ -428,8 +439,7 @@ def _control_routes(app: FastAPI, fake: FakeGraph) -> None:
 
     @app.delete("/_fake/messages")
     async def clear_messages() -> dict:
-        fake.messages.clear()
-        fake.read_receipts.clear()
+        fake.clear_messages()
         return {"cleared": True}
 
     @app.get("/_fake/messages/wait")
@@ -597,8 +607,7 @@ def _delivery_result(delivery: Delivery) -> dict[str, Any]:
 def _filtered(fake: FakeGraph, to: str | None) -> list[SentMessage]:
     if not to:
         return list(fake.messages)
-    wanted = _digits(to) or to
-    return [m for m in fake.messages if (_digits(m.to) or m.to) == wanted]
+    return list(fake.by_recipient.get(_digits(to) or to, ()))
 
 
 def _check_version(version: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.messages import utcnow
@@ -35,42 +35,54 @@ def resolve_identity(
     *,
     inbound_at: Optional[datetime] = None,
     display_name: Optional[str] = None,
-) -> ChannelIdentity:
-    """The identity for (channel, address), creating it — and the citizen — when new.
+) -> int:
+    """The citizen behind (channel, address), creating the identity — and the citizen — when new.
 
     A number already known on another channel links to that citizen: one person, one record, whether
     they write on WhatsApp or by SMS. `inbound_at` (the citizen just wrote) opens WhatsApp's 24-hour
     window and clears a previous "unreachable" mark: they evidently are reachable there.
+    Core statements, not ORM objects: this runs for every inbound message (bench/e2e's profile).
     """
-    identity = session.execute(
-        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
-    ).scalar_one_or_none()
-    if identity is None:
+    identities = ChannelIdentity.__table__
+    found = _identity(session, channel, address)
+    if found is None:
         _lock_address(session, address)
-        identity = session.execute(
-            select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
-        ).scalar_one_or_none()
-    if identity is None:
+        found = _identity(session, channel, address)
+    if found is None:
         sibling = session.execute(
-            select(ChannelIdentity).where(ChannelIdentity.address == address).order_by(ChannelIdentity.id).limit(1)
+            select(identities.c.citizen_id).where(identities.c.address == address).order_by(identities.c.id).limit(1)
         ).scalar_one_or_none()
-        if sibling is not None:
-            citizen_id = sibling.citizen_id
-        else:
-            citizen = Citizen()
-            session.add(citizen)
-            session.flush()
-            citizen_id = citizen.id
-        identity = ChannelIdentity(citizen_id=citizen_id, channel=channel, address=address)
-        session.add(identity)
-    if display_name:
-        identity.display_name = display_name[:256]
+        citizen_id = sibling
+        if citizen_id is None:
+            citizen_id = session.execute(insert(Citizen.__table__)).inserted_primary_key[0]
+        session.execute(
+            insert(identities).values(
+                citizen_id=citizen_id,
+                channel=channel,
+                address=address,
+                display_name=display_name[:256] if display_name else None,
+                last_inbound_at=inbound_at,
+            )
+        )
+        return citizen_id
+    changes: dict[str, object] = {}
+    if display_name and display_name[:256] != found.display_name:
+        changes["display_name"] = display_name[:256]
     if inbound_at is not None:
-        if identity.last_inbound_at is None or inbound_at > identity.last_inbound_at:
-            identity.last_inbound_at = inbound_at
-        identity.unreachable_at = None
-    session.flush()
-    return identity
+        if found.last_inbound_at is None or inbound_at > found.last_inbound_at:
+            changes["last_inbound_at"] = inbound_at
+        if found.unreachable_at is not None:
+            changes["unreachable_at"] = None
+    if changes:
+        session.execute(update(identities).where(identities.c.id == found.id).values(**changes))
+    return found.citizen_id
+
+
+def _identity(session: Session, channel: str, address: str) -> Any:
+    identities = ChannelIdentity.__table__
+    return session.execute(
+        select(identities).where(identities.c.channel == channel, identities.c.address == address)
+    ).first()
 
 
 def _lock_address(session: Session, address: str) -> None:
@@ -90,7 +102,7 @@ class CitizenRepository:
     def resolve(self, channel: str, address: str) -> int:
         """The citizen id behind an address on a channel (created if new); for pushes and tests."""
         with self._db.session() as s:
-            return resolve_identity(s, channel, address).citizen_id
+            return resolve_identity(s, channel, address)
 
     def get(self, citizen_id: int) -> Optional[Citizen]:
         with self._db.session() as s:

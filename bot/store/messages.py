@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,12 @@ from bot.store.models import (
 
 CONVERSATION_IDLE = timedelta(hours=24)  # after a day of silence the next message starts a new conversation
 PENDING_OUTBOUND = (STATUS_QUEUED, STATUS_RETRYING)
+# The hot paths (every message: store, answer, send, statuses) use Core statements on the tables:
+# in bench/e2e's profile ORM object handling was the largest single cost of the web tier and workers.
+MESSAGES = Message.__table__
+EVENTS = MessageStatusEvent.__table__
+# A read-only row of `messages` (attribute access like a Message, no ORM identity or lazy loads).
+MessageRow = Row
 _DELIVERY_RANK = {STATUS_QUEUED: 0, STATUS_RETRYING: 0, STATUS_SENT: 1, STATUS_DELIVERED: 2, STATUS_READ: 3}
 
 
@@ -86,9 +93,34 @@ class Understanding:
 
 @dataclass(frozen=True)
 class AnswerContext:
+    """The citizen's oldest message waiting for an answer, and what answering it needs."""
+
+    message: MessageRow
     attempts: int
-    citizen: Citizen
+    citizen: Row  # of `citizens`
     identities: list[Identity]
+    more_waiting: bool  # another message of the citizen (up to the asked id) waits after this one
+
+
+@dataclass(frozen=True)
+class Completed:
+    """An answered inbound message: the ids of its queued replies, and everything the citizen has
+    pending (those replies, after any older ones still waiting), in the order it must go out."""
+
+    outbound_ids: list[int]
+    pending: list[MessageRow]
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """A provider's word on one of our outbound messages (a delivery receipt, a status webhook)."""
+
+    channel: str
+    provider_ids: tuple[str, ...]  # the id, in each form the provider may use for it
+    status: str
+    at: datetime
+    error_code: Optional[str] = None
+    error_title: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -125,8 +157,8 @@ def add_event(
     error_title: Optional[str] = None,
     detail: Optional[str] = None,
 ) -> None:
-    session.add(
-        MessageStatusEvent(
+    session.execute(
+        insert(EVENTS).values(
             message_id=message_id,
             status=status,
             at=at or utcnow(),
@@ -138,20 +170,70 @@ def add_event(
 
 
 def touch_conversation(session: Session, citizen_id: int, channel: str, at: datetime) -> int:
-    conversation = session.execute(
-        select(Conversation)
-        .where(Conversation.citizen_id == citizen_id)
-        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+    conversations = Conversation.__table__
+    current = session.execute(
+        select(conversations.c.id, conversations.c.last_activity_at)
+        .where(conversations.c.citizen_id == citizen_id)
+        .order_by(conversations.c.last_activity_at.desc(), conversations.c.id.desc())
         .limit(1)
+    ).first()
+    if current is None or at - current.last_activity_at > CONVERSATION_IDLE:
+        return session.execute(
+            insert(conversations).values(citizen_id=citizen_id, started_at=at, last_activity_at=at, last_channel=channel)
+        ).inserted_primary_key[0]
+    session.execute(
+        update(conversations)
+        .where(conversations.c.id == current.id)
+        .values(last_activity_at=max(current.last_activity_at, at), last_channel=channel)
+    )
+    return current.id
+
+
+def _record_status(s: Session, status_update: ProviderStatus) -> Optional[StatusRecorded]:
+    row = s.execute(
+        select(MESSAGES.c.id, MESSAGES.c.citizen_id, MESSAGES.c.channel, MESSAGES.c.address, MESSAGES.c.reply_key, MESSAGES.c.status)
+        .where(
+            MESSAGES.c.channel == status_update.channel,
+            MESSAGES.c.direction == DIRECTION_OUT,
+            MESSAGES.c.provider_id.in_(status_update.provider_ids),
+        )
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return None
+    seen = s.execute(
+        select(EVENTS.c.id).where(EVENTS.c.message_id == row.id, EVENTS.c.status == status_update.status).limit(1)
     ).scalar_one_or_none()
-    if conversation is None or at - conversation.last_activity_at > CONVERSATION_IDLE:
-        conversation = Conversation(citizen_id=citizen_id, started_at=at, last_activity_at=at, last_channel=channel)
-        session.add(conversation)
-    else:
-        conversation.last_activity_at = max(conversation.last_activity_at, at)
-        conversation.last_channel = channel
-    session.flush()
-    return conversation.id
+    current = row.status
+    if seen is None:
+        add_event(s, row.id, status_update.status, at=status_update.at, error_code=status_update.error_code, error_title=status_update.error_title)
+        if status_advances(row.status, status_update.status):
+            current = status_update.status
+            s.execute(update(MESSAGES).where(MESSAGES.c.id == row.id).values(status=current))
+    return StatusRecorded(
+        message_id=row.id,
+        citizen_id=row.citizen_id,
+        channel=row.channel,
+        address=row.address,
+        reply_key=row.reply_key,
+        current_status=current,
+        new_event=seen is None,
+    )
+
+
+def _pending_outbound(session: Session, citizen_id: int) -> list[MessageRow]:
+    return list(
+        session.execute(
+            select(MESSAGES)
+            .where(
+                MESSAGES.c.citizen_id == citizen_id,
+                MESSAGES.c.direction == DIRECTION_OUT,
+                MESSAGES.c.status.in_(PENDING_OUTBOUND),
+            )
+            .order_by(MESSAGES.c.id)
+        )
+    )
 
 
 class MessageRepository:
@@ -170,32 +252,32 @@ class MessageRepository:
         for attempt in (1, 2):
             try:
                 with self._db.session() as s:
-                    identity = resolve_identity(
+                    citizen_id = resolve_identity(
                         s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name
                     )
                     # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the
                     # workers answer a citizen's messages in id order. SQLite's write lock does this already.
-                    s.execute(select(Citizen.id).where(Citizen.id == identity.citizen_id).with_for_update())
+                    s.execute(select(Citizen.id).where(Citizen.id == citizen_id).with_for_update())
                     now = utcnow()
-                    row = Message(
-                        conversation_id=touch_conversation(s, identity.citizen_id, msg.channel, now),
-                        citizen_id=identity.citizen_id,
-                        direction=DIRECTION_IN,
-                        channel=msg.channel,
-                        address=msg.address,
-                        provider_id=msg.provider_id,
-                        kind=msg.kind,
-                        text=msg.text or "",
-                        payload=msg.payload,
-                        raw=msg.raw or None,
-                        status=STATUS_RECEIVED,
-                        attempts=0,
-                        created_at=now,
-                    )
-                    s.add(row)
-                    s.flush()
-                    add_event(s, row.id, STATUS_RECEIVED, at=msg.received_at)
-                    return StoredInbound(row.id, identity.citizen_id)
+                    message_id = s.execute(
+                        insert(MESSAGES).values(
+                            conversation_id=touch_conversation(s, citizen_id, msg.channel, now),
+                            citizen_id=citizen_id,
+                            direction=DIRECTION_IN,
+                            channel=msg.channel,
+                            address=msg.address,
+                            provider_id=msg.provider_id,
+                            kind=msg.kind,
+                            text=msg.text or "",
+                            payload=msg.payload,
+                            raw=msg.raw or None,
+                            status=STATUS_RECEIVED,
+                            attempts=0,
+                            created_at=now,
+                        )
+                    ).inserted_primary_key[0]
+                    add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
+                    return StoredInbound(message_id, citizen_id)
             except IntegrityError:
                 existing = self.find_id(msg.channel, DIRECTION_IN, msg.provider_id)
                 if existing is not None:
@@ -211,6 +293,13 @@ class MessageRepository:
                     Message.channel == channel, Message.direction == direction, Message.provider_id == provider_id
                 )
             ).scalar_one_or_none()
+
+    def state(self, message_id: int) -> Optional[Row]:
+        """(citizen_id, direction, status) of a message: what a worker checks before taking a job."""
+        with self._db.session() as s:
+            return s.execute(
+                select(MESSAGES.c.citizen_id, MESSAGES.c.direction, MESSAGES.c.status).where(MESSAGES.c.id == message_id)
+            ).first()
 
     def get(self, message_id: int) -> Optional[Message]:
         with self._db.session() as s:
@@ -240,17 +329,33 @@ class MessageRepository:
         with self._db.session() as s:
             return list(s.execute(query.order_by(Message.id).limit(limit)).scalars())
 
-    def start_answering(self, message_id: int) -> AnswerContext:
-        """Count one more processing attempt (a message that keeps crashing the worker is given up)
-        and load what answering needs: the citizen and their identities."""
+    def start_next_answer(self, citizen_id: int, up_to_id: int) -> Optional[AnswerContext]:
+        """Take the citizen's oldest message still waiting (id ≤ `up_to_id`), count one more
+        processing attempt on it (a message that keeps crashing the worker is given up), and load
+        what answering needs, in one transaction. None when nothing waits."""
         with self._db.session() as s:
-            row = s.get(Message, message_id)
-            row.attempts = (row.attempts or 0) + 1
-            citizen = s.get(Citizen, row.citizen_id)
-            identities = s.execute(
-                select(ChannelIdentity).where(ChannelIdentity.citizen_id == row.citizen_id).order_by(ChannelIdentity.id)
-            ).scalars()
-            return AnswerContext(row.attempts, citizen, [Identity.of(i) for i in identities])
+            waiting = s.execute(
+                select(MESSAGES)
+                .where(
+                    MESSAGES.c.citizen_id == citizen_id,
+                    MESSAGES.c.direction == DIRECTION_IN,
+                    MESSAGES.c.status == STATUS_RECEIVED,
+                    MESSAGES.c.id <= up_to_id,
+                )
+                .order_by(MESSAGES.c.id)
+                .limit(2)
+            ).all()
+            if not waiting:
+                return None
+            row = waiting[0]
+            attempts = (row.attempts or 0) + 1
+            s.execute(update(MESSAGES).where(MESSAGES.c.id == row.id).values(attempts=attempts))
+            citizen = s.execute(select(Citizen.__table__).where(Citizen.__table__.c.id == citizen_id)).one()
+            identities = ChannelIdentity.__table__
+            found = s.execute(
+                select(identities).where(identities.c.citizen_id == citizen_id).order_by(identities.c.id)
+            ).all()
+            return AnswerContext(row, attempts, citizen, [Identity.of(i) for i in found], len(waiting) > 1)
 
     def complete_inbound(
         self,
@@ -261,39 +366,46 @@ class MessageRepository:
         unrecognised_reason: Optional[str] = None,
         interpreted_kind: Optional[str] = None,
         interpreted_payload: Optional[str] = None,
-    ) -> list[int]:
+    ) -> Completed:
         """Mark an inbound message answered and queue its replies, in ONE transaction.
 
         So a crash leaves either nothing (the message is answered again after recovery) or the
-        answer queued (sent by recovery): never two answers. Returns the outbound ids; [] when the
-        message was already answered (someone else got there first).
+        answer queued (sent by recovery): never two answers. No outbound ids when the message was
+        already answered (someone else got there first).
         """
         with self._db.session() as s:
-            row = s.execute(select(Message).where(Message.id == inbound_id).with_for_update()).scalar_one()
+            row = s.execute(
+                select(MESSAGES.c.status, MESSAGES.c.citizen_id, MESSAGES.c.conversation_id, MESSAGES.c.text, MESSAGES.c.language)
+                .where(MESSAGES.c.id == inbound_id)
+                .with_for_update()
+            ).one()
             if row.status != STATUS_RECEIVED:
-                return []
+                return Completed([], _pending_outbound(s, row.citizen_id))
+            changes: dict[str, Any] = {"status": STATUS_ANSWERED}
             if understanding is not None:
-                row.intent = understanding.intent
-                row.confidence = understanding.confidence
-                row.service_id = understanding.service_id
-                row.language = understanding.language
+                changes.update(
+                    intent=understanding.intent,
+                    confidence=understanding.confidence,
+                    service_id=understanding.service_id,
+                    language=understanding.language,
+                )
             if interpreted_kind is not None:
-                row.kind = interpreted_kind
-                row.payload = interpreted_payload
-            row.status = STATUS_ANSWERED
-            add_event(s, row.id, STATUS_ANSWERED)
+                changes.update(kind=interpreted_kind, payload=interpreted_payload)
+            s.execute(update(MESSAGES).where(MESSAGES.c.id == inbound_id).values(**changes))
+            add_event(s, inbound_id, STATUS_ANSWERED)
             if unrecognised_reason is not None:
-                s.add(
-                    UnrecognisedMessage(
-                        message_id=row.id,
+                s.execute(
+                    insert(UnrecognisedMessage.__table__).values(
+                        message_id=inbound_id,
                         text=row.text,
-                        language=row.language,
-                        intent=row.intent,
-                        confidence=row.confidence,
+                        language=changes.get("language", row.language),
+                        intent=changes.get("intent"),
+                        confidence=changes.get("confidence"),
                         reason=unrecognised_reason,
                     )
                 )
-            return self._insert_outbound(s, outbound, conversation_id=row.conversation_id)
+            ids = self._insert_outbound(s, outbound, conversation_id=row.conversation_id)
+            return Completed(ids, _pending_outbound(s, row.citizen_id))
 
     def fail_inbound(self, message_id: int, detail: str) -> None:
         with self._db.session() as s:
@@ -312,47 +424,37 @@ class MessageRepository:
         ids = []
         for new in rows:
             now = utcnow()
-            row = Message(
-                conversation_id=conversation_id or touch_conversation(s, new.citizen_id, new.channel, now),
-                citizen_id=new.citizen_id,
-                direction=DIRECTION_OUT,
-                channel=new.channel,
-                address=new.address,
-                kind=new.kind,
-                text=new.text,
-                body=new.body or None,
-                reply=new.reply,
-                reply_key=new.reply_key,
-                choices=new.choices or None,
-                segments=new.segments,
-                cost=new.cost,
-                language=new.language,
-                reply_to_id=new.reply_to_id,
-                status=STATUS_QUEUED,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            s.add(row)
-            s.flush()
-            add_event(s, row.id, STATUS_QUEUED)
-            ids.append(row.id)
+            message_id = s.execute(
+                insert(MESSAGES).values(
+                    conversation_id=conversation_id or touch_conversation(s, new.citizen_id, new.channel, now),
+                    citizen_id=new.citizen_id,
+                    direction=DIRECTION_OUT,
+                    channel=new.channel,
+                    address=new.address,
+                    kind=new.kind,
+                    text=new.text,
+                    body=new.body or None,
+                    reply=new.reply,
+                    reply_key=new.reply_key,
+                    choices=new.choices or None,
+                    segments=new.segments,
+                    cost=new.cost,
+                    language=new.language,
+                    reply_to_id=new.reply_to_id,
+                    status=STATUS_QUEUED,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            add_event(s, message_id, STATUS_QUEUED)
+            ids.append(message_id)
         return ids
 
-    def pending_outbound(self, citizen_id: int) -> list[Message]:
+    def pending_outbound(self, citizen_id: int) -> list[MessageRow]:
         """Queued or retrying messages to the citizen, in the order they must go out."""
         with self._db.session() as s:
-            return list(
-                s.execute(
-                    select(Message)
-                    .where(
-                        Message.citizen_id == citizen_id,
-                        Message.direction == DIRECTION_OUT,
-                        Message.status.in_(PENDING_OUTBOUND),
-                    )
-                    .order_by(Message.id)
-                ).scalars()
-            )
+            return _pending_outbound(s, citizen_id)
 
     def citizens_with_due_outbound(self, *, now: datetime, queued_before: datetime, limit: int = 500) -> list[int]:
         """Citizens with a retry whose time has come, or a queued message nobody sent (a crash)."""
@@ -374,11 +476,13 @@ class MessageRepository:
 
     def mark_sent(self, message_id: int, provider_id: Optional[str]) -> None:
         with self._db.session() as s:
-            row = s.get(Message, message_id)
-            row.provider_id = provider_id
-            row.attempts = (row.attempts or 0) + 1
-            if status_advances(row.status, STATUS_SENT):
-                row.status = STATUS_SENT
+            current = s.execute(
+                select(MESSAGES.c.status, MESSAGES.c.attempts).where(MESSAGES.c.id == message_id).with_for_update()
+            ).one()
+            changes: dict[str, Any] = {"provider_id": provider_id, "attempts": (current.attempts or 0) + 1}
+            if status_advances(current.status, STATUS_SENT):
+                changes["status"] = STATUS_SENT
+            s.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(**changes))
             add_event(s, message_id, STATUS_SENT)
 
     def mark_retrying(
@@ -463,37 +567,15 @@ class MessageRepository:
         error_title: Optional[str] = None,
     ) -> Optional[StatusRecorded]:
         """Add a provider's status to the timeline of the outbound message it names (None: unknown)."""
+        [recorded] = self.record_provider_statuses(
+            [ProviderStatus(channel, tuple(provider_ids), status, at, error_code, error_title)]
+        )
+        return recorded
+
+    def record_provider_statuses(self, statuses: list[ProviderStatus]) -> list[Optional[StatusRecorded]]:
+        """Several providers' statuses in one transaction (bot/group_commit.py); one result each."""
         with self._db.session() as s:
-            row = s.execute(
-                select(Message)
-                .where(
-                    Message.channel == channel,
-                    Message.direction == DIRECTION_OUT,
-                    Message.provider_id.in_(provider_ids),
-                )
-                .limit(1)
-                .with_for_update()
-            ).scalar_one_or_none()
-            if row is None:
-                return None
-            seen = s.execute(
-                select(MessageStatusEvent.id)
-                .where(MessageStatusEvent.message_id == row.id, MessageStatusEvent.status == status)
-                .limit(1)
-            ).scalar_one_or_none()
-            if seen is None:
-                add_event(s, row.id, status, at=at, error_code=error_code, error_title=error_title)
-                if status_advances(row.status, status):
-                    row.status = status
-            return StatusRecorded(
-                message_id=row.id,
-                citizen_id=row.citizen_id,
-                channel=row.channel,
-                address=row.address,
-                reply_key=row.reply_key,
-                current_status=row.status,
-                new_event=seen is None,
-            )
+            return [_record_status(s, status) for status in statuses]
 
     # --- what the citizen was last offered -----------------------------------------------------
 

@@ -60,18 +60,40 @@ def test_conversation_continues_within_a_day_and_restarts_after(store):
         assert conversation.last_channel == "sms"
 
 
+def test_start_next_answer_takes_the_oldest_waiting_message_and_counts_the_attempt(store):
+    first = store.messages.add_inbound(inbound("wamid.1", text="first"))
+    second = store.messages.add_inbound(inbound("wamid.2", text="second"))
+    citizen_id = first.citizen_id
+
+    context = store.messages.start_next_answer(citizen_id, up_to_id=second.message_id)
+    assert (context.message.id, context.attempts, context.more_waiting) == (first.message_id, 1, True)
+    assert [i.address for i in context.identities] == [ADDRESS]
+    # Only messages up to the one the worker was asked about.
+    only_first = store.messages.start_next_answer(citizen_id, up_to_id=first.message_id)
+    assert (only_first.message.id, only_first.attempts, only_first.more_waiting) == (first.message_id, 2, False)
+
+    store.messages.complete_inbound(first.message_id, outbound=[])
+    last = store.messages.start_next_answer(citizen_id, up_to_id=second.message_id)
+    assert (last.message.id, last.more_waiting) == (second.message_id, False)
+    store.messages.complete_inbound(second.message_id, outbound=[])
+    assert store.messages.start_next_answer(citizen_id, up_to_id=second.message_id) is None
+
+
 def test_complete_inbound_is_atomic_and_happens_once(store):
     stored = store.messages.add_inbound(inbound("wamid.1", text="what?"))
     rows = [outbound(stored.citizen_id, "part 1", reply_to_id=stored.message_id, cost=Decimal("0.006842"))]
-    ids = store.messages.complete_inbound(
+    completed = store.messages.complete_inbound(
         stored.message_id,
         outbound=rows,
         understanding=Understanding(intent="nlu_fallback", confidence=0.2, language="en"),
         unrecognised_reason="low_confidence",
     )
+    ids = completed.outbound_ids
     assert len(ids) == 1
+    assert [m.id for m in completed.pending] == ids  # read in the same transaction, ready to send
     again = store.messages.complete_inbound(stored.message_id, outbound=rows)
-    assert again == []  # already answered: nothing queued twice
+    assert again.outbound_ids == []  # already answered: nothing queued twice
+    assert [m.id for m in again.pending] == ids
 
     row = store.messages.get(stored.message_id)
     assert (row.status, row.intent, row.confidence, row.language) == ("answered", "nlu_fallback", 0.2, "en")
@@ -197,3 +219,29 @@ def test_history_is_the_latest_messages_oldest_first(store):
         ("in", "question"), ("out", "answer"), ("in", "thanks"),
     ]
     assert [m.text for m in store.messages.history(stored.citizen_id, limit=2)] == ["answer", "thanks"]
+
+
+def test_statuses_recorded_together_get_one_result_each(store):
+    from bot.store.messages import ProviderStatus
+
+    stored = store.messages.add_inbound(inbound("wamid.in"))
+    [out_id] = store.messages.complete_inbound(
+        stored.message_id, outbound=[outbound(stored.citizen_id, reply_to_id=stored.message_id)]
+    ).outbound_ids
+    store.messages.mark_sent(out_id, "wamid.out")
+    now = utcnow()
+    results = store.messages.record_provider_statuses(
+        [
+            ProviderStatus("whatsapp", ("wamid.out",), "delivered", now),
+            ProviderStatus("whatsapp", ("wamid.unknown",), "delivered", now),
+            ProviderStatus("whatsapp", ("wamid.out",), "delivered", now),  # Meta repeats itself
+            ProviderStatus("whatsapp", ("wamid.out",), "read", now),
+        ]
+    )
+    assert results[1] is None
+    assert [(r.message_id, r.new_event, r.current_status) for r in (results[0], results[2], results[3])] == [
+        (out_id, True, "delivered"),
+        (out_id, False, "delivered"),
+        (out_id, True, "read"),
+    ]
+    assert [e.status for e in store.messages.timeline(out_id)] == ["queued", "sent", "delivered", "read"]

@@ -168,10 +168,10 @@ async def test_network_error_when_the_fake_is_down_means_retry():
 
 
 async def test_read_timeout_means_retry(fake_config, fake):
-    import httpx
+    import aiohttp
 
     inject(fake, None, delay=0.5)
-    async with WhatsAppSender(fake_config, timeout=httpx.Timeout(0.2)) as slow:
+    async with WhatsAppSender(fake_config, timeout=aiohttp.ClientTimeout(total=0.2)) as slow:
         outcome = await send_text(slow)
     assert (outcome.ok, outcome.error_code, outcome.retry_after) == (False, "timeout", 5.0)
     # The slow send did go through: why a retry after a read timeout can duplicate a message.
