@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +14,15 @@ from sqlalchemy.pool import QueuePool
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def _json_dumps(value: Any) -> str:
+    # orjson: several times faster than json.dumps on every JSON column write, and it keeps Arabic
+    # as UTF-8 instead of \u escapes, so staff can read the columns they query directly.
+    return orjson.dumps(value).decode("utf-8")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         if ":memory:" not in url and url.rstrip("/") != "sqlite:":
             # SQLAlchemy 1.4 opens and closes a file database's connection for every transaction

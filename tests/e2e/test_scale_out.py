@@ -1,7 +1,7 @@
 """The documented scale-out: a web tier and separate worker processes sharing PostgreSQL and Redis.
 
 `tawasol serve --workers 0` only accepts and queues; two `tawasol worker` processes answer. Every
-message gets exactly one answer, whichever worker takes it.
+message gets exactly one answer, whichever worker takes it, and both workers take some.
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 REPOSITORY = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, emptied before and after
 SECRET, TOKEN, PHONE_ID = "so-secret", "so-token", "100000000000999"
+
+
+def wait_for_lines(logs: list[Path], needle: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(log.exists() and needle in log.read_text() for log in logs):
+        assert time.monotonic() < deadline, f"{needle!r} not in every log: " + logs[0].read_text()[-2000:]
+        time.sleep(0.2)
 
 
 def test_a_web_tier_and_two_worker_processes_answer_each_message_once(trained_model, tmp_path):
@@ -58,6 +65,8 @@ def test_a_web_tier_and_two_worker_processes_answer_each_message_once(trained_mo
                 processes.append(
                     subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT)
                 )
+            worker_logs = [tmp_path / f"worker{n}.log" for n in range(2)]
+            wait_for_lines(worker_logs, "tawasol started", timeout=180)  # both compete from the first message
             httpx.post(f"{fake.url}/_fake/config", json={"webhook_url": f"http://127.0.0.1:{port}/webhooks/whatsapp"})
             citizens = [f"9627988800{i:02d}" for i in range(12)]
             sent = httpx.post(
@@ -71,6 +80,8 @@ def test_a_web_tier_and_two_worker_processes_answer_each_message_once(trained_mo
             time.sleep(1.0)  # a duplicate would arrive meanwhile
             messages = httpx.get(f"{fake.url}/_fake/messages").json()["messages"]
             assert sorted(m["to"] for m in messages) == sorted(citizens)
+            answered_by = [log.read_text().count("answered message_id=") for log in worker_logs]
+            assert sum(answered_by) == len(citizens) and min(answered_by) >= 1, answered_by
     finally:
         for process in processes:
             process.terminate()
