@@ -1,0 +1,31 @@
+"""`python -m bench` (`make bench`): every speed benchmark, one after the other, each printing its tables.
+
+    NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message →
+    SMS over SMPP → end to end over WhatsApp beside stock `rasa run`.
+
+Each can be run alone, with its options: `python -m bench.<name> --help`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench import e2e, nlu_latency, sms_render, sms_throughput
+
+BENCHMARKS = [
+    ("NLU parse latency", nlu_latency.main),
+    ("SMS rendering and splitting", sms_render.main),
+    ("SMS over SMPP", sms_throughput.main),
+    ("End to end (WhatsApp)", e2e.main),
+]
+
+
+def main() -> None:
+    for title, run in BENCHMARKS:
+        print(f"\n# {title}\n", flush=True)
+        sys.argv = [f"bench.{run.__module__.rsplit('.', 1)[-1]}"]  # each with its defaults
+        run()
+
+
+if __name__ == "__main__":
+    main()
