@@ -99,7 +99,8 @@ class WhatsAppSender:
         if response.status_code == 200:
             provider_id = _message_id(response)
             if provider_id:
-                logger.info("whatsapp.send ok to=%s type=%s id=%s", to, kind, provider_id)
+                # DEBUG: the outbox logs every send at INFO with our message id (one line per message).
+                logger.debug("whatsapp.send ok to=%s type=%s id=%s", to, kind, provider_id)
                 return SendOutcome(ok=True, provider_id=provider_id)
             logger.error("whatsapp.send bad_response to=%s status=200 (no message id)", to)
             # Not retried: it may have been sent, and a duplicate is worse than a logged gap.

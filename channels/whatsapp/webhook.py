@@ -84,7 +84,8 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
         for message in parsed.messages:
             try:
                 await sink.accept(message)
-                logger.info("whatsapp.webhook accepted %s", describe_message(message))
+                # DEBUG: the pipeline logs every accepted message at INFO (one line per message).
+                logger.debug("whatsapp.webhook accepted %s", describe_message(message))
             except Exception:
                 failures += 1
                 logger.exception("whatsapp.webhook sink_failed %s", describe_message(message))
