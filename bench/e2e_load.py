@@ -19,11 +19,13 @@ import asyncio
 import multiprocessing
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import aiohttp
 
 from bench.e2e_traffic import Message, sign
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,6 +66,19 @@ class LoadResult:
     cpu_s: float  # this process's CPU during the timed phase
 
 
+# A keep-alive connection that the server closed while it sat idle fails when reused (connection reset,
+# server disconnected): such a request is sent once more on a fresh connection, as Meta redelivers a
+# webhook that failed. Every target gets the same treatment.
+_STALE_CONNECTION = (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)
+
+
+async def _once_more_if_stale(request: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await request()
+    except _STALE_CONNECTION:
+        return await request()
+
+
 async def _send_tawasol(session: aiohttp.ClientSession, spec: LoadSpec, message: Message) -> Outcome:
     body = message.webhook_body(spec.phone_number_id)
     headers = {
@@ -72,17 +87,24 @@ async def _send_tawasol(session: aiohttp.ClientSession, spec: LoadSpec, message:
         "User-Agent": "facebookexternalua",
     }
     outcome = Outcome(message.index, message.phone, sent_at=time.time())
-    try:
+
+    async def post() -> int:
         async with session.post(spec.url, data=body, headers=headers) as response:
-            outcome.http_status = response.status
             await response.read()
+            return response.status
+
+    async def wait_for_reply() -> list:
+        params = {"to": message.phone, "count": "1", "timeout": str(spec.reply_timeout_s)}
+        async with session.get(f"{spec.fake_url}/_fake/messages/wait", params=params) as response:
+            return (await response.json()).get("messages") or []
+
+    try:
+        outcome.http_status = await _once_more_if_stale(post)
         outcome.posted_at = time.time()
         if outcome.http_status != 200:
             outcome.error = f"webhook HTTP {outcome.http_status}"
             return outcome
-        params = {"to": message.phone, "count": "1", "timeout": str(spec.reply_timeout_s)}
-        async with session.get(f"{spec.fake_url}/_fake/messages/wait", params=params) as response:
-            found = (await response.json()).get("messages") or []
+        found = await _once_more_if_stale(wait_for_reply)
         if found:
             outcome.reply_at = min(m["at"] for m in found)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -92,10 +114,13 @@ async def _send_tawasol(session: aiohttp.ClientSession, spec: LoadSpec, message:
 
 async def _send_rasa(session: aiohttp.ClientSession, spec: LoadSpec, message: Message) -> Outcome:
     outcome = Outcome(message.index, message.phone, sent_at=time.time())
-    try:
+
+    async def post() -> tuple[int, Any]:
         async with session.post(spec.url, json={"sender": message.phone, "message": message.rasa_text}) as response:
-            outcome.http_status = response.status
-            payload = await response.json(content_type=None) if response.status == 200 else None
+            return response.status, (await response.json(content_type=None) if response.status == 200 else None)
+
+    try:
+        outcome.http_status, payload = await _once_more_if_stale(post)
         outcome.posted_at = time.time()
         if outcome.http_status != 200:
             outcome.error = f"rest HTTP {outcome.http_status}"
