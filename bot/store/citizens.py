@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Optional
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.messages import utcnow
@@ -28,6 +28,19 @@ class Identity:
         return cls(row.citizen_id, row.channel, row.address, row.last_inbound_at, row.unreachable_at)
 
 
+IDENTITIES = ChannelIdentity.__table__
+# Built once, executed with parameters: this runs for every inbound message (bench/store_ops.py).
+_IDENTITY = select(IDENTITIES).where(
+    IDENTITIES.c.channel == bindparam("channel"), IDENTITIES.c.address == bindparam("address")
+)
+_FIRST_IDENTITY_OF_ADDRESS = (
+    select(IDENTITIES.c.citizen_id).where(IDENTITIES.c.address == bindparam("address")).order_by(IDENTITIES.c.id).limit(1)
+)
+_INSERT_CITIZEN = insert(Citizen.__table__)
+_INSERT_IDENTITY = insert(IDENTITIES)
+_UPDATE_IDENTITY = update(IDENTITIES).where(IDENTITIES.c.id == bindparam("target_id"))
+
+
 def resolve_identity(
     session: Session,
     channel: str,
@@ -43,26 +56,24 @@ def resolve_identity(
     window and clears a previous "unreachable" mark: they evidently are reachable there.
     Core statements, not ORM objects: this runs for every inbound message (bench/e2e's profile).
     """
-    identities = ChannelIdentity.__table__
-    found = _identity(session, channel, address)
+    key = {"channel": channel, "address": address}
+    found = session.execute(_IDENTITY, key).first()
     if found is None:
         _lock_address(session, address)
-        found = _identity(session, channel, address)
+        found = session.execute(_IDENTITY, key).first()
     if found is None:
-        sibling = session.execute(
-            select(identities.c.citizen_id).where(identities.c.address == address).order_by(identities.c.id).limit(1)
-        ).scalar_one_or_none()
-        citizen_id = sibling
+        citizen_id = session.execute(_FIRST_IDENTITY_OF_ADDRESS, {"address": address}).scalar_one_or_none()
         if citizen_id is None:
-            citizen_id = session.execute(insert(Citizen.__table__)).inserted_primary_key[0]
+            citizen_id = session.execute(_INSERT_CITIZEN, {"created_at": utcnow()}).inserted_primary_key[0]
         session.execute(
-            insert(identities).values(
-                citizen_id=citizen_id,
-                channel=channel,
-                address=address,
-                display_name=display_name[:256] if display_name else None,
-                last_inbound_at=inbound_at,
-            )
+            _INSERT_IDENTITY,
+            {
+                "citizen_id": citizen_id,
+                "channel": channel,
+                "address": address,
+                "display_name": display_name[:256] if display_name else None,
+                "last_inbound_at": inbound_at,
+            },
         )
         return citizen_id
     changes: dict[str, object] = {}
@@ -74,15 +85,8 @@ def resolve_identity(
         if found.unreachable_at is not None:
             changes["unreachable_at"] = None
     if changes:
-        session.execute(update(identities).where(identities.c.id == found.id).values(**changes))
+        session.execute(_UPDATE_IDENTITY, {"target_id": found.id, **changes})
     return found.citizen_id
-
-
-def _identity(session: Session, channel: str, address: str) -> Any:
-    identities = ChannelIdentity.__table__
-    return session.execute(
-        select(identities).where(identities.c.channel == channel, identities.c.address == address)
-    ).first()
 
 
 def _lock_address(session: Session, address: str) -> None:

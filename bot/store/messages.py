@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,6 +43,56 @@ PENDING_OUTBOUND = (STATUS_QUEUED, STATUS_RETRYING)
 # in bench/e2e's profile ORM object handling was the largest single cost of the web tier and workers.
 MESSAGES = Message.__table__
 EVENTS = MessageStatusEvent.__table__
+CONVERSATIONS = Conversation.__table__
+# Statements built once and executed with parameters: building one per call (coercing each value into
+# a bind parameter, generating its cache key) was about half of the store's CPU per message.
+_LOCK_CITIZEN = select(Citizen.__table__.c.id).where(Citizen.__table__.c.id == bindparam("citizen_id")).with_for_update()
+_INSERT_MESSAGE = insert(MESSAGES)
+_INSERT_EVENT = insert(EVENTS)
+_UPDATE_MESSAGE = update(MESSAGES).where(MESSAGES.c.id == bindparam("target_id"))
+_LATEST_CONVERSATION = (
+    select(CONVERSATIONS.c.id, CONVERSATIONS.c.last_activity_at)
+    .where(CONVERSATIONS.c.citizen_id == bindparam("citizen_id"))
+    .order_by(CONVERSATIONS.c.last_activity_at.desc(), CONVERSATIONS.c.id.desc())
+    .limit(1)
+)
+_INSERT_CONVERSATION = insert(CONVERSATIONS)
+_UPDATE_CONVERSATION = update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("target_id"))
+_PENDING_OUTBOUND = (
+    select(MESSAGES)
+    .where(
+        MESSAGES.c.citizen_id == bindparam("citizen_id"),
+        MESSAGES.c.direction == DIRECTION_OUT,
+        MESSAGES.c.status.in_(PENDING_OUTBOUND),
+    )
+    .order_by(MESSAGES.c.id)
+)
+_OUTBOUND_BY_PROVIDER_ID = (
+    select(MESSAGES.c.id, MESSAGES.c.citizen_id, MESSAGES.c.channel, MESSAGES.c.address, MESSAGES.c.reply_key, MESSAGES.c.status)
+    .where(
+        MESSAGES.c.channel == bindparam("channel"),
+        MESSAGES.c.direction == DIRECTION_OUT,
+        MESSAGES.c.provider_id.in_(bindparam("provider_ids", expanding=True)),
+    )
+    .limit(1)
+    .with_for_update()
+)
+_EVENT_SEEN = (
+    select(EVENTS.c.id)
+    .where(EVENTS.c.message_id == bindparam("message_id"), EVENTS.c.status == bindparam("status"))
+    .limit(1)
+)
+_WAITING_INBOUND = (
+    select(MESSAGES)
+    .where(
+        MESSAGES.c.citizen_id == bindparam("citizen_id"),
+        MESSAGES.c.direction == DIRECTION_IN,
+        MESSAGES.c.status == STATUS_RECEIVED,
+        MESSAGES.c.id <= bindparam("up_to_id"),
+    )
+    .order_by(MESSAGES.c.id)
+    .limit(2)
+)
 # A read-only row of `messages` (attribute access like a Message, no ORM identity or lazy loads).
 MessageRow = Row
 _DELIVERY_RANK = {STATUS_QUEUED: 0, STATUS_RETRYING: 0, STATUS_SENT: 1, STATUS_DELIVERED: 2, STATUS_READ: 3}
@@ -158,59 +208,49 @@ def add_event(
     detail: Optional[str] = None,
 ) -> None:
     session.execute(
-        insert(EVENTS).values(
-            message_id=message_id,
-            status=status,
-            at=at or utcnow(),
-            error_code=error_code,
-            error_title=(error_title or None) and error_title[:512],
-            detail=detail,
-        )
+        _INSERT_EVENT,
+        {
+            "message_id": message_id,
+            "status": status,
+            "at": at or utcnow(),
+            "error_code": error_code,
+            "error_title": (error_title or None) and error_title[:512],
+            "detail": detail,
+        },
     )
 
 
 def touch_conversation(session: Session, citizen_id: int, channel: str, at: datetime) -> int:
-    conversations = Conversation.__table__
-    current = session.execute(
-        select(conversations.c.id, conversations.c.last_activity_at)
-        .where(conversations.c.citizen_id == citizen_id)
-        .order_by(conversations.c.last_activity_at.desc(), conversations.c.id.desc())
-        .limit(1)
-    ).first()
+    current = session.execute(_LATEST_CONVERSATION, {"citizen_id": citizen_id}).first()
     if current is None or at - current.last_activity_at > CONVERSATION_IDLE:
         return session.execute(
-            insert(conversations).values(citizen_id=citizen_id, started_at=at, last_activity_at=at, last_channel=channel)
+            _INSERT_CONVERSATION,
+            {"citizen_id": citizen_id, "started_at": at, "last_activity_at": at, "last_channel": channel},
         ).inserted_primary_key[0]
     session.execute(
-        update(conversations)
-        .where(conversations.c.id == current.id)
-        .values(last_activity_at=max(current.last_activity_at, at), last_channel=channel)
+        _UPDATE_CONVERSATION,
+        {"target_id": current.id, "last_activity_at": max(current.last_activity_at, at), "last_channel": channel},
     )
     return current.id
 
 
 def _record_status(s: Session, status_update: ProviderStatus) -> Optional[StatusRecorded]:
     row = s.execute(
-        select(MESSAGES.c.id, MESSAGES.c.citizen_id, MESSAGES.c.channel, MESSAGES.c.address, MESSAGES.c.reply_key, MESSAGES.c.status)
-        .where(
-            MESSAGES.c.channel == status_update.channel,
-            MESSAGES.c.direction == DIRECTION_OUT,
-            MESSAGES.c.provider_id.in_(status_update.provider_ids),
-        )
-        .limit(1)
-        .with_for_update()
+        _OUTBOUND_BY_PROVIDER_ID,
+        {"channel": status_update.channel, "provider_ids": list(status_update.provider_ids)},
     ).first()
     if row is None:
         return None
-    seen = s.execute(
-        select(EVENTS.c.id).where(EVENTS.c.message_id == row.id, EVENTS.c.status == status_update.status).limit(1)
-    ).scalar_one_or_none()
+    seen = s.execute(_EVENT_SEEN, {"message_id": row.id, "status": status_update.status}).scalar_one_or_none()
     current = row.status
     if seen is None:
-        add_event(s, row.id, status_update.status, at=status_update.at, error_code=status_update.error_code, error_title=status_update.error_title)
+        add_event(
+            s, row.id, status_update.status,
+            at=status_update.at, error_code=status_update.error_code, error_title=status_update.error_title,
+        )
         if status_advances(row.status, status_update.status):
             current = status_update.status
-            s.execute(update(MESSAGES).where(MESSAGES.c.id == row.id).values(status=current))
+            s.execute(_UPDATE_MESSAGE, {"target_id": row.id, "status": current})
     return StatusRecorded(
         message_id=row.id,
         citizen_id=row.citizen_id,
@@ -223,17 +263,7 @@ def _record_status(s: Session, status_update: ProviderStatus) -> Optional[Status
 
 
 def _pending_outbound(session: Session, citizen_id: int) -> list[MessageRow]:
-    return list(
-        session.execute(
-            select(MESSAGES)
-            .where(
-                MESSAGES.c.citizen_id == citizen_id,
-                MESSAGES.c.direction == DIRECTION_OUT,
-                MESSAGES.c.status.in_(PENDING_OUTBOUND),
-            )
-            .order_by(MESSAGES.c.id)
-        )
-    )
+    return list(session.execute(_PENDING_OUTBOUND, {"citizen_id": citizen_id}))
 
 
 class MessageRepository:
@@ -257,24 +287,25 @@ class MessageRepository:
                     )
                     # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the
                     # workers answer a citizen's messages in id order. SQLite's write lock does this already.
-                    s.execute(select(Citizen.id).where(Citizen.id == citizen_id).with_for_update())
+                    s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
                     now = utcnow()
                     message_id = s.execute(
-                        insert(MESSAGES).values(
-                            conversation_id=touch_conversation(s, citizen_id, msg.channel, now),
-                            citizen_id=citizen_id,
-                            direction=DIRECTION_IN,
-                            channel=msg.channel,
-                            address=msg.address,
-                            provider_id=msg.provider_id,
-                            kind=msg.kind,
-                            text=msg.text or "",
-                            payload=msg.payload,
-                            raw=msg.raw or None,
-                            status=STATUS_RECEIVED,
-                            attempts=0,
-                            created_at=now,
-                        )
+                        _INSERT_MESSAGE,
+                        {
+                            "conversation_id": touch_conversation(s, citizen_id, msg.channel, now),
+                            "citizen_id": citizen_id,
+                            "direction": DIRECTION_IN,
+                            "channel": msg.channel,
+                            "address": msg.address,
+                            "provider_id": msg.provider_id,
+                            "kind": msg.kind,
+                            "text": msg.text or "",
+                            "payload": msg.payload,
+                            "raw": msg.raw or None,
+                            "status": STATUS_RECEIVED,
+                            "attempts": 0,
+                            "created_at": now,
+                        },
                     ).inserted_primary_key[0]
                     add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
                     return StoredInbound(message_id, citizen_id)
@@ -334,22 +365,12 @@ class MessageRepository:
         processing attempt on it (a message that keeps crashing the worker is given up), and load
         what answering needs, in one transaction. None when nothing waits."""
         with self._db.session() as s:
-            waiting = s.execute(
-                select(MESSAGES)
-                .where(
-                    MESSAGES.c.citizen_id == citizen_id,
-                    MESSAGES.c.direction == DIRECTION_IN,
-                    MESSAGES.c.status == STATUS_RECEIVED,
-                    MESSAGES.c.id <= up_to_id,
-                )
-                .order_by(MESSAGES.c.id)
-                .limit(2)
-            ).all()
+            waiting = s.execute(_WAITING_INBOUND, {"citizen_id": citizen_id, "up_to_id": up_to_id}).all()
             if not waiting:
                 return None
             row = waiting[0]
             attempts = (row.attempts or 0) + 1
-            s.execute(update(MESSAGES).where(MESSAGES.c.id == row.id).values(attempts=attempts))
+            s.execute(_UPDATE_MESSAGE, {"target_id": row.id, "attempts": attempts})
             citizen = s.execute(select(Citizen.__table__).where(Citizen.__table__.c.id == citizen_id)).one()
             identities = ChannelIdentity.__table__
             found = s.execute(
@@ -391,7 +412,7 @@ class MessageRepository:
                 )
             if interpreted_kind is not None:
                 changes.update(kind=interpreted_kind, payload=interpreted_payload)
-            s.execute(update(MESSAGES).where(MESSAGES.c.id == inbound_id).values(**changes))
+            s.execute(_UPDATE_MESSAGE, {"target_id": inbound_id, **changes})
             add_event(s, inbound_id, STATUS_ANSWERED)
             if unrecognised_reason is not None:
                 s.execute(
@@ -425,27 +446,28 @@ class MessageRepository:
         for new in rows:
             now = utcnow()
             message_id = s.execute(
-                insert(MESSAGES).values(
-                    conversation_id=conversation_id or touch_conversation(s, new.citizen_id, new.channel, now),
-                    citizen_id=new.citizen_id,
-                    direction=DIRECTION_OUT,
-                    channel=new.channel,
-                    address=new.address,
-                    kind=new.kind,
-                    text=new.text,
-                    body=new.body or None,
-                    reply=new.reply,
-                    reply_key=new.reply_key,
-                    choices=new.choices or None,
-                    segments=new.segments,
-                    cost=new.cost,
-                    language=new.language,
-                    reply_to_id=new.reply_to_id,
-                    status=STATUS_QUEUED,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+                _INSERT_MESSAGE,
+                {
+                    "conversation_id": conversation_id or touch_conversation(s, new.citizen_id, new.channel, now),
+                    "citizen_id": new.citizen_id,
+                    "direction": DIRECTION_OUT,
+                    "channel": new.channel,
+                    "address": new.address,
+                    "kind": new.kind,
+                    "text": new.text,
+                    "body": new.body or None,
+                    "reply": new.reply,
+                    "reply_key": new.reply_key,
+                    "choices": new.choices or None,
+                    "segments": new.segments,
+                    "cost": new.cost,
+                    "language": new.language,
+                    "reply_to_id": new.reply_to_id,
+                    "status": STATUS_QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
             ).inserted_primary_key[0]
             add_event(s, message_id, STATUS_QUEUED)
             ids.append(message_id)
@@ -482,7 +504,7 @@ class MessageRepository:
             changes: dict[str, Any] = {"provider_id": provider_id, "attempts": (current.attempts or 0) + 1}
             if status_advances(current.status, STATUS_SENT):
                 changes["status"] = STATUS_SENT
-            s.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(**changes))
+            s.execute(_UPDATE_MESSAGE, {"target_id": message_id, **changes})
             add_event(s, message_id, STATUS_SENT)
 
     def mark_retrying(
