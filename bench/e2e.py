@@ -128,10 +128,15 @@ def speed_probe_ms() -> float:
 
 
 class MachineLoad:
-    """How busy the rest of the machine was during a phase: all cores' busy time minus ours."""
+    """How busy the rest of the machine was during a phase (all cores' busy time minus ours), and how
+    fast it was (the speed probe, before and after)."""
 
     def __init__(self) -> None:
         self._busy, self._started = procs.machine_busy_seconds(), time.monotonic()
+        self._probe_before = speed_probe_ms()
+
+    def probe_ms(self) -> float:
+        return (self._probe_before + speed_probe_ms()) / 2
 
     def other_cores(self, ours: dict[str, float]) -> float:
         busy = procs.machine_busy_seconds() - self._busy
@@ -279,9 +284,8 @@ def _tawasol_phase(
         started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
         database_before = postgres.activity() if postgres is not None else {}
         infrastructure_before, machine = procs.infrastructure_cpu(), MachineLoad()
-        probe_before = speed_probe_ms()
         result = load.go()
-        probe = (probe_before + speed_probe_ms()) / 2
+        probe = machine.probe_ms()
         fake_messages = settled_fake_messages(target.fake_url, {m.phone for m in phase.traffic}, args.reply_timeout)
         elapsed = time.monotonic() - started
         cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
@@ -336,9 +340,8 @@ def _rasa_phase(
         threads = {s.name: ThreadCpu(s.pid) for s in servers} if recorders else {}
         started, cpu_before = time.monotonic(), {s.name: s.cpu_seconds() for s in servers}
         machine = MachineLoad()
-        probe_before = speed_probe_ms()
         result = load.go()
-        probe = (probe_before + speed_probe_ms()) / 2
+        probe = machine.probe_ms()
         elapsed = time.monotonic() - started
         cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
         cpu["load"] = result.cpu_s

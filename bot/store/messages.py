@@ -336,22 +336,6 @@ class MessageRepository:
         with self._db.session() as s:
             return s.get(Message, message_id)
 
-    def unanswered_inbound(self, citizen_id: int, up_to_id: int) -> list[Message]:
-        """The citizen's messages still waiting for an answer, oldest first, up to `up_to_id`."""
-        with self._db.session() as s:
-            return list(
-                s.execute(
-                    select(Message)
-                    .where(
-                        Message.citizen_id == citizen_id,
-                        Message.direction == DIRECTION_IN,
-                        Message.status == STATUS_RECEIVED,
-                        Message.id <= up_to_id,
-                    )
-                    .order_by(Message.id)
-                ).scalars()
-            )
-
     def received_inbound_ids(self, *, created_before: Optional[datetime] = None, limit: int = 10_000) -> list[int]:
         """Inbound messages persisted but not answered (a worker died, or the queue lost the job)."""
         query = select(Message.id).where(Message.direction == DIRECTION_IN, Message.status == STATUS_RECEIVED)
