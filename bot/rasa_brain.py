@@ -31,17 +31,12 @@ from bot.answer_cache import AnswerCache, dialogue_state, repeatable, replay, un
 from bot.brain import Answer
 from bot.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
 from bot.replies import reply_language, say
+from dialogue.low_confidence import DEFAULT_THRESHOLD, LowConfidencePolicy, is_low_confidence
 
 logger = logging.getLogger(__name__)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TRACKER_TTL_S = 30 * 24 * 3600  # a month of dialogue context per citizen in Redis
-# Below this confidence the bot says it did not understand instead of guessing. Measured on the
-# held-out set: 0.40 turns 6 of 26 wrong answers into an honest fallback and costs 0.8% of the right
-# ones (0.35: 4 of 26 for 0.4%; 0.50: 10 of 26 for 2.3%). Applied to the dialogue's input here, not
-# by a FallbackClassifier in config.yml, so the NLU model itself reports its best guess.
-LOW_CONFIDENCE = 0.40
-FALLBACK_INTENT = "nlu_fallback"  # Rasa's own name; data/rules.yml answers it with action_not_understood
 
 
 _ACTION_RESULT_VALIDATOR = None
@@ -110,21 +105,12 @@ def tracker_store_for(redis_url: Optional[str], domain: Domain) -> TrackerStore:
     )
 
 
-def best_guess(parse: dict[str, Any]) -> dict[str, Any]:
-    """The top intent that is not "nlu_fallback", with its confidence: below LOW_CONFIDENCE the
-    dialogue gets "nlu_fallback", but staff and `nlu parse` want the (low-confidence) best guess."""
-    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
-    return next((r for r in ranking if r.get("name") != FALLBACK_INTENT), {})
-
-
-def low_confidence_as_fallback(parse: dict[str, Any]) -> dict[str, Any]:
-    """The parse the dialogue sees: a guess below LOW_CONFIDENCE becomes "nlu_fallback" (ranked
-    first, the guess kept after it), as Rasa's FallbackClassifier would do it."""
-    top = parse.get("intent") or {}
-    if not top.get("name") or float(top.get("confidence") or 0.0) >= LOW_CONFIDENCE:
-        return parse
-    fallback = {"name": FALLBACK_INTENT, "confidence": LOW_CONFIDENCE}
-    return {**parse, "intent": fallback, "intent_ranking": [fallback, *(parse.get("intent_ranking") or [])]}
+def low_confidence_threshold(agent: Agent) -> Optional[float]:
+    """The model's LowConfidencePolicy threshold, or None if its config has no such policy."""
+    for node in agent.processor.model_metadata.predict_schema.nodes.values():
+        if node.uses is LowConfidencePolicy:
+            return float(node.config.get("threshold", DEFAULT_THRESHOLD))
+    return None
 
 
 def entity_value(parse: dict[str, Any], name: str) -> Optional[str]:
@@ -135,6 +121,8 @@ class RasaBrain:
     def __init__(self, agent: Agent, cache: Optional[AnswerCache] = None) -> None:
         self.agent = agent
         self.cache = cache
+        # The dialogue treats a guess under this confidence differently, so cached turns must too.
+        self._threshold = low_confidence_threshold(agent)
 
     @classmethod
     def load(
@@ -168,19 +156,20 @@ class RasaBrain:
 
         metadata = {"preferred_language": language} if language else {}
         if self.cache is None:
-            parse = low_confidence_as_fallback(await self.parse(text, metadata))
+            parse = await self.parse(text, metadata)
             return self._answer(parse, await self._run_turn(conversation_key, text, parse, metadata))
 
         cache = self.cache
         parse_key = (text.strip(), language)
         parse = cache.parse(parse_key)
         if parse is None:
-            parse = low_confidence_as_fallback(await self.parse(text, metadata))
+            parse = await self.parse(text, metadata)
             cache.keep_parse(parse_key, parse)
         processor = self.agent.processor
         tracker = await processor.get_tracker(conversation_key)
         starts_session = not tracker.applied_events() or processor._has_session_expired(tracker)
-        turn_key = (understanding_key(parse), dialogue_state(tracker, starts_session), language, catalog_generation())
+        unsure = self._threshold is not None and is_low_confidence(parse.get("intent"), self._threshold)
+        turn_key = (understanding_key(parse), unsure, dialogue_state(tracker, starts_session), language, catalog_generation())
         cached = cache.turn(turn_key)
         if cached is not None:
             replay(tracker, cached, text=text, parse=parse, metadata=metadata)
@@ -222,7 +211,7 @@ class RasaBrain:
                 for b in output.get("buttons") or []
             ]
             replies.append(BotReply(text=output["text"], language=reply_lang, choices=choices))
-        top = best_guess(parse)
+        top = parse.get("intent") or {}
         return Answer(
             replies=replies,
             intent=top.get("name"),

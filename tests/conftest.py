@@ -17,7 +17,7 @@ import pytest
 from tests.availability import unavailable
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-MODEL_INPUTS = ["config.yml", "domain.yml", "data/rules.yml", "data/nlu", "nlu"]
+MODEL_INPUTS = ["config.yml", "domain.yml", "data/rules.yml", "data/nlu", "nlu", "dialogue"]
 
 
 def _model_fingerprint() -> str:

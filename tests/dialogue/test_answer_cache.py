@@ -100,6 +100,24 @@ async def test_other_wordings_of_an_understood_question_reuse_the_turn(brain):
 
 
 @pytest.mark.slow
+async def test_an_unsure_guess_never_reuses_the_turn_of_a_sure_one(brain):
+    """Same intent, same entities, same state: only the confidence differs, and with it the turn."""
+    fast = RasaBrain(brain.agent, AnswerCache())
+    sure = await brain.parse("hello")
+    assert sure["intent"]["name"] == "greet" and sure["intent"]["confidence"] >= 0.40
+    unsure = {**sure, "intent": {**sure["intent"], "confidence": 0.1}}
+
+    async def parse(text, metadata=None):
+        return sure if text == "hello" else unsure
+
+    fast.parse = parse
+    greeted = await fast.respond(citizen(), said("hello"))
+    declined = await fast.respond(citizen(), said("hello??"))
+    assert greeted.review_reason is None and declined.review_reason == "low_confidence"
+    assert greeted.replies[0].text != declined.replies[0].text
+
+
+@pytest.mark.slow
 async def test_turns_that_write_records_or_ask_a_backend_always_run_through_rasa(brain):
     fast = RasaBrain(brain.agent, AnswerCache())
     for _ in range(3):

@@ -12,19 +12,20 @@ from bot.group_commit import GroupCommit
 
 async def test_writes_arriving_together_share_a_batch_and_each_gets_its_result():
     batches: list[list[int]] = []
-    release = threading.Event()
+    writing, release = threading.Event(), threading.Event()
 
     def write(items: list[int]) -> list[int]:
         if not batches:
+            writing.set()
             release.wait(5)  # hold the first batch so the others queue behind it
         batches.append(items)
         return [i * 10 for i in items]
 
     group = GroupCommit(write)
     first = asyncio.create_task(group.submit(0))
-    await asyncio.sleep(0.05)
+    assert await asyncio.to_thread(writing.wait, 5), "the first batch never started"
     others = [asyncio.create_task(group.submit(i)) for i in range(1, 6)]
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # each task queues its item on its first step, which this yield lets run
     release.set()
     assert await asyncio.gather(first, *others) == [0, 10, 20, 30, 40, 50]
     assert batches == [[0], [1, 2, 3, 4, 5]]

@@ -1,0 +1,92 @@
+"""Low NLU confidence is a dialogue decision: say "I did not understand", never answer a guess.
+
+Rasa's usual way is the FallbackClassifier, which renames a low-confidence intent "nlu_fallback"
+inside the NLU pipeline. That makes the NLU model lie about its best guess: `rasa test nlu` and any
+other reader of the model (staff reviewing messages, another domain's evaluation) score every such
+message as wrong. So the NLU pipeline reports its best guess with its confidence, and this policy,
+placed above the RulePolicy, decides the turn: after a user message whose intent confidence is
+under `threshold`, it predicts `action` (which answers, offers the menu and a human, and flags the
+message for staff review), then listens. Because it lives in the model's policies, every way of
+running the bot behaves alike: our service, stock `rasa shell` and `rasa run`.
+
+While a form is asking for something (a transaction number), the form reads the message first:
+"12345678" has no intent worth the name and is exactly what the form asked for. Only if the form
+rejects it does this policy speak.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+DEFAULT_THRESHOLD = 0.40
+
+
+def is_low_confidence(intent: Optional[Dict[Text, Any]], threshold: float) -> bool:
+    """An intent the bot must not act on: none at all, or one the model is not sure of."""
+    if not intent or not intent.get("name"):
+        return True
+    return float(intent.get("confidence") or 0.0) < threshold
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class LowConfidencePolicy(Policy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "threshold": DEFAULT_THRESHOLD,
+            "action": "action_not_understood",
+            # Above the RulePolicy, whose rules would otherwise act on the guessed intent.
+            POLICY_PRIORITY: RULE_POLICY_PRIORITY + 1,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Optional[Any] = None,
+    ) -> None:
+        super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, featurizer)
+        self.threshold = float(self.config["threshold"])
+        self.action = str(self.config["action"])
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource  # nothing to learn: the threshold is configuration
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        decided = self._decide(tracker)
+        if decided is not None:
+            probabilities[domain.index_for_action(decided)] = 1.0
+        return self._prediction(probabilities)
+
+    def _decide(self, tracker: DialogueStateTracker) -> Optional[str]:
+        message = tracker.latest_message
+        if message is None or not message.text or not is_low_confidence(message.intent, self.threshold):
+            return None
+        latest = tracker.latest_action_name
+        if latest == ACTION_LISTEN_NAME:
+            if tracker.active_loop_name and not tracker.is_active_loop_rejected:
+                return None  # the form reads the message first (see the module's docstring)
+            return self.action
+        if latest == self.action:
+            return ACTION_LISTEN_NAME
+        return None
