@@ -1,7 +1,8 @@
 """`python -m bench` (`make bench`): every speed benchmark, one after the other, each printing its tables.
 
     NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message →
-    SMS over SMPP → the store's calls per message → end to end over WhatsApp beside stock `rasa run`.
+    SMS over SMPP → the store's calls per message → the caches' memory → end to end over
+    WhatsApp beside stock `rasa run`.
 
 Each can be run alone, with its options: `python -m bench.<name> --help`.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import e2e, nlu_latency, sms_render, sms_throughput, store_ops
+from bench import cache_memory, e2e, nlu_latency, sms_render, sms_throughput, store_ops
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
     ("SMS rendering and splitting", sms_render.main),
     ("SMS over SMPP", sms_throughput.main),
     ("The store's CPU per answered message", store_ops.main),
+    ("Memory of the per-process caches when full", cache_memory.main),
     ("End to end (WhatsApp)", e2e.main),
 ]
 
