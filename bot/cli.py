@@ -15,7 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import asyncio  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -121,9 +121,12 @@ def nlu_parse(
 
 @nlu_app.command("evaluate")
 def nlu_evaluate(
-    heldout: Path = typer.Option(REPOSITORY / "eval" / "tawasol_heldout.jsonl", help="Labelled messages."),
+    heldout: List[Path] = typer.Option(
+        [REPOSITORY / "eval" / "tawasol_heldout.jsonl", REPOSITORY / "eval" / "tawasol_heldout_b.jsonl"],
+        help="Labelled messages, written independently of data/nlu (repeatable).",
+    ),
     split: float = typer.Option(0.2, help="Share of data/nlu held out to estimate intent accuracy."),
-    model: Optional[Path] = typer.Option(None, help="Model for the held-out file (default: newest)."),
+    model: Optional[Path] = typer.Option(None, help="Model for the held-out files (default: newest)."),
 ) -> None:
     """Intent and service accuracy, per-intent F1 and the worst confusions."""
     _logging("WARNING")

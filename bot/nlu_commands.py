@@ -9,7 +9,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Optional, TextIO
+from typing import Any, Iterable, Optional, Sequence, TextIO
 
 from bot.rasa_brain import RasaBrain, entity_value
 from bot.training import CONFIG, DOMAIN, REPOSITORY
@@ -113,7 +113,7 @@ def report(title: str, rows: Iterable[tuple[str, str, Optional[str], Optional[st
     return result
 
 
-async def evaluate(heldout: Path, share: float, model: Optional[Path]) -> dict[str, dict[str, float]]:
+async def evaluate(heldouts: Sequence[Path], share: float, model: Optional[Path]) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     if share > 0:
         training_data, held = _split_training_data(share)
@@ -124,8 +124,10 @@ async def evaluate(heldout: Path, share: float, model: Optional[Path]) -> dict[s
                 record = parse_record(text, await split_brain.parse(text))
                 rows.append((intent, record["intent"], "-", None))
             results["split"] = report(f"data/nlu, {share:.0%} held out (model trained on the rest)", rows)
-    if heldout.exists():
+    present = [path for path in heldouts if path.exists()]
+    if present:
         brain = RasaBrain.load(str(model) if model else None)
+    for heldout in present:
         rows = []
         for line in heldout.read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -133,5 +135,5 @@ async def evaluate(heldout: Path, share: float, model: Optional[Path]) -> dict[s
             item = json.loads(line)
             record = parse_record(item["text"], await brain.parse(item["text"]))
             rows.append((item["intent"], record["intent"], item.get("service_id"), record["service_id"]))
-        results["heldout"] = report(f"{heldout.name} (written independently of the training data)", rows)
+        results[heldout.stem] = report(f"{heldout.name} (written independently of the training data)", rows)
     return results

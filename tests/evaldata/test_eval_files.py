@@ -16,8 +16,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EVAL_DIR = REPO / "eval"
 HELDOUT = EVAL_DIR / "tawasol_heldout.jsonl"
+# A second author's set (450 lines), written later without seeing the first or the training data.
+HELDOUT_B = EVAL_DIR / "tawasol_heldout_b.jsonl"
 AMBIGUOUS = EVAL_DIR / "ambiguous.jsonl"
 OTHER_DOMAIN = EVAL_DIR / "other_domain"
+# Other-domain stand-ins (directory, intents): banking and telecom, 20 examples an intent each.
+STAND_INS = [(OTHER_DOMAIN, 35), (EVAL_DIR / "other_domain_telecom", 30)]
 NLU_TRAINING_DIR = REPO / "data" / "nlu"
 
 ASPECT_INTENTS = {
@@ -78,7 +82,6 @@ LANGUAGES = {"ar", "en", "arabizi"}
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
 SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 
-BANKING_INTENT_COUNT = 35
 BANKING_TRAIN_PER_INTENT = 20
 BANKING_TEST_PER_INTENT = 10
 
@@ -107,15 +110,30 @@ def heldout() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
+def heldout_b() -> list[dict]:
+    return read_jsonl(HELDOUT_B)
+
+
+@pytest.fixture(scope="module", params=[HELDOUT, HELDOUT_B], ids=lambda path: path.name)
+def any_heldout(request) -> list[dict]:
+    return read_jsonl(request.param)
+
+
+@pytest.fixture(scope="module")
 def ambiguous() -> list[dict]:
     return read_jsonl(AMBIGUOUS)
 
 
+@pytest.fixture(scope="module", params=STAND_INS, ids=lambda stand_in: stand_in[0].name)
+def stand_in(request) -> tuple[Path, int]:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def banking_train() -> dict[str, list[str]]:
+def banking_train(stand_in) -> dict[str, list[str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    training_data = load_data(str(OTHER_DOMAIN / "train.yml"))
+    training_data = load_data(str(stand_in[0] / "train.yml"))
     by_intent: dict[str, list[str]] = {}
     for message in training_data.intent_examples:
         by_intent.setdefault(message.get("intent"), []).append(message.get("text"))
@@ -123,11 +141,11 @@ def banking_train() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def banking_train_dialects() -> dict[str, Counter]:
+def banking_train_dialects(stand_in) -> dict[str, Counter]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     dialects: dict[str, Counter] = {}
-    for message in load_data(str(OTHER_DOMAIN / "train.yml")).intent_examples:
+    for message in load_data(str(stand_in[0] / "train.yml")).intent_examples:
         dialect = (message.get("metadata") or {}).get("example", {}).get("dialect")
         dialects.setdefault(message.get("intent"), Counter())[dialect] += 1
     return dialects
@@ -136,8 +154,8 @@ def banking_train_dialects() -> dict[str, Counter]:
 # --- tawasol_heldout.jsonl -------------------------------------------------------------------
 
 
-def test_heldout_rows_have_the_agreed_fields_and_labels(heldout):
-    for row in heldout:
+def test_heldout_rows_have_the_agreed_fields_and_labels(any_heldout):
+    for row in any_heldout:
         assert set(row) == {"text", "intent", "service_id", "language"}, row
         assert isinstance(row["text"], str) and row["text"] == row["text"].strip() and row["text"], row
         assert row["intent"] in TAWASOL_INTENTS, row
@@ -149,15 +167,23 @@ def test_heldout_size_is_about_900(heldout):
     assert 850 <= len(heldout) <= 950
 
 
-def test_heldout_has_no_duplicate_texts(heldout):
-    assert duplicated([row["text"] for row in heldout]) == []
+def test_heldout_has_no_duplicate_texts(any_heldout):
+    assert duplicated([row["text"] for row in any_heldout]) == []
 
 
-def test_heldout_language_tag_matches_the_script(heldout):
+def test_second_heldout_covers_every_intent_service_and_language(heldout_b):
+    assert 400 <= len(heldout_b) <= 500
+    assert {row["intent"] for row in heldout_b} == TAWASOL_INTENTS
+    assert {row["service_id"] for row in heldout_b if row["service_id"]} == SERVICE_IDS
+    languages = Counter(row["language"] for row in heldout_b)
+    assert all(languages[language] / len(heldout_b) >= 0.15 for language in LANGUAGES), languages
+
+
+def test_heldout_language_tag_matches_the_script(any_heldout):
     # Arabizi and English are written in Latin script; an Arabic letter in them means a wrong tag.
     wrong = [
         row
-        for row in heldout
+        for row in any_heldout
         if bool(ARABIC_LETTER.search(row["text"])) != (row["language"] == "ar")
     ]
     assert wrong == []
@@ -223,11 +249,11 @@ def test_ambiguous_and_heldout_do_not_share_texts(heldout, ambiguous):
     assert [row["text"] for row in ambiguous if normalise(row["text"]) in heldout_texts] == []
 
 
-# --- other_domain (banking) ------------------------------------------------------------------
+# --- other_domain* (banking, telecom stand-ins) ------------------------------------------------------------------
 
 
-def test_banking_train_loads_with_rasa_and_has_20_examples_per_intent(banking_train):
-    assert len(banking_train) == BANKING_INTENT_COUNT
+def test_stand_in_train_loads_with_rasa_and_has_20_examples_per_intent(banking_train, stand_in):
+    assert len(banking_train) == stand_in[1]
     for intent, examples in banking_train.items():
         assert SNAKE_CASE.match(intent), intent
         assert len(examples) == BANKING_TRAIN_PER_INTENT, (intent, len(examples))
@@ -235,7 +261,7 @@ def test_banking_train_loads_with_rasa_and_has_20_examples_per_intent(banking_tr
     assert duplicated(all_examples) == []
 
 
-def test_banking_train_is_half_msa_half_levantine(banking_train_dialects):
+def test_stand_in_train_is_half_msa_half_levantine(banking_train_dialects):
     # Each example carries metadata.dialect so the split is checkable, not guessed from keywords.
     expected = Counter({"msa": BANKING_TRAIN_PER_INTENT // 2, "lev": BANKING_TRAIN_PER_INTENT // 2})
     for intent, dialects in banking_train_dialects.items():
@@ -243,8 +269,8 @@ def test_banking_train_is_half_msa_half_levantine(banking_train_dialects):
 
 
 @pytest.mark.parametrize("file_name", ["test_msa.jsonl", "test_lev.jsonl"])
-def test_banking_test_files_have_10_fresh_examples_per_intent(banking_train, file_name):
-    rows = read_jsonl(OTHER_DOMAIN / file_name)
+def test_stand_in_test_files_have_10_fresh_examples_per_intent(banking_train, stand_in, file_name):
+    rows = read_jsonl(stand_in[0] / file_name)
     for row in rows:
         assert set(row) == {"text", "intent"}, row
         assert row["text"].strip() == row["text"] and row["text"], row
@@ -256,9 +282,9 @@ def test_banking_test_files_have_10_fresh_examples_per_intent(banking_train, fil
     assert [row["text"] for row in rows if normalise(row["text"]) in train_texts] == []
 
 
-def test_banking_msa_and_levantine_tests_do_not_overlap():
-    msa = {normalise(row["text"]) for row in read_jsonl(OTHER_DOMAIN / "test_msa.jsonl")}
-    lev = {normalise(row["text"]) for row in read_jsonl(OTHER_DOMAIN / "test_lev.jsonl")}
+def test_stand_in_msa_and_levantine_tests_do_not_overlap(stand_in):
+    msa = {normalise(row["text"]) for row in read_jsonl(stand_in[0] / "test_msa.jsonl")}
+    lev = {normalise(row["text"]) for row in read_jsonl(stand_in[0] / "test_lev.jsonl")}
     assert msa & lev == set()
 
 
@@ -276,10 +302,10 @@ def nlu_training_texts() -> set[str]:
 
 
 @pytest.mark.skipif(not NLU_TRAINING_DIR.is_dir(), reason="data/nlu/ not written yet")
-def test_heldout_sentences_are_not_copied_into_the_training_data(heldout, ambiguous):
+def test_heldout_sentences_are_not_copied_into_the_training_data(heldout, heldout_b, ambiguous):
     # One-word replies ("شكرا", "yes") coincide by nature; a sentence of four words or more in both
     # would make the held-out score a training score.
     training = nlu_training_texts()
-    sentences = [row["text"] for row in heldout + ambiguous if len(row["text"].split()) >= 4]
+    sentences = [row["text"] for row in heldout + heldout_b + ambiguous if len(row["text"].split()) >= 4]
     leaked = [text for text in sentences if normalise(text) in training]
     assert leaked == [], leaked
