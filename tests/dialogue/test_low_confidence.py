@@ -22,7 +22,7 @@ def citizen() -> str:
     return f"citizen-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def gibberish(brain) -> str:
     """The mash the model is least sure of; it must be under the threshold."""
     confidence = {text: (await brain.parse(text))["intent"]["confidence"] for text in MASHES}
