@@ -223,7 +223,7 @@ def run_tawasol(
 ) -> list[RunReport]:
     """Start the configuration, run each phase in turn (py-spy on the first if `profile`), stop it."""
     logs = logs / ("".join(c if c.isalnum() else "_" for c in config.label) + ("-profiled" if profile else ""))
-    logs.mkdir(parents=True)
+    logs.mkdir(parents=True, exist_ok=True)  # --logs may name a directory an earlier run used
     with contextlib.ExitStack() as cleanup:  # unwinds in reverse: servers stop before the databases go
         postgres = None
         if config.database == "postgres":
@@ -314,7 +314,7 @@ def run_stock_rasa(
     args: argparse.Namespace, phases: list[Phase], warmup: list[Message], logs: Path, profile: bool = False
 ) -> list[RunReport]:
     logs = logs / ("stock_rasa" + ("-profiled" if profile else ""))
-    logs.mkdir(parents=True)
+    logs.mkdir(parents=True, exist_ok=True)
     rasa, actions, url = procs.start_stock_rasa(args.model, logs)
     try:
         return [
