@@ -5,21 +5,28 @@ So this is not a trained model but a fuzzy phrase matcher over the normalised te
 
 - every name in the catalog is analysed exactly like a message (normalised, Arabizi transliterated);
 - tokens match through light Arabic stemming (clitics "و/ب/ل/ال" and possessive suffixes, so
-  "وهويتي" finds "هوية") or within a small edit distance (typos);
+  "وهويتي" finds "هوية") or as a plausible typo: a slip that real typing makes (a neighbouring key,
+  a missing dot, a sound-alike letter, a doubled, dropped or swapped letter), never a common word
+  ("الجوية", "الهواية" and "hobby" are words of their own, not typos of "الهوية");
+- a typo is considered even where the word also matches some catalog word exactly, so adding a name
+  to the catalog cannot hide a typo of another; the exact reading still scores higher;
 - the longest phrase found wins ("تجديد الجواز" beats "الجواز"); a word several services share
   ("رخصة") or an agency's name alone yields candidates to choose from instead of a guess.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping, Optional, Sequence
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from nlu.text.analysis import analyse
+from nlu.text.wordlists import ENGLISH_WORDS
+from nlu.typos import deletions, typo_cost
 
 # Words that carry no service meaning: dropped from catalog phrases so "renew my passport" also
 # matches "renew passport", and skipped inside messages by the gap allowance.
@@ -31,9 +38,11 @@ _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال",
 # letter ("باسبور" must not become "اسبور" and meet "اسبوع").
 _ARTICLES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال")
 _FEMININE_POSSESSIVE = ("تهم", "تكم", "تها", "تنا", "تي", "تك", "ته")
-_SUFFIXES = ("هم", "كم", "ها", "نا", "ات", "ين", "ون", "ي", "ك", "ه")
+_POSSESSIVES = ("هم", "كم", "ها", "نا", "ي", "ك", "ه")
+_PLURALS = ("ات", "ين", "ون")
 # Letters people (and Arabizi) confuse by sound: "7awiye" -> حويه still finds هويه.
 _SOUND_ALIKE = str.maketrans({"ح": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ق": "ك", "ء": "ا"})
+_DOUBLED = re.compile(r"(.)\1")
 _MAX_GAP = 2  # message tokens allowed between two tokens of a phrase ("ro5sa taba3 el swa2a")
 
 
@@ -51,17 +60,34 @@ def stems(token: str, strip_suffixes: bool = True) -> frozenset[str]:
         if token.startswith(prefix) and len(token) - len(prefix) >= 3:
             bases.add(token[len(prefix):])
     forms |= bases
+    # A noun with the article takes no possessive: "الضمانه" is "the guarantee", not "his ضمان".
+    possessive = not token.startswith(_ARTICLES)
     for base in bases if strip_suffixes else ():
-        for suffix in _FEMININE_POSSESSIVE:
+        for suffix in _FEMININE_POSSESSIVE if possessive else ():
             if base.endswith(suffix) and len(base) - len(suffix) >= 2:
                 forms.add(base[: -len(suffix)] + "ه")  # هويتي -> هويه (taa marbuta is ه here)
-        for suffix in _SUFFIXES:
+        for suffix in _POSSESSIVES + _PLURALS if possessive else _PLURALS:
             if base.endswith(suffix) and len(base) - len(suffix) >= 3:
                 forms.add(base[: -len(suffix)])
-        if base.isascii() and base.endswith("s") and len(base) > 4:
-            forms.add(base[:-1])  # licenses -> license
+        if base.isascii():
+            forms |= _english_stems(base)
+    # A key pressed twice is the commonest slip ("تجدييد", "جوااز"); three times is elongation,
+    # which normalisation already removed.
+    forms |= {_DOUBLED.sub(r"\1", form) for form in forms} if strip_suffixes else set()
     forms |= {form.translate(_SOUND_ALIKE) for form in forms}
     return frozenset(forms)
+
+
+def _english_stems(word: str) -> set[str]:
+    """licenses -> license, renewed -> renew, licensing -> license: inflections, not typos."""
+    forms = set()
+    if word.endswith("s") and len(word) > 4:
+        forms.add(word[:-1])
+    if word.endswith("ed") and len(word) > 5:
+        forms |= {word[:-2], word[:-1]}
+    if word.endswith("ing") and len(word) > 6:
+        forms |= {word[:-3], word[:-3] + "e"}
+    return forms
 
 
 def _allowed_edits(core: str) -> int:
@@ -70,6 +96,12 @@ def _allowed_edits(core: str) -> int:
     if len(core) <= 4:
         return 0
     return max(1, int(len(core) * 0.15))
+
+
+# Real words a letter away from catalog words are meant as themselves ("hobby", "passion"), so they
+# are not read as typos. (No Arabic word list ships here; the Arabizi lexicon's words are spellings
+# of catalog words too, "باسبور", so the weighted slips of nlu.typos guard Arabic instead.)
+_COMMON_WORDS = ENGLISH_WORDS
 
 
 @dataclass(frozen=True)
@@ -157,35 +189,71 @@ class ServiceResolver:
             for token in phrase.tokens:
                 for form in stems(token, strip_suffixes=False):
                     self._by_form.setdefault(form, set()).add(i)
+        self._forms = [tuple(stems(t, strip_suffixes=False) for t in p.tokens) for p in self.phrases]
         self._vocabulary = sorted(self._by_form)
-        self._fuzzy_cache: dict[str, dict[str, float]] = {}
+        # One-typo neighbours found by lookup instead of a scan: two words one edit (or one swap)
+        # apart share a form with one letter deleted.
+        self.deletions: dict[str, set[str]] = {}
+        for form in self._vocabulary:
+            for key in deletions(form):
+                self.deletions.setdefault(key, set()).add(form)
+        self._fuzzy_cache: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
 
     # --- matching -------------------------------------------------------------------------------
 
-    def _similar_forms(self, token: str) -> dict[str, float]:
-        """Catalog forms this message token may stand for, with a similarity in (0, 1]."""
+    def _typos(self, typed: str, edits: int) -> dict[str, float]:
+        """Catalog forms `typed` may be a slip for, within `edits` weighted edits."""
+        if edits == 1:
+            candidates = {f for key in deletions(typed) for f in self.deletions.get(key, ())}
+        else:
+            candidates = {f for f, _, _ in process.extract(
+                typed, self._vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=20)}
+        found = {}
+        for form in candidates:
+            if abs(len(form) - len(typed)) > edits:
+                continue
+            # The unweighted distance is a cheap lower bound of the weighted one.
+            if OSA.distance(typed, form, score_cutoff=edits) > edits:
+                continue
+            cost = typo_cost(typed, form)
+            if 0 < cost <= edits:
+                found[form] = 1.0 - cost / max(len(typed), len(form))
+        return found
+
+    def _similar_forms(self, token: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Catalog forms this message token may stand for, with a similarity in (0, 1]; and, apart,
+        one-slip readings of a short word, which count only beside exact words of the same phrase
+        ("ذفتر العيلة", "wrok permit") because alone they are too often another word."""
         cached = self._fuzzy_cache.get(token)
         if cached is not None:
             return cached
-        found: dict[str, float] = {}
-        for form in stems(token):
-            if form in self._by_form:
-                found[form] = 1.0
-        if not found and not token.isdigit():
-            # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت").
-            for core in {min(stems(token), key=len), token}:
-                edits = _allowed_edits(core)
-                if not edits:
+        forms = stems(token)
+        found = {form: 1.0 for form in forms if form in self._by_form}
+        weak: dict[str, float] = {}
+        # A common word is meant as itself; it may only be a catalog word's inflection ("broke").
+        inflection_only = token in _COMMON_WORDS
+        if not token.isdigit():
+            # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت"), and
+            # even when it is some catalog word already: that one keeps the higher score.
+            # The budget is the bare word's: "الجويه" is a short word with an article, not a long word.
+            bare = min((form for form in forms if token.endswith(form)), key=len)
+            for typed in {min(forms, key=len), token}:
+                edits = _allowed_edits(bare if typed == token else typed)
+                short = not edits
+                if short and len(bare) < 3:
                     continue
-                for form, distance, _ in process.extract(
-                    core, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=edits, limit=20
-                ):
-                    if abs(len(form) - len(core)) <= edits:
-                        found[form] = max(found.get(form, 0.0), 1.0 - distance / max(len(core), len(form)))
+                for form, score in self._typos(typed, edits or 1).items():
+                    # A short word's slip is a wrong, swapped or forgotten letter, but not the first
+                    # one: "رخيص" (cheap) is no "ترخيص", while "ملاد" is "ميلاد".
+                    if short and not (len(form) == len(typed) or form[0] == typed[0] and len(form) > len(typed)):
+                        continue
+                    if form not in forms and (not inflection_only or form.startswith(typed)):
+                        target = weak if short else found
+                        target[form] = max(target.get(form, 0.0), score)
         if len(self._fuzzy_cache) > 50_000:
             self._fuzzy_cache.clear()
-        self._fuzzy_cache[token] = found
-        return found
+        self._fuzzy_cache[token] = found, weak
+        return found, weak
 
     def resolve(self, text: str) -> Resolution:
         tokens = [t for t in analyse(text).tokens]
@@ -193,39 +261,43 @@ class ServiceResolver:
 
     def resolve_tokens(self, norms: Sequence[str], spans: Sequence[tuple[int, int]]) -> Resolution:
         # For every message position: which catalog forms it may be, and how well.
-        similar: list[dict[str, float]] = [self._similar_forms(n) for n in norms]
+        readings = [self._similar_forms(n) for n in norms]
         touched: set[int] = set()
-        for forms in similar:
+        for forms, _ in readings:
             for form in forms:
                 touched |= self._by_form.get(form, set())
-        matches = [m for i in touched if (m := self._align(self.phrases[i], similar, spans))]
+        matches = [m for i in touched if (m := self._align(i, readings, spans))]
         return self._decide(matches)
 
     def _align(
-        self, phrase: _Phrase, similar: list[dict[str, float]], spans: Sequence[tuple[int, int]]
+        self, index: int, readings: list[tuple[dict[str, float], dict[str, float]]], spans: Sequence[tuple[int, int]]
     ) -> Optional[_Match]:
-        """Best in-order placement of the phrase's tokens in the message (small gaps allowed)."""
+        """Best in-order placement of the phrase's tokens in the message (small gaps allowed); short-word
+        slips may not outnumber the phrase's exact words."""
+        phrase, phrase_forms = self.phrases[index], self._forms[index]
         best: Optional[_Match] = None
-        first_forms = stems(phrase.tokens[0], strip_suffixes=False)
-        for begin, forms in enumerate(similar):
-            score = _token_score(first_forms, forms)
+        for begin in range(len(readings)):
+            score, weak = _token_score(phrase_forms[0], readings[begin], len(phrase.tokens) > 1)
             if not score:
                 continue
             total, chars, position = score, len(phrase.tokens[0]), begin
-            for token in phrase.tokens[1:]:
-                token_forms = stems(token, strip_suffixes=False)
-                hit = None
-                for nxt in range(position + 1, min(position + 2 + _MAX_GAP, len(similar))):
-                    s = _token_score(token_forms, similar[nxt])
-                    if s:
-                        hit = (nxt, s)
+            exact, slips = int(score == 1.0), int(weak)
+            for token, token_forms in zip(phrase.tokens[1:], phrase_forms[1:]):
+                score = 0.0
+                for nxt in range(position + 1, min(position + 2 + _MAX_GAP, len(readings))):
+                    score, weak = _token_score(token_forms, readings[nxt], True)
+                    if score:
                         break
-                if hit is None:
+                if not score:
                     break
-                position, s = hit
-                total += s
+                position = nxt
+                total += score
                 chars += len(token)
+                exact += score == 1.0
+                slips += weak
             else:
+                if slips > exact:
+                    continue
                 match = _Match(phrase, chars, total / len(phrase.tokens), spans[begin][0], spans[position][1])
                 if best is None or (match.similarity, -match.end) > (best.similarity, -best.end):
                     best = match
@@ -251,8 +323,16 @@ class ServiceResolver:
         return Resolution(None, best.phrase.services, best.similarity, best.start, best.end)
 
 
-def _token_score(phrase_forms: frozenset[str], message_forms: dict[str, float]) -> float:
-    return max((message_forms.get(f, 0.0) for f in phrase_forms), default=0.0)
+def _token_score(
+    phrase_forms: frozenset[str], reading: tuple[dict[str, float], dict[str, float]], slips_allowed: bool
+) -> tuple[float, bool]:
+    """How well one message token stands for a phrase token, and whether only as a short-word slip."""
+    forms, weak = reading
+    score = max([forms[f] for f in phrase_forms if f in forms], default=0.0)
+    if score or not slips_allowed or not weak:
+        return score, False
+    score = max([weak[f] for f in phrase_forms if f in weak], default=0.0)
+    return score, bool(score)
 
 
 def _overlaps(a: _Match, b: _Match) -> bool:

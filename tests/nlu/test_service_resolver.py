@@ -9,6 +9,7 @@ import pytest
 
 from nlu.catalog_names import resolver_for_catalog
 from nlu.services import ServiceResolver, stems
+from nlu.typos import typo_cost
 
 CATALOG = Path(__file__).resolve().parents[2] / "data" / "catalog"
 
@@ -100,3 +101,88 @@ def test_a_broken_catalog_file_is_skipped_not_fatal(tmp_path):
     (tmp_path / "catalog" / "zzz.yml").write_text("agency: [this is not an agency", encoding="utf-8")
     resolver = resolver_for_catalog(tmp_path / "catalog")
     assert resolver.resolve("تجديد الجواز").service_id == "cspd.passport_renew"
+
+
+@pytest.mark.parametrize(
+    "text, service_id",
+    [
+        ("تجديد البطاقة الشحصية", "cspd.id_card"),  # ح for خ: the same letter without its dot
+        ("البطاقة الشخصبة خلصت", "cspd.id_card"),  # ب for ي
+        ("تجدييد جواز السفر", "cspd.passport_renew"),  # a key pressed twice
+        ("تخريص السيارة", "dvld.vehicle_license_renew"),  # two letters swapped
+        ("how do I get a pasport", "cspd.passport_new"),
+        ("driving lisence", "dvld.driving_license_renew"),  # s/c sound alike
+        ("birth certficate", "cspd.birth_certificate"),
+        ("retirment", "ssc.retirement"),
+    ],
+)
+def test_plausible_typos_of_long_words_are_recognised(resolver, text, service_id):
+    assert resolver.resolve(text).service_id == service_id
+
+
+@pytest.mark.parametrize(
+    "text, service_id",
+    [
+        ("تجديد الهوبة", "cspd.id_card"),
+        ("ذفتر العيلة", "cspd.family_book"),
+        ("wrok permit", "mol.work_permit"),
+        ("شهاده الملاد", "cspd.birth_certificate"),
+    ],
+)
+def test_a_short_word_typo_counts_beside_an_exact_word_of_the_phrase(resolver, text, service_id):
+    assert resolver.resolve(text).service_id == service_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الخطوط الجوية الملكية",  # الجوية (air) is a word, not a typo of الهوية
+        "الارصاد الجوية بتقول في مطر",
+        "القوات الجوية",
+        "الهواية المفضلة عندي القراءة",  # hobby: an extra long vowel makes another word
+        "عندي هواية جديدة",
+        "شو هوايتك",
+        "السيارة رخيصه",  # cheap, not رخصة
+        "في محلات رخيصة بعمان؟",
+        "الضمانة على الجهاز سنة",  # guarantee: with the article it cannot be "his ضمان"
+        "كم الضريبة على الجوال",  # الجوال (mobile) is not الجواز
+        "الجوائز",
+        "الشخصية القوية",
+        "my passion is music",  # a common English word is not a typo of "pension"
+    ],
+)
+def test_real_words_near_catalog_words_are_not_typos(resolver, text):
+    found = resolver.resolve(text)
+    assert found.service_id is None
+    assert not set(found.candidates) - {"istd.income_tax_return", "istd.tax_clearance"}
+
+
+def test_english_inflections_are_not_typos(resolver):
+    assert resolver.resolve("renewing my passport").service_id == "cspd.passport_renew"
+    assert resolver.resolve("my ID card broke").service_id == "cspd.id_card_lost"
+
+
+def test_the_article_rules_out_a_possessive_suffix():
+    assert "ضمان" not in stems("الضمانه")  # the guarantee
+    assert "ضمان" in stems("ضماني")  # my social security
+    assert "جواز" in stems("الجوازات")  # plurals keep their article
+
+
+def test_typo_costs_follow_how_people_slip():
+    assert typo_cost("الهوبه", "الهويه") == 1  # a dot
+    assert typo_cost("تخريص", "ترخيص") == 1  # a swap
+    assert typo_cost("جوااز", "جواز") == 1  # a doubled key
+    assert typo_cost("الجويه", "الهويه") == 2  # unrelated letters
+    assert typo_cost("الهوايه", "الهويه") == 2  # an extra long vowel: another word
+
+
+def test_a_new_catalog_name_does_not_hide_a_typo_of_another_service():
+    names = {"cspd.passport_renew": ["passport renewal", "تجديد البطاقة الشخصية"]}
+    before = ServiceResolver.from_names(names)
+    assert before.resolve("passport renewel").service_id == "cspd.passport_renew"
+    assert before.resolve("تجديد البطاقة الشخصبة").service_id == "cspd.passport_renew"
+    # Staff add a service whose names happen to be exactly those misspellings.
+    after = ServiceResolver.from_names({**names, "x.portal": ["renewel", "الشخصبة"]})
+    assert after.resolve("passport renewel").service_id == "cspd.passport_renew"
+    assert after.resolve("تجديد البطاقة الشخصبة").service_id == "cspd.passport_renew"
+    assert after.resolve("renewel").service_id == "x.portal"  # the exact name still wins alone
