@@ -63,8 +63,8 @@ RULE_CASES = [
     ("mas2ooleen", "مسوولين"),  # hamza on waw (مسؤولين, normalised)
     ("ra2ees", "رييس"),  # hamza on yaa (رئيس, normalised)
     ("mas2ale", "مساله"),  # hamza on alef (مسألة, normalised)
-    ("shee2", "شيء"),  # final hamza after a long vowel stays ء
-    ("2ism", "اسم"),  # word-initial 2 -> ا
+    ("jaza2", "جزاء"),  # a final -a2 after two consonants is the hamza ending (اء)
+    ("2adeem", "قديم"),  # word-initial 2 -> ق (hamza-initial words are written "ana", "akeed")
     ("3omr", "عمر"),  # 3 -> ع
     ("3'urfe", "غرفه"),  # 3' -> غ
     ("8arbi", "غربي"),  # 8 -> غ
@@ -75,7 +75,7 @@ RULE_CASES = [
     ("khubz", "خبز"),  # kh digraph
     ("ghareeb", "غريب"),  # gh digraph
     ("thalj", "ثلج"),  # th digraph
-    ("dhahab", "ذهب"),  # dh digraph
+    ("mareedh", "مريض"),  # dh digraph (ض in Jordanian Arabizi)
     ("chai", "شي"),  # ch digraph
     ("nour", "نور"),  # ou long vowel
     ("zeit", "زيت"),  # ei long vowel
@@ -98,6 +98,58 @@ RULE_CASES = [
     ("lalmaktab", "للمكتب"),  # l + article
     ("Mar7abaaaa", "مرحبا"),  # case and elongation folded before the lexicon lookup
 ]
+
+
+# Spelling-rule fixes, each with the look-alikes it must leave alone (none of these is in the lexicon).
+RULE_FIX_CASES = [
+    # a single "a" in the last syllable is long after a cluster or a non-a vowel ...
+    ("imti7an", "امتحان"),
+    ("e3lan", "اعلان"),
+    ("6alabat", "طلبات"),  # ... and in a plural -at
+    ("ma3had", "معهد"),  # but short after another a (maf3al, fa3al)
+    ("balad", "بلد"),
+    ("bi3raf", "بعرف"),  # or in a present-tense verb
+    ("6il3at", "طلعت"),  # a feminine verb's -at is not a plural
+    ("ismak", "اسمك"),  # -ak is "your"
+    ("madrasah", "مدرسه"),  # -ah is the feminine ending
+    # 2 is the urban qaf unless a hamza pattern says otherwise
+    ("bi2dar", "بقدر"),
+    ("ma2bool", "مقبول"),
+    ("i2tira7", "اقتراح"),
+    ("ta6bee2", "تطبيق"),
+    ("7u2oo2", "حقوق"),
+    ("2areeb", "قريب"),
+    ("ta2jeelo", "تاجيله"),  # ta2 + consonant: taf'eel of a hamza root
+    ("e3fa2", "اعفاء"),
+    # a digraph's h can start a pronoun suffix
+    ("bintha", "بنتها"),
+    ("ukhtha", "اختها"),
+    ("nafshom", "نفسهم"),
+    ("waladhom", "ولدهم"),
+    ("7aditha", "حدثه"),  # not after a vowel: th stays ث
+    # -o after a consonant is "his"
+    ("ra2mo", "رقمه"),
+    ("ismo", "اسمه"),
+    ("ibno", "ابنه"),
+    ("ma3o", "معه"),
+    ("yi3mlo", "يعملو"),  # a y- verb's -o is the plural
+    # -et after a noun stem is the construct taa marbuta
+    ("ma7kamet", "محكمه"),
+    ("wathee2et", "وثيقه"),
+    ("bet", "بت"),  # too short to be a construct: ت stays (the vowel is the lexicon's job)
+    ("khalset", "خلست"),  # a verb: cluster before -et
+    # dh is ض
+    ("ardh", "ارض"),
+    ("rafadh", "رفض"),
+    # e + tti is a verbal noun, not the assimilated article
+    ("ettijah", "اتجه"),
+]
+
+
+@pytest.mark.parametrize(("arabizi", "arabic"), RULE_FIX_CASES)
+def test_spelling_rule_fixes(arabizi: str, arabic: str) -> None:
+    assert arabizi.lower() not in ARABIZI_WORDS
+    assert arabizi_to_arabic(arabizi) == arabic
 
 
 @pytest.mark.parametrize(("arabizi", "arabic"), LEXICON_CASES)
