@@ -106,3 +106,26 @@ async def test_a_lost_enqueue_is_picked_up_by_the_sweeper(make_pipeline, store, 
     async with running(pipeline):
         await eventually(lambda: whatsapp.texts == ["echo: q1"])
     assert rows(store, direction="in")[0].status == "answered"
+
+
+async def test_workers_stop_even_when_a_queue_call_swallows_the_cancellation(make_pipeline):
+    """redis-py sometimes returns normally from a blocking pop cancelled mid-flight; a worker that
+    relied on the cancellation alone would keep popping and its process would never stop."""
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    queue = pipeline.coordination.queue
+    popping = asyncio.Event()
+
+    async def pop_that_swallows_cancellation(timeout):
+        popping.set()
+        try:
+            await asyncio.sleep(timeout)
+        except asyncio.CancelledError:
+            pass  # what the library did: the caller sees an empty pop, not a cancellation
+        return None
+
+    queue.pop = pop_that_swallows_cancellation
+    workers = asyncio.create_task(pipeline.run_workers(2))
+    await asyncio.wait_for(popping.wait(), 5)
+    workers.cancel()
+    done, _ = await asyncio.wait({workers}, timeout=5)
+    assert done, "the workers did not stop within 5 s of being cancelled"
