@@ -67,10 +67,14 @@ class RedisLocks:
         key = f"citizen:{citizen_id}"
         lock = self._redis.lock(self._prefix + key, timeout=self._timeout_s, sleep=0.01, thread_local=False)
         await lock.acquire()
-        renewal = asyncio.create_task(self._keep(lock, key))
+        # The renewal stops on this flag as well as on cancel: redis-py can swallow a cancellation
+        # that lands mid-command (see Pipeline.run_workers), and `await renewal` would never end.
+        released = asyncio.Event()
+        renewal = asyncio.create_task(self._keep(lock, key, released))
         try:
             yield
         finally:
+            released.set()
             renewal.cancel()
             with suppress(asyncio.CancelledError):
                 await renewal
@@ -79,8 +83,8 @@ class RedisLocks:
             except LockError:
                 logger.warning("lock lost before release key=%s (held past its timeout?)", key)
 
-    async def _keep(self, lock: aioredis.client.Lock, key: str) -> None:
-        while True:
+    async def _keep(self, lock: aioredis.client.Lock, key: str, released: asyncio.Event) -> None:
+        while not released.is_set():
             await asyncio.sleep(self._timeout_s / 3)
             try:
                 await lock.reacquire()
