@@ -102,6 +102,9 @@ def _allowed_edits(core: str) -> int:
 # are not read as typos. (No Arabic word list ships here; the Arabizi lexicon's words are spellings
 # of catalog words too, "باسبور", so the weighted slips of nlu.typos guard Arabic instead.)
 _COMMON_WORDS = ENGLISH_WORDS
+# Everyday Arabic words one letter from a catalog word: read as that word only beside exact words
+# of its phrase ("عدم حكومية" is a slip for "عدم محكومية"; "الخدمات الحكومية" is not).
+_COMMON_ARABIC_LOOKALIKES = frozenset({"حكومي", "حكوميه", "حكومه", "حكومات"})
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ class ServiceResolver:
         weak: dict[str, float] = {}
         # A common word is meant as itself; it may only be a catalog word's inflection ("broke").
         inflection_only = token in _COMMON_WORDS
+        lookalike = not forms.isdisjoint(_COMMON_ARABIC_LOOKALIKES)
         if not token.isdigit():
             # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت"), and
             # even when it is some catalog word already: that one keeps the higher score.
@@ -248,7 +252,7 @@ class ServiceResolver:
                     if short and not (len(form) == len(typed) or form[0] == typed[0] and len(form) > len(typed)):
                         continue
                     if form not in forms and (not inflection_only or form.startswith(typed)):
-                        target = weak if short else found
+                        target = weak if short or lookalike else found
                         target[form] = max(target.get(form, 0.0), score)
         if len(self._fuzzy_cache) > 50_000:
             self._fuzzy_cache.clear()

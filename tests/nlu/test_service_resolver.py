@@ -186,3 +186,12 @@ def test_a_new_catalog_name_does_not_hide_a_typo_of_another_service():
     assert after.resolve("passport renewel").service_id == "cspd.passport_renew"
     assert after.resolve("تجديد البطاقة الشخصبة").service_id == "cspd.passport_renew"
     assert after.resolve("renewel").service_id == "x.portal"  # the exact name still wins alone
+
+
+@pytest.mark.parametrize("text", ["بدي اعرف عن الخدمات الحكومية", "الرسائل الحكومية", "الحكومه"])
+def test_an_everyday_word_a_letter_from_a_catalog_word_is_meant_as_itself(resolver, text):
+    assert resolver.resolve(text).service_id != "moj.non_conviction"
+
+
+def test_the_same_word_beside_its_phrase_is_still_read_as_a_slip(resolver):
+    assert resolver.resolve("شهادة عدم حكومية").service_id == "moj.non_conviction"
