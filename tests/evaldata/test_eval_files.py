@@ -20,8 +20,12 @@ HELDOUT = EVAL_DIR / "tawasol_heldout.jsonl"
 HELDOUT_B = EVAL_DIR / "tawasol_heldout_b.jsonl"
 AMBIGUOUS = EVAL_DIR / "ambiguous.jsonl"
 OTHER_DOMAIN = EVAL_DIR / "other_domain"
-# Other-domain stand-ins (directory, intents): banking and telecom, 20 examples an intent each.
-STAND_INS = [(OTHER_DOMAIN, 35), (EVAL_DIR / "other_domain_telecom", 30)]
+# Other-domain stand-ins (directory, intents): banking, telecom and travel, 20 examples an intent each.
+STAND_INS = [
+    (OTHER_DOMAIN, 35),
+    (EVAL_DIR / "other_domain_telecom", 30),
+    (EVAL_DIR / "other_domain_travel", 30),
+]
 NLU_TRAINING_DIR = REPO / "data" / "nlu"
 
 ASPECT_INTENTS = {
@@ -249,7 +253,7 @@ def test_ambiguous_and_heldout_do_not_share_texts(heldout, ambiguous):
     assert [row["text"] for row in ambiguous if normalise(row["text"]) in heldout_texts] == []
 
 
-# --- other_domain* (banking, telecom stand-ins) ------------------------------------------------------------------
+# --- other_domain* (banking, telecom, travel stand-ins) ------------------------------------------------------------------
 
 
 def test_stand_in_train_loads_with_rasa_and_has_20_examples_per_intent(banking_train, stand_in):
