@@ -29,9 +29,11 @@ from nlu.text.wordlists import ENGLISH_WORDS
 from nlu.typos import deletions, typo_cost
 
 # Words that carry no service meaning: dropped from catalog phrases so "renew my passport" also
-# matches "renew passport", and skipped inside messages by the gap allowance.
+# matches "renew passport", skipped inside messages by the gap allowance, and never read as a slip
+# for a catalog word ("بسجل على" is "I register on", not "السجل العدلي"). In folded spelling (على ->
+# علي), as tokens reach us.
 _STOPWORDS = frozenset(
-    "ال و في من عن على الى لل ل ب my the a an of for to your el al il w".split()
+    "ال و في من عن علي الي لل ل ب my the a an of for to your el al il w".split()
 )
 _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
 # Catalog words lose only the article: a one-letter "prefix" there is usually the word's own first
@@ -236,7 +238,7 @@ class ServiceResolver:
         # A common word is meant as itself; it may only be a catalog word's inflection ("broke").
         inflection_only = token in _COMMON_WORDS
         lookalike = not forms.isdisjoint(_COMMON_ARABIC_LOOKALIKES)
-        if not token.isdigit():
+        if not token.isdigit() and token not in _STOPWORDS:
             # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت"), and
             # even when it is some catalog word already: that one keeps the higher score.
             # The budget is the bare word's: "الجويه" is a short word with an article, not a long word.

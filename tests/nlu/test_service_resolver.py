@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nlu.catalog_names import resolver_for_catalog
-from nlu.services import ServiceResolver, stems
+from nlu.services import ServiceResolver, _phrase_tokens, stems
 from nlu.typos import typo_cost
 
 CATALOG = Path(__file__).resolve().parents[2] / "data" / "catalog"
@@ -155,6 +155,22 @@ def test_real_words_near_catalog_words_are_not_typos(resolver, text):
     found = resolver.resolve(text)
     assert found.service_id is None
     assert not set(found.candidates) - {"istd.income_tax_return", "istd.tax_clearance"}
+
+
+@pytest.mark.parametrize(
+    "text, service_id",
+    [
+        ("كيف بسجل على تطبيق سند", "modee.sanad_digital_id"),  # على is no slip for العدلي
+        ("kif bsajjel 3ala tatbee2 sanad?", "modee.sanad_digital_id"),
+    ],
+)
+def test_function_words_are_never_slips_for_catalog_words(resolver, text, service_id):
+    assert resolver.resolve(text).service_id == service_id
+
+
+def test_folded_function_words_are_dropped_from_catalog_phrases():
+    # Tokens arrive folded (على -> علي): the stopword list must be in that spelling to apply.
+    assert _phrase_tokens("شهادة عدم محكومية على الانترنت") == _phrase_tokens("شهادة عدم محكومية الانترنت")
 
 
 def test_english_inflections_are_not_typos(resolver):
