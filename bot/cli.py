@@ -122,7 +122,7 @@ def nlu_parse(
 @nlu_app.command("evaluate")
 def nlu_evaluate(
     heldout: List[Path] = typer.Option(
-        [REPOSITORY / "eval" / "tawasol_heldout.jsonl", REPOSITORY / "eval" / "tawasol_heldout_b.jsonl"],
+        [REPOSITORY / "eval" / f"tawasol_heldout{suffix}.jsonl" for suffix in ("", "_b", "_c")],
         help="Labelled messages, written independently of data/nlu (repeatable).",
     ),
     split: float = typer.Option(0.2, help="Share of data/nlu held out to estimate intent accuracy."),

@@ -18,6 +18,8 @@ EVAL_DIR = REPO / "eval"
 HELDOUT = EVAL_DIR / "tawasol_heldout.jsonl"
 # A second author's set (450 lines), written later without seeing the first or the training data.
 HELDOUT_B = EVAL_DIR / "tawasol_heldout_b.jsonl"
+# A third author's set, kept only where no text occurs in the training data or the other sets.
+HELDOUT_C = EVAL_DIR / "tawasol_heldout_c.jsonl"
 AMBIGUOUS = EVAL_DIR / "ambiguous.jsonl"
 OTHER_DOMAIN = EVAL_DIR / "other_domain"
 # Other-domain stand-ins (directory, intents): banking, telecom and travel, 20 examples an intent each.
@@ -118,7 +120,12 @@ def heldout_b() -> list[dict]:
     return read_jsonl(HELDOUT_B)
 
 
-@pytest.fixture(scope="module", params=[HELDOUT, HELDOUT_B], ids=lambda path: path.name)
+@pytest.fixture(scope="module")
+def heldout_c() -> list[dict]:
+    return read_jsonl(HELDOUT_C)
+
+
+@pytest.fixture(scope="module", params=[HELDOUT, HELDOUT_B, HELDOUT_C], ids=lambda path: path.name)
 def any_heldout(request) -> list[dict]:
     return read_jsonl(request.param)
 
@@ -181,6 +188,16 @@ def test_second_heldout_covers_every_intent_service_and_language(heldout_b):
     assert {row["service_id"] for row in heldout_b if row["service_id"]} == SERVICE_IDS
     languages = Counter(row["language"] for row in heldout_b)
     assert all(languages[language] / len(heldout_b) >= 0.15 for language in LANGUAGES), languages
+
+
+def test_third_heldout_covers_every_service_and_language_and_is_fresh(heldout_c, heldout, heldout_b, ambiguous):
+    assert 300 <= len(heldout_c) <= 450
+    assert {row["service_id"] for row in heldout_c if row["service_id"]} == SERVICE_IDS
+    languages = Counter(row["language"] for row in heldout_c)
+    assert all(languages[language] / len(heldout_c) >= 0.15 for language in LANGUAGES), languages
+    # Unlike A and B, not even a one-word reply is shared with the other sets.
+    others = {normalise(row["text"]) for row in heldout + heldout_b + ambiguous}
+    assert [row["text"] for row in heldout_c if normalise(row["text"]) in others] == []
 
 
 def test_heldout_language_tag_matches_the_script(any_heldout):
@@ -306,10 +323,10 @@ def nlu_training_texts() -> set[str]:
 
 
 @pytest.mark.skipif(not NLU_TRAINING_DIR.is_dir(), reason="data/nlu/ not written yet")
-def test_heldout_sentences_are_not_copied_into_the_training_data(heldout, heldout_b, ambiguous):
+def test_heldout_sentences_are_not_copied_into_the_training_data(heldout, heldout_b, heldout_c, ambiguous):
     # One-word replies ("شكرا", "yes") coincide by nature; a sentence of four words or more in both
-    # would make the held-out score a training score.
+    # would make the held-out score a training score. The third set shares no text at all.
     training = nlu_training_texts()
     sentences = [row["text"] for row in heldout + heldout_b + ambiguous if len(row["text"].split()) >= 4]
-    leaked = [text for text in sentences if normalise(text) in training]
+    leaked = [text for text in sentences + [row["text"] for row in heldout_c] if normalise(text) in training]
     assert leaked == [], leaked
