@@ -10,6 +10,7 @@ So this is not a trained model but a fuzzy phrase matcher over the normalised te
   ("الجوية", "الهواية" and "hobby" are words of their own, not typos of "الهوية");
 - a typo is considered even where the word also matches some catalog word exactly, so adding a name
   to the catalog cannot hide a typo of another; the exact reading still scores higher;
+- a two-word phrase may come backwards, as Arabic fronts the object ("الجواز بدي اجدده");
 - the longest phrase found wins ("تجديد الجواز" beats "الجواز"); a word several services share
   ("رخصة") or an agency's name alone yields candidates to choose from instead of a guess.
 """
@@ -46,6 +47,7 @@ _PLURALS = ("ات", "ين", "ون")
 _SOUND_ALIKE = str.maketrans({"ح": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ق": "ك", "ء": "ا"})
 _DOUBLED = re.compile(r"(.)\1")
 _MAX_GAP = 2  # message tokens allowed between two tokens of a phrase ("ro5sa taba3 el swa2a")
+_BACKWARDS = 0.95  # similarity kept by a two-word phrase found in reverse order
 
 
 @lru_cache(maxsize=50_000)
@@ -278,17 +280,35 @@ class ServiceResolver:
     def _align(
         self, index: int, readings: list[tuple[dict[str, float], dict[str, float]]], spans: Sequence[tuple[int, int]]
     ) -> Optional[_Match]:
-        """Best in-order placement of the phrase's tokens in the message (small gaps allowed); short-word
-        slips may not outnumber the phrase's exact words."""
-        phrase, phrase_forms = self.phrases[index], self._forms[index]
+        """Best placement of the phrase's tokens in the message, in order with small gaps; a two-word
+        phrase may also come backwards, since Arabic fronts the object ("الجواز بدي اجدده" is
+        "تجديد الجواز"), at a small discount so the phrase's own order wins a tie."""
+        phrase, forms = self.phrases[index], self._forms[index]
+        best = self._place(phrase, phrase.tokens, forms, readings, spans, 1.0)
+        if len(phrase.tokens) == 2:
+            backwards = self._place(phrase, phrase.tokens[::-1], forms[::-1], readings, spans, _BACKWARDS)
+            if backwards and (best is None or backwards.similarity > best.similarity):
+                best = backwards
+        return best
+
+    @staticmethod
+    def _place(
+        phrase: _Phrase,
+        tokens: tuple[str, ...],
+        forms: tuple[frozenset[str], ...],
+        readings: list[tuple[dict[str, float], dict[str, float]]],
+        spans: Sequence[tuple[int, int]],
+        discount: float,
+    ) -> Optional[_Match]:
+        """Best placement of `tokens` in this order; short-word slips may not outnumber exact words."""
         best: Optional[_Match] = None
         for begin in range(len(readings)):
-            score, weak = _token_score(phrase_forms[0], readings[begin], len(phrase.tokens) > 1)
+            score, weak = _token_score(forms[0], readings[begin], len(tokens) > 1)
             if not score:
                 continue
-            total, chars, position = score, len(phrase.tokens[0]), begin
+            total, chars, position = score, len(tokens[0]), begin
             exact, slips = int(score == 1.0), int(weak)
-            for token, token_forms in zip(phrase.tokens[1:], phrase_forms[1:]):
+            for token, token_forms in zip(tokens[1:], forms[1:]):
                 score = 0.0
                 for nxt in range(position + 1, min(position + 2 + _MAX_GAP, len(readings))):
                     score, weak = _token_score(token_forms, readings[nxt], True)
@@ -304,7 +324,8 @@ class ServiceResolver:
             else:
                 if slips > exact:
                     continue
-                match = _Match(phrase, chars, total / len(phrase.tokens), spans[begin][0], spans[position][1])
+                similarity = discount * total / len(tokens)
+                match = _Match(phrase, chars, similarity, spans[begin][0], spans[position][1])
                 if best is None or (match.similarity, -match.end) > (best.similarity, -best.end):
                     best = match
         return best

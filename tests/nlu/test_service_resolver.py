@@ -173,6 +173,23 @@ def test_folded_function_words_are_dropped_from_catalog_phrases():
     assert _phrase_tokens("شهادة عدم محكومية على الانترنت") == _phrase_tokens("شهادة عدم محكومية الانترنت")
 
 
+@pytest.mark.parametrize(
+    "text, service_id",
+    [
+        ("نبهوني قبل ما يخلص الجواز عشان اجدده", "cspd.passport_renew"),
+        ("الجواز بدي اجدده", "cspd.passport_renew"),
+        ("jawazi 5ilis bdi ajaddedo", "cspd.passport_renew"),
+    ],
+)
+def test_a_two_word_name_is_found_with_its_object_fronted(resolver, text, service_id):
+    assert resolver.resolve(text).service_id == service_id
+
+
+def test_the_names_own_order_wins_a_tie(resolver):
+    found = resolver.resolve("تجديد الجواز")
+    assert (found.service_id, found.confidence) == ("cspd.passport_renew", 1.0)
+
+
 def test_english_inflections_are_not_typos(resolver):
     assert resolver.resolve("renewing my passport").service_id == "cspd.passport_renew"
     assert resolver.resolve("my ID card broke").service_id == "cspd.id_card_lost"
