@@ -24,7 +24,7 @@ import time
 from bench.table import print_table
 from bot.answer_cache import DEFAULT_MAX_ENTRIES
 
-EMBEDDING_CACHE_ENTRIES = 20_000  # nlu/embeddings.py: _embed_one's lru_cache
+EMBEDDING_CACHE_ENTRIES = 20_000  # nlu/embeddings.py: CACHE_SIZE
 _LETTERS = "بتثجحخدذرزسشصضطظعغفقكلمنهوي"
 
 
@@ -44,7 +44,7 @@ async def fill(model: str, count: int) -> dict[str, float]:
     from bench.e2e_traffic import build_traffic
     from bot.messages import KIND_TEXT, WHATSAPP, InboundMessage
     from bot.rasa_brain import RasaBrain
-    from nlu.embeddings import _embed_one
+    from nlu.embeddings import cached_embeddings
 
     brain = RasaBrain.load(model, cache_size=DEFAULT_MAX_ENTRIES)
     store = brain.agent.tracker_store
@@ -73,7 +73,7 @@ async def fill(model: str, count: int) -> dict[str, float]:
         "marginal_mb_per_message": (after - at_checkpoint) / (len(traffic) - checkpoint),
         "parses": len(brain.cache.parses),
         "turns": len(brain.cache.turns),
-        "embeddings": _embed_one.cache_info().currsize,
+        "embeddings": cached_embeddings(),
     }
 
 
