@@ -282,11 +282,14 @@ class ServiceResolver:
     ) -> Optional[_Match]:
         """Best placement of the phrase's tokens in the message, in order with small gaps; a two-word
         phrase may also come backwards, since Arabic fronts the object ("الجواز بدي اجدده" is
-        "تجديد الجواز"), at a small discount so the phrase's own order wins a tie."""
+        "تجديد الجواز"), at a small discount so the phrase's own order wins a tie, and only with both
+        words as written: a slip as well as a swap is too loose ("car insurance" is no "insurance card")."""
         phrase, forms = self.phrases[index], self._forms[index]
         best = self._place(phrase, phrase.tokens, forms, readings, spans, 1.0)
         if len(phrase.tokens) == 2:
             backwards = self._place(phrase, phrase.tokens[::-1], forms[::-1], readings, spans, _BACKWARDS)
+            if backwards and backwards.similarity < _BACKWARDS:
+                backwards = None
             if backwards and (best is None or backwards.similarity > best.similarity):
                 best = backwards
         return best

@@ -185,6 +185,11 @@ def test_a_two_word_name_is_found_with_its_object_fronted(resolver, text, servic
     assert resolver.resolve(text).service_id == service_id
 
 
+def test_a_backwards_name_needs_both_words_as_written(resolver):
+    # "car" is one slip from "card": with the words swapped as well, that is too loose to claim.
+    assert resolver.resolve("car insurance price").service_id is None
+
+
 def test_the_names_own_order_wins_a_tie(resolver):
     found = resolver.resolve("تجديد الجواز")
     assert (found.service_id, found.confidence) == ("cspd.passport_renew", 1.0)
