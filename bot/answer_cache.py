@@ -25,19 +25,17 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Generic, Hashable, Optional, TypeVar
+from typing import Any, Hashable, Optional
 
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.repeatable import REPEATABLE_ACTIONS
+from bot.lru import Lru
 
 DEFAULT_MAX_ENTRIES = 20_000
 DEFAULT_TTL_S = 600.0
-
-Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -98,43 +96,12 @@ def replay(
         tracker.update(event)
 
 
-class _Lru(Generic[Value]):
-    """A bounded map with a time to live per entry; counts hits and misses."""
-
-    def __init__(self, max_entries: int, ttl_s: float) -> None:
-        self.max_entries = max_entries
-        self.ttl_s = ttl_s
-        self._entries: OrderedDict[Hashable, tuple[float, Value]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Optional[Value]:
-        entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry[0] > self.ttl_s:
-            if entry is not None:
-                del self._entries[key]
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return entry[1]
-
-    def put(self, key: Hashable, value: Value) -> None:
-        self._entries[key] = (time.monotonic(), value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 class AnswerCache:
     """One per process (per loaded model): turns by (understanding, state), parses by text."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, ttl_s: float = DEFAULT_TTL_S) -> None:
-        self.turns: _Lru[CachedTurn] = _Lru(max_entries, ttl_s)
-        self.parses: _Lru[dict[str, Any]] = _Lru(max_entries, ttl_s)
+        self.turns: Lru[CachedTurn] = Lru(max_entries, ttl_s)
+        self.parses: Lru[dict[str, Any]] = Lru(max_entries, ttl_s)
 
     def parse(self, key: Hashable) -> Optional[dict[str, Any]]:
         parse = self.parses.get(key)

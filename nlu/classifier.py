@@ -67,7 +67,7 @@ class _Vocabulary:
 
     def fit_transform(self, texts: List[str]) -> sp.csr_matrix:
         features = self.vectorizer.fit_transform(texts)
-        self._idf = sp.diags(self.vectorizer.idf_, format="csr")
+        self._idf = sp.diags(self.vectorizer.idf_, format="csr")  # read once: see `transform`
         return features
 
     def transform(self, texts: List[str]) -> sp.csr_matrix:
@@ -90,7 +90,7 @@ class _Vocabulary:
     def restore(self, terms: List[str], idf: np.ndarray) -> None:
         self.vectorizer.vocabulary_ = {t: i for i, t in enumerate(terms)}
         self.vectorizer.idf_ = idf
-        self._idf = sp.diags(idf, format="csr")
+        self._idf = sp.diags(idf, format="csr")  # read once: see `transform`
 
 
 # Config switches that change the feature layout, so a loaded model must use its own values.
@@ -147,30 +147,28 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
             return [levantine_to_msa(n) for n in norm]
         return norm
 
-    def _dense(self, messages: List[Message], char_text: List[str]) -> np.ndarray:
+    def _dense(self, messages: List[Message]) -> np.ndarray:
         """The embedding block(s), already weighted: the text as written, then (with the Levantine
         mapping) the mapped text, or the first embedding again where the mapping changed nothing."""
-        texts = [embedding_text(m) for m in messages]
-        changed: List[int] = []
-        if self.config["levantine_embedding"]:
-            norm = [normalized_text(m) for m in messages]
-            lev = [levantine_to_msa(n) for n in norm]
-            changed = [i for i in range(len(messages)) if lev[i] != norm[i]]
-            texts += [lev[i] for i in changed]
-        vectors = sentence_embeddings(texts)  # one encoder call for both blocks
+        weight = float(self.config["embedding_weight"])
+        written_texts = [embedding_text(m) for m in messages]
+        if not self.config["levantine_embedding"]:
+            return sentence_embeddings(written_texts) * weight
+        norm = [normalized_text(m) for m in messages]
+        lev = [levantine_to_msa(n) for n in norm]
+        changed = [i for i in range(len(messages)) if lev[i] != norm[i]]
+        # One encoder call for both blocks: cheaper than two.
+        vectors = sentence_embeddings(written_texts + [lev[i] for i in changed])
         written = vectors[: len(messages)]
-        blocks = [written]
-        if self.config["levantine_embedding"]:
-            mapped = written.copy()
-            mapped[changed] = vectors[len(messages) :]
-            blocks.append(mapped)
-        return np.hstack(blocks) * float(self.config["embedding_weight"])
+        mapped = written.copy()
+        mapped[changed] = vectors[len(messages) :]
+        return np.hstack([written, mapped]) * weight
 
     def _training_features(self, messages: List[Message]) -> sp.csr_matrix:
         char_text = self._char_text(messages)
         blocks = [self.char_vocab.fit_transform(char_text)]
         if self.config["use_embeddings"]:
-            blocks.append(sp.csr_matrix(self._dense(messages, char_text)))
+            blocks.append(sp.csr_matrix(self._dense(messages)))
         return sp.hstack(blocks, format="csr")
 
     # --- training -------------------------------------------------------------------------------
@@ -204,7 +202,7 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
         n_char = self.char_vocab.size
         scores = np.asarray(self.char_vocab.transform(char_text) @ self.coef[:, :n_char].T) + self.intercept
         if self.config["use_embeddings"]:
-            scores += self._dense(messages, char_text) @ self.coef[:, n_char:].T
+            scores += self._dense(messages) @ self.coef[:, n_char:].T
         return scores
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -8,18 +8,19 @@ downloaded. It covers Arabic and English and costs 2-4 ms a sentence on one core
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import List
 
 import numpy as np
+
+from bot.lru import Lru
 
 _lock = threading.Lock()
 _model = None
 
 # Real traffic repeats itself ("مرحبا", the same fee question): repeated texts come from here.
 CACHE_SIZE = 20_000
-_cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: Lru[np.ndarray] = Lru(CACHE_SIZE)
+_cache_lock = threading.Lock()  # parses may run in threads; Lru itself is not thread-safe
 
 
 def _encoder():
@@ -43,18 +44,15 @@ def sentence_embeddings(texts: List[str]) -> np.ndarray:
     if len(texts) > 64:  # training: one pass through the model, not worth caching
         return _encoder().encode(texts).astype(np.float32)
     with _cache_lock:
-        found = {text: _cache[text] for text in texts if text in _cache}
-        for text in found:
-            _cache.move_to_end(text)
+        found = {text: vector for text in dict.fromkeys(texts) if (vector := _cache.get(text)) is not None}
     missing = [text for text in dict.fromkeys(texts) if text not in found]
     if missing:
         vectors = _encoder().encode(missing).astype(np.float32)
         with _cache_lock:
             for text, vector in zip(missing, vectors):
                 vector.setflags(write=False)
-                found[text] = _cache[text] = vector
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+                _cache.put(text, vector)
+                found[text] = vector
     return np.vstack([found[text] for text in texts])
 
 

@@ -18,7 +18,7 @@ So this is not a trained model but a fuzzy phrase matcher over the normalised te
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterable, Mapping, Optional, Sequence
 
@@ -47,7 +47,7 @@ _PLURALS = ("ات", "ين", "ون")
 _SOUND_ALIKE = str.maketrans({"ح": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ق": "ك", "ء": "ا"})
 _DOUBLED = re.compile(r"(.)\1")
 _MAX_GAP = 2  # message tokens allowed between two tokens of a phrase ("ro5sa taba3 el swa2a")
-_BACKWARDS = 0.95  # similarity kept by a two-word phrase found in reverse order
+_BACKWARDS = 0.95  # similarity of a two-word phrase found in reverse order (always without typos)
 
 
 @lru_cache(maxsize=50_000)
@@ -285,13 +285,11 @@ class ServiceResolver:
         "تجديد الجواز"), at a small discount so the phrase's own order wins a tie, and only with both
         words as written: a slip as well as a swap is too loose ("car insurance" is no "insurance card")."""
         phrase, forms = self.phrases[index], self._forms[index]
-        best = self._place(phrase, phrase.tokens, forms, readings, spans, 1.0)
-        if len(phrase.tokens) == 2:
-            backwards = self._place(phrase, phrase.tokens[::-1], forms[::-1], readings, spans, _BACKWARDS)
-            if backwards and backwards.similarity < _BACKWARDS:
-                backwards = None
-            if backwards and (best is None or backwards.similarity > best.similarity):
-                best = backwards
+        best = self._place(phrase, phrase.tokens, forms, readings, spans)
+        if len(phrase.tokens) == 2 and (best is None or best.similarity < _BACKWARDS):
+            backwards = self._place(phrase, phrase.tokens[::-1], forms[::-1], readings, spans, exact_only=True)
+            if backwards:
+                best = replace(backwards, similarity=_BACKWARDS)
         return best
 
     @staticmethod
@@ -301,13 +299,14 @@ class ServiceResolver:
         forms: tuple[frozenset[str], ...],
         readings: list[tuple[dict[str, float], dict[str, float]]],
         spans: Sequence[tuple[int, int]],
-        discount: float,
+        exact_only: bool = False,
     ) -> Optional[_Match]:
-        """Best placement of `tokens` in this order; short-word slips may not outnumber exact words."""
+        """Best placement of `tokens` in this order; short-word slips may not outnumber exact words,
+        and with `exact_only` there may be no typo at all."""
         best: Optional[_Match] = None
         for begin in range(len(readings)):
             score, weak = _token_score(forms[0], readings[begin], len(tokens) > 1)
-            if not score:
+            if not score or exact_only and score < 1.0:
                 continue
             total, chars, position = score, len(tokens[0]), begin
             exact, slips = int(score == 1.0), int(weak)
@@ -317,7 +316,7 @@ class ServiceResolver:
                     score, weak = _token_score(token_forms, readings[nxt], True)
                     if score:
                         break
-                if not score:
+                if not score or exact_only and score < 1.0:
                     break
                 position = nxt
                 total += score
@@ -327,8 +326,7 @@ class ServiceResolver:
             else:
                 if slips > exact:
                     continue
-                similarity = discount * total / len(tokens)
-                match = _Match(phrase, chars, similarity, spans[begin][0], spans[position][1])
+                match = _Match(phrase, chars, total / len(tokens), spans[begin][0], spans[position][1])
                 if best is None or (match.similarity, -match.end) > (best.similarity, -best.end):
                     best = match
         return best
