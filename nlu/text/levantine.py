@@ -6,7 +6,8 @@ encoder places dialect sentences far from their MSA paraphrases. Mapping the com
 (Jordanian, Palestinian, Syrian, Lebanese) function words and everyday verbs onto their MSA
 counterparts, and stripping the b- imperfect prefix, closes much of that gap. Measured on two
 stand-in domains (eval/other_domain, eval/other_domain_telecom) trained on MSA only: +4 to +10
-points on Levantine test messages, MSA unchanged.
+points on Levantine test messages, MSA unchanged. The Palestinian and Jordanian words added later
+(marked below) lifted the public ArBanking77 set's Palestinian test by 0.6 point (README).
 
 Input is text already through `normalize_arabic` (hamza seats, alef maqsura and taa marbuta folded),
 so the table is written in folded spelling.
@@ -59,6 +60,24 @@ _LEXICON = {
     "صار": "اصبح", "صارت": "اصبحت", "بصير": "يحدث", "ضل": "بقي", "ضايل": "متبقي", "ضايلي": "متبقي لي", "باقي": "متبقي",
     "حكي": "كلام", "احكي": "اتحدث", "بحكي": "اتحدث", "خلص": "انتهي", "خلصت": "انتهت", "خلصو": "انتهوا",
     "مرق": "مر", "مرقت": "مرت",
+    # Palestinian and Jordanian everyday words: the frequent ones the map lacked in the Palestinian
+    # half of a public intent set's training file (ArBanking77); general vocabulary, no domain terms
+    "المصاري": "المال", "مصاريي": "مالي", "مصرياتي": "مالي", "الفلوس": "المال", "فلوسي": "مالي",
+    "عندي": "لدي", "عندك": "لديك", "عندكم": "لديكم", "غلط": "خطا", "بالغلط": "بالخطا", "صح": "صحيح",
+    "اكتر": "اكثر", "الاشي": "الشيء", "كلشي": "كل شيء", "الصبح": "الصباح", "النت": "الانترنت",
+    "مين": "من", "ازا": "اذا", "ع": "علي", "لحتي": "حتي", "لحد": "حتي", "لهسا": "حتي الان", "ولسا": "وبعد",
+    "وينتا": "متي", "كديش": "كم", "اكم": "بضع", "بده": "يريد", "وبدي": "واريد",
+    "جوالي": "هاتفي", "تلفوني": "هاتفي", "صاحبي": "صديقي", "تبعتي": "الخاصه بي", "تاعتي": "الخاصه بي",
+    "مبين": "يظهر", "مبينه": "تظهر", "يبين": "يظهر", "شكله": "يبدو", "شكلو": "يبدو",
+    "تحكيلي": "تخبرني", "احكيلي": "اخبرني", "عارف": "اعرف", "بعرف": "اعرف", "بقدرش": "لا استطيع",
+    "محتاج": "احتاج", "بحتاج": "احتاج", "بلزم": "يلزم", "يصير": "يحدث", "شايف": "اري",
+    "اخد": "اخذ", "اخدت": "اخذت", "اوخذ": "اخذ", "اوخد": "اخذ", "اجيب": "احضر",
+    "اسوي": "افعل", "اساوي": "افعل", "سويت": "فعلت", "حطيت": "وضعت", "احط": "اضع",
+    "بستني": "انتظر", "استني": "انتظر", "ضيعت": "اضعت", "قدرت": "استطعت", "رحت": "ذهبت", "اروح": "اذهب",
+    "لقيت": "وجدت", "الاقي": "اجد", "بلاقي": "اجد", "شريت": "اشتريت", "زبطت": "نجحت", "يزبط": "يعمل",
+    "تشتغل": "تعمل", "بشتغل": "يعمل", "بدفع": "ادفع", "بستخدم": "استخدم", "بحاول": "احاول", "بكون": "يكون",
+    "بكلف": "يكلف", "رجعلي": "اعاد لي", "رجعولي": "اعادوا لي", "يرجعولي": "يعيدوا لي",
+    "انرفض": "رفض", "انخصم": "خصم", "انخصمت": "خصمت", "انسرق": "سرق", "انسرقت": "سرقت",
 }
 
 # Negators of both registers become one token, so "مش واصل" and "لم يصل" share it. Left alone:

@@ -14,6 +14,9 @@ from nlu.text.levantine import levantine_to_msa
         ("بدي اشحن الكرت", "اريد اشحن البطاقه"),
         ("الكرت الجديد امتى بيوصل", "البطاقه الجديد متي يوصل"),  # the b- imperfect prefix goes
         ("شو لازم", "ماذا يجب"),
+        # the Palestinian words added from a public set's training file
+        ("لهسا ما وصلت المصاري", "حتي الان ما وصلت المال"),
+        ("حطيت رقم غلط", "وضعت رقم خطا"),
     ],
 )
 def test_dialect_words_become_their_msa_counterparts(levantine, msa):
