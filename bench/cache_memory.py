@@ -3,7 +3,7 @@
     uv run python -m bench.cache_memory [--model models/x.tar.gz] [--messages 4000]
 
 A worker keeps up to ANSWER_CACHE_SIZE parses and turns (bot/answer_cache.py) and up to 20,000
-sentence embeddings (nlu/embeddings.py). Here one brain answers `--messages` distinct messages (the
+sentence embeddings per encoder (nlu/embeddings.py: USE for every message, e5 for the unsure ones). Here one brain answers `--messages` distinct messages (the
 benchmark's traffic, each made unique by a word of its own, as a long tail of wordings would be)
 from distinct citizens, and the process's resident memory is read before and after. Each citizen's
 dialogue state is dropped after its turn, so the growth is the caches'. The first tenth of the
@@ -24,7 +24,6 @@ import time
 from bench.table import print_table
 from bot.answer_cache import DEFAULT_MAX_ENTRIES
 
-EMBEDDING_CACHE_ENTRIES = 20_000  # nlu/embeddings.py: CACHE_SIZE
 _LETTERS = "بتثجحخدذرزسشصضطظعغفقكلمنهوي"
 
 
@@ -44,7 +43,7 @@ async def fill(model: str, count: int) -> dict[str, float]:
     from bench.e2e_traffic import build_traffic
     from bot.messages import KIND_TEXT, WHATSAPP, InboundMessage
     from bot.rasa_brain import RasaBrain
-    from nlu.embeddings import cached_embeddings
+    from nlu.embeddings import E5, USE
 
     brain = RasaBrain.load(model, cache_size=DEFAULT_MAX_ENTRIES)
     store = brain.agent.tracker_store
@@ -73,7 +72,8 @@ async def fill(model: str, count: int) -> dict[str, float]:
         "marginal_mb_per_message": (after - at_checkpoint) / (len(traffic) - checkpoint),
         "parses": len(brain.cache.parses),
         "turns": len(brain.cache.turns),
-        "embeddings": cached_embeddings(),
+        "embeddings": USE.cached(),
+        "e5_embeddings": E5.cached(),
     }
 
 
@@ -86,13 +86,14 @@ def main() -> None:
 
     configure("WARNING")
     result = asyncio.run(fill(args.model, args.messages))
-    # Every distinct message leaves one parse and one or two embeddings (as written, MSA-mapped).
+    # Every distinct message leaves one parse and one or two USE embeddings (as written, MSA-mapped);
+    # an unsure one, one or two e5 embeddings as well.
     per_thousand = result["marginal_mb_per_message"] * 1000
     full = result["after"] + result["marginal_mb_per_message"] * max(DEFAULT_MAX_ENTRIES - result["parses"], 0)
     print_table(
-        ["distinct messages", "parses kept", "turns kept", "embeddings kept", "RSS before MB", "RSS after MB",
+        ["distinct messages", "parses kept", "turns kept", "USE embeddings kept", "e5 embeddings kept", "RSS before MB", "RSS after MB",
          "MB per 1,000 more messages", f"RSS with {DEFAULT_MAX_ENTRIES:,} parses kept MB (projected)"],
-        [[result["messages"], result["parses"], result["turns"], result["embeddings"], result["before"],
+        [[result["messages"], result["parses"], result["turns"], result["embeddings"], result["e5_embeddings"], result["before"],
           result["after"], per_thousand, full]],
     )
     print(f"\n{result['messages']} messages answered in {result['seconds']:.0f} s.")

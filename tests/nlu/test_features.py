@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nlu import embeddings
 from nlu.classifier import _Vocabulary
-from nlu.embeddings import cached_embeddings, sentence_embeddings
+from nlu.embeddings import E5, USE
+from tests.nlu.counting_encoder import counting
 
 TEXTS = ["قديش رسوم تجديد جواز السفر", "اريد تجديد الجواز", "hello there", "كم", "رخصه السواقه خلصت"]
 
@@ -30,38 +30,23 @@ def test_restored_vocabulary_transforms_like_the_fitted_one():
     assert abs(restored.transform(TEXTS) - fitted.transform(TEXTS)).max() < 1e-12
 
 
-class _CountingEncoder:
-    """The real encoder, counting its calls: what the cache and the batching must save."""
-
-    def __init__(self, encoder) -> None:
-        self.encoder = encoder
-        self.calls: list[list[str]] = []
-
-    def encode(self, texts):
-        self.calls.append(list(texts))
-        return self.encoder.encode(texts)
-
-
-@pytest.fixture
-def counting_encoder(monkeypatch):
-    counting = _CountingEncoder(embeddings._encoder())
-    monkeypatch.setattr(embeddings, "_encoder", lambda: counting)
-    return counting
-
-
-def test_new_texts_are_encoded_in_one_call_as_each_would_be_alone(counting_encoder):
-    texts = ["بدي اجدد الجواز بكرة الصبح", "اريد اجدد الجواز غدا صباحا"]
-    together = sentence_embeddings(texts)
-    assert counting_encoder.calls == [texts]
-    alone = np.vstack([counting_encoder.encoder.encode([text]) for text in texts])
+@pytest.mark.parametrize("encoder", [USE, E5], ids=lambda e: e.name)
+def test_new_texts_are_encoded_in_one_call_as_each_would_be_alone(monkeypatch, encoder):
+    calls = counting(monkeypatch, encoder)
+    texts = [f"بدي اجدد الجواز بكرة الصبح {encoder.name}", f"اريد اجدد الجواز غدا صباحا {encoder.name}"]
+    together = encoder.embed(texts)
+    assert calls.calls == [texts]
+    alone = np.vstack([calls.encode([text]) for text in texts])
     assert np.allclose(together, alone, atol=1e-5)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-4)
 
 
-def test_repeated_texts_come_from_the_cache(counting_encoder):
-    first = sentence_embeddings(["نص للتجربة مرة واحدة فقط"])
-    size = cached_embeddings()
-    again = sentence_embeddings(["نص للتجربة مرة واحدة فقط", "نص للتجربة مرة واحدة فقط", "نص اخر جديد"])
-    assert counting_encoder.calls == [["نص للتجربة مرة واحدة فقط"], ["نص اخر جديد"]]
-    assert cached_embeddings() == size + 1
+@pytest.mark.parametrize("encoder", [USE, E5], ids=lambda e: e.name)
+def test_repeated_texts_come_from_the_cache(monkeypatch, encoder):
+    calls = counting(monkeypatch, encoder)
+    first = encoder.embed(["نص للتجربة مرة واحدة فقط"])
+    size = encoder.cached()
+    again = encoder.embed(["نص للتجربة مرة واحدة فقط", "نص للتجربة مرة واحدة فقط", "نص اخر جديد"])
+    assert calls.calls == [["نص للتجربة مرة واحدة فقط"], ["نص اخر جديد"]]
+    assert encoder.cached() == size + 1
     assert np.array_equal(again[0], first[0]) and np.array_equal(again[1], first[0])
