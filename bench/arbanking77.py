@@ -36,7 +36,8 @@ def _rows(path: Path) -> list[tuple[str, str]]:
 def _intent_names(data: Path) -> dict[str, str]:
     """Arabic label -> the English intent name as a Rasa intent ("card_arrival")."""
     with (data / _INTENTS).open(encoding="utf-8", newline="") as handle:
-        return {r["label_ar"].strip(): re.sub(r"\W+", "_", r["label_en"].strip().lower()).strip("_") for r in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    return {r["label_ar"].strip(): re.sub(r"\W+", "_", r["label_en"].strip().lower()).strip("_") for r in rows}
 
 
 def convert(source: Path, out: Path, seed: int, per_intent: int) -> dict[str, int]:

@@ -3,7 +3,8 @@
     uv run python -m bench.cache_memory [--model models/x.tar.gz] [--messages 4000]
 
 A worker keeps up to ANSWER_CACHE_SIZE parses and turns (bot/answer_cache.py) and up to 20,000
-sentence embeddings per encoder (nlu/embeddings.py: USE for every message, e5 for the unsure ones). Here one brain answers `--messages` distinct messages (the
+sentence embeddings per encoder (nlu/embeddings.py: USE for every message, e5 for the unsure
+ones). Here one brain answers `--messages` distinct messages (the
 benchmark's traffic, each made unique by a word of its own, as a long tail of wordings would be)
 from distinct citizens, and the process's resident memory is read before and after. Each citizen's
 dialogue state is dropped after its turn, so the growth is the caches'. The first tenth of the
@@ -91,9 +92,11 @@ def main() -> None:
     per_thousand = result["marginal_mb_per_message"] * 1000
     full = result["after"] + result["marginal_mb_per_message"] * max(DEFAULT_MAX_ENTRIES - result["parses"], 0)
     print_table(
-        ["distinct messages", "parses kept", "turns kept", "USE embeddings kept", "e5 embeddings kept", "RSS before MB", "RSS after MB",
+        ["distinct messages", "parses kept", "turns kept", "USE embeddings kept", "e5 embeddings kept",
+         "RSS before MB", "RSS after MB",
          "MB per 1,000 more messages", f"RSS with {DEFAULT_MAX_ENTRIES:,} parses kept MB (projected)"],
-        [[result["messages"], result["parses"], result["turns"], result["embeddings"], result["e5_embeddings"], result["before"],
+        [[result["messages"], result["parses"], result["turns"], result["embeddings"], result["e5_embeddings"],
+          result["before"],
           result["after"], per_thousand, full]],
     )
     print(f"\n{result['messages']} messages answered in {result['seconds']:.0f} s.")

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Text
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -112,18 +113,38 @@ class _LinearModel:
         self.intercept = intercept
 
     @classmethod
-    def fit(cls, char: sp.csr_matrix, dense: np.ndarray, labels: List[str], C: float) -> "_LinearModel":
+    def fit(
+        cls, char: sp.csr_matrix, dense: np.ndarray, labels: List[str], C: float
+    ) -> Tuple["_LinearModel", List[str]]:
+        """The model, and the intents its rows stand for."""
         svm = LinearSVC(C=C, class_weight="balanced", random_state=0)
         svm.fit(sp.hstack([char, sp.csr_matrix(dense)], format="csr"), labels)
         coef, intercept = svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
         if len(svm.classes_) == 2:  # sklearn keeps one row for binary problems
             coef = np.vstack([-coef, coef])
             intercept = np.array([-intercept[0], intercept[0]], dtype=np.float32)
-        return cls(coef, intercept)
+        return cls(coef, intercept), [str(c) for c in svm.classes_]
 
     def scores(self, char: sp.csr_matrix, dense: np.ndarray) -> np.ndarray:
         n_char = char.shape[1]
         return np.asarray(char @ self.coef[:, :n_char].T) + dense @ self.coef[:, n_char:].T + self.intercept
+
+
+@dataclass
+class _Texts:
+    """What each part of the model reads of a batch of messages, derived once a batch."""
+
+    char: List[str]  # the n-grams' text: normalised, Levantine mapped onto MSA if configured
+    written: List[str]  # the encoders' first block: as written (Arabizi in Arabic script)
+    # The encoders' second block (with `levantine_embedding`): the MSA-mapped text, or None where the
+    # mapping changed nothing (that row reuses the first block's vector)
+    mapped: Optional[List[Optional[str]]]
+
+    def rows(self, indices: Sequence[int]) -> "_Texts":
+        def pick(values: list) -> list:
+            return [values[i] for i in indices]
+
+        return _Texts(pick(self.char), pick(self.written), None if self.mapped is None else pick(self.mapped))
 
 
 # Config switches that change the feature layout, so a loaded model must use its own values.
@@ -186,38 +207,40 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
 
     # --- features -------------------------------------------------------------------------------
 
-    def _char_text(self, messages: List[Message]) -> List[str]:
+    def _texts(self, messages: List[Message]) -> "_Texts":
         norm = [normalized_text(m) for m in messages]
-        if self.config["levantine_mapping"]:
-            return [levantine_to_msa(n) for n in norm]
-        return norm
+        mapping = self.config["levantine_mapping"] or self.config["levantine_embedding"]
+        lev = [levantine_to_msa(n) for n in norm] if mapping else norm
+        return _Texts(
+            char=lev if self.config["levantine_mapping"] else norm,
+            written=[embedding_text(m) for m in messages],
+            mapped=[l if l != n else None for l, n in zip(lev, norm)] if self.config["levantine_embedding"] else None,
+        )
 
-    def _embedded(self, encoder: SentenceEncoder, messages: List[Message]) -> np.ndarray:
+    @staticmethod
+    def _embedded(encoder: SentenceEncoder, texts: "_Texts") -> np.ndarray:
         """One encoder's block(s), unweighted: the text as written, then (with the Levantine
         mapping) the mapped text, or the first embedding again where the mapping changed nothing."""
-        written_texts = [embedding_text(m) for m in messages]
-        if not self.config["levantine_embedding"]:
-            return encoder.embed(written_texts)
-        norm = [normalized_text(m) for m in messages]
-        lev = [levantine_to_msa(n) for n in norm]
-        changed = [i for i in range(len(messages)) if lev[i] != norm[i]]
+        if texts.mapped is None:
+            return encoder.embed(texts.written)
+        changed = [i for i, mapped in enumerate(texts.mapped) if mapped is not None]
         # One encoder call for both blocks: cheaper than two.
-        vectors = encoder.embed(written_texts + [lev[i] for i in changed])
-        written = vectors[: len(messages)]
+        vectors = encoder.embed(texts.written + [texts.mapped[i] for i in changed])
+        written = vectors[: len(texts.written)]
         mapped = written.copy()
-        mapped[changed] = vectors[len(messages) :]
+        mapped[changed] = vectors[len(texts.written) :]
         return np.hstack([written, mapped])
 
-    def _use_block(self, messages: List[Message]) -> np.ndarray:
+    def _use_block(self, texts: "_Texts") -> np.ndarray:
         if not self.config["use_embeddings"]:
-            return np.zeros((len(messages), 0), dtype=np.float32)
-        return self._embedded(USE, messages)
+            return np.zeros((len(texts.written), 0), dtype=np.float32)
+        return self._embedded(USE, texts)
 
-    def _careful_dense(self, use_block: np.ndarray, messages: List[Message]) -> np.ndarray:
+    def _careful_dense(self, use_block: np.ndarray, texts: "_Texts") -> np.ndarray:
         return np.hstack(
             [
                 use_block * float(self.config["careful_embedding_weight"]),
-                self._embedded(E5, messages) * float(self.config["careful_e5_weight"]),
+                self._embedded(E5, texts) * float(self.config["careful_e5_weight"]),
             ]
         )
 
@@ -231,12 +254,12 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         y = [e.get(INTENT) for e in examples]
         C = float(self.config["C"])
-        char = self.char_vocab.fit_transform(self._char_text(examples))
-        use_block = self._use_block(examples)
-        self.quick = _LinearModel.fit(char, use_block * float(self.config["embedding_weight"]), y, C)
+        texts = self._texts(examples)
+        char = self.char_vocab.fit_transform(texts.char)
+        use_block = self._use_block(texts)
+        self.quick, self.classes = _LinearModel.fit(char, use_block * float(self.config["embedding_weight"]), y, C)
         if float(self.config["careful_e5_weight"]) > 0:
-            self.careful = _LinearModel.fit(char, self._careful_dense(use_block, examples), y, C)
-        self.classes = labels  # LinearSVC orders its classes as sorted() does
+            self.careful, _ = _LinearModel.fit(char, self._careful_dense(use_block, texts), y, C)
         self.persist()
         return self._resource
 
@@ -245,16 +268,17 @@ class ArabicIntentClassifier(GraphComponent, IntentClassifier):
     def _scores(self, messages: List[Message]) -> tuple[np.ndarray, np.ndarray]:
         """The quick model's SVM scores, replaced by the careful model's where the quick model's
         two best intents are closer than `careful_margin`; and the rows the careful model scored."""
-        char = self.char_vocab.transform(self._char_text(messages))
-        use_block = self._use_block(messages)
+        texts = self._texts(messages)
+        char = self.char_vocab.transform(texts.char)
+        use_block = self._use_block(texts)
         scores = self.quick.scores(char, use_block * float(self.config["embedding_weight"]))
         if self.careful is None:
             return scores, np.zeros(0, dtype=int)
         best_two = np.sort(scores, axis=1)[:, -2:]
         unsure = np.flatnonzero(best_two[:, 1] - best_two[:, 0] < float(self.config["careful_margin"]))
         if unsure.size:
-            subset = [messages[i] for i in unsure]
-            scores[unsure] = self.careful.scores(char[unsure], self._careful_dense(use_block[unsure], subset))
+            dense = self._careful_dense(use_block[unsure], texts.rows(unsure))
+            scores[unsure] = self.careful.scores(char[unsure], dense)
         return scores, unsure
 
     def process(self, messages: List[Message]) -> List[Message]:

