@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
-from bot.catalog import Catalog
+from catalog.services import Catalog
 
 _lock = threading.Lock()
 _catalog: Optional[Catalog] = None

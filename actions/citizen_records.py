@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import language_of, utter
-from bot.replies import say
-from bot.store import Store
+from catalog.replies import say
+from store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,8 @@ _store: Optional[Store] = None
 
 
 def use_store(store: Store) -> None:
-    """The service hands its store over at start-up; a stand-alone action server builds its own."""
+    """The process that runs the actions hands its store over at start-up (bot/runtime.py,
+    bot/terminal_chat.py, bot/action_server.py): the actions never build or migrate one."""
     global _store
     with _lock:
         _store = store
@@ -34,12 +35,7 @@ def store() -> Store:
     global _store
     with _lock:
         if _store is None:
-            from bot.settings import Settings
-            from bot.store.migrate import upgrade
-
-            url = Settings.from_env().database_url
-            upgrade(url)
-            _store = Store(url)
+            raise RuntimeError("no store was handed to the actions (use_store): tickets and subscriptions cannot be recorded")
         return _store
 
 

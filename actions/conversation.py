@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import catalog
 from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
-from bot.replies import say
+from catalog.replies import say
 
 AGENCIES_PER_PAGE = 9  # WhatsApp lists hold 10 rows: nine agencies and "more"
 

@@ -1,4 +1,4 @@
-"""Which actions may be replayed from the answer cache instead of run again (bot/answer_cache.py).
+"""Which actions may be replayed from the answer cache instead of run again (brain/answer_cache.py).
 
 An action is repeatable when what it does depends only on the message (its parse) and the dialogue
 slots, and it touches nothing outside the tracker: the same message in the same dialogue state

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.replies import reply_language
+from catalog.replies import reply_language
 
 # A custom JSON message the brain reads and never sends: marks the turn for staff review.
 REVIEW_SIGNAL = "tawasol_review"

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import ASPECT_OF_INTENT, INTENT_OF_ASPECT, catalog
 from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
-from bot.catalog import Service
-from bot.replies import say
+from catalog.services import Service
+from catalog.replies import say
 from nlu.service_extractor import CANDIDATE_SEPARATOR, SERVICE, SERVICE_CANDIDATES
 
 # After an answer, offer the aspects citizens most often ask next (WhatsApp shows three buttons).

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.agency_backends import BackendUnavailable, backend_for
 from actions.catalog_access import catalog
 from actions.replies import language_of, utter
-from bot.replies import say
+from catalog.replies import say
 
 
 class ActionAskTransactionNumber(Action):

@@ -2,7 +2,7 @@
 
     uv run python -m bench.cache_memory [--model models/x.tar.gz] [--messages 4000]
 
-A worker keeps up to ANSWER_CACHE_SIZE parses and turns (bot/answer_cache.py) and up to 20,000
+A worker keeps up to ANSWER_CACHE_SIZE parses and turns (brain/answer_cache.py) and up to 20,000
 sentence embeddings per encoder (nlu/embeddings.py: USE for every message, e5 for the unsure
 ones). Here one brain answers `--messages` distinct messages (the
 benchmark's traffic, each made unique by a word of its own, as a long tail of wordings would be)
@@ -23,7 +23,7 @@ import os
 import time
 
 from bench.table import print_table
-from bot.answer_cache import DEFAULT_MAX_ENTRIES
+from brain.answer_cache import DEFAULT_MAX_ENTRIES
 
 _LETTERS = "بتثجحخدذرزسشصضطظعغفقكلمنهوي"
 
@@ -42,8 +42,8 @@ def unique_words():
 
 async def fill(model: str, count: int) -> dict[str, float]:
     from bench.e2e_traffic import build_traffic
-    from bot.messages import KIND_TEXT, WHATSAPP, InboundMessage
-    from bot.rasa_brain import RasaBrain
+    from core.messages import KIND_TEXT, WHATSAPP, InboundMessage
+    from brain.rasa_brain import RasaBrain
     from nlu.embeddings import E5, USE
 
     brain = RasaBrain.load(model, cache_size=DEFAULT_MAX_ENTRIES)

@@ -205,7 +205,7 @@ def start_stock_rasa(model: str, logs: Path) -> tuple[Server, Server, str]:
     env = clean_env(DATABASE_URL=f"sqlite:///{logs / 'rasa-actions.db'}")
     actions = Server(
         "rasa-actions",
-        [sys.executable, "-m", "rasa", "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        [sys.executable, "-m", "bot.action_server", "--port", str(actions_port)],
         env,
         logs,
     )

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.e2e_load import Outcome
-from bot.messages import STATUS_ANSWERED
-from bot.store.database import make_engine
-from bot.store.models import DIRECTION_IN, Message, MessageStatusEvent
+from core.messages import STATUS_ANSWERED
+from store.database import make_engine
+from store.models import DIRECTION_IN, Message, MessageStatusEvent
 
 STAGES = ("webhook POST -> stored", "stored -> answered (queue + answer)", "answered -> reply at Graph API")
 

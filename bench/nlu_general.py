@@ -66,7 +66,7 @@ def baseline_accuracy(train_file: Path, tests: dict[str, list[tuple[str, str]]])
 async def pipeline_accuracy(train_file: Path, tests: dict[str, list[tuple[str, str]]]) -> dict[str, float]:
     from rasa.model_training import train_nlu
 
-    from bot.rasa_brain import RasaBrain
+    from brain.rasa_brain import RasaBrain
 
     with tempfile.TemporaryDirectory() as directory:
         model = train_nlu(str(CONFIG), str(train_file), directory, fixed_model_name="general")

@@ -40,7 +40,7 @@ def messages(count: int) -> list[str]:
 
 
 async def ours(model: str, texts: list[str]) -> tuple[list[float], float, float, int]:
-    from bot.rasa_brain import RasaBrain
+    from brain.rasa_brain import RasaBrain
     from nlu.embeddings import E5
 
     started = time.perf_counter()
@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=400)
     args = parser.parse_args()
     from bot.logs import configure
-    from bot.rasa_brain import latest_model
+    from brain.rasa_brain import latest_model
 
     configure("WARNING")
     model = args.model or str(latest_model())

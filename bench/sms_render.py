@@ -14,8 +14,8 @@ import statistics
 import time
 
 from bench.table import print_table
-from bot.catalog import ASPECTS, Catalog
-from bot.messages import BotReply, Choice
+from catalog.services import ASPECTS, Catalog
+from core.messages import BotReply, Choice
 from channels.sms import segments
 from channels.sms.render import render
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.messages import InboundMessage, StatusUpdate  # noqa: E402
+from core.messages import InboundMessage, StatusUpdate  # noqa: E402
 from channels.base import Rendered  # noqa: E402
 from channels.sms import SmsChannel, SmsConfig, segments  # noqa: E402
 

@@ -16,10 +16,10 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from bench.table import print_table
-from bot.messages import InboundMessage, utcnow
-from bot.store import Store
-from bot.store.messages import NewOutbound, Understanding
-from bot.store.migrate import upgrade
+from core.messages import InboundMessage, utcnow
+from store import Store
+from store.messages import NewOutbound, Understanding
+from store.migrate import upgrade
 
 
 def measure(database_url: str, messages: int) -> dict[str, float]:

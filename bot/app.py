@@ -13,10 +13,10 @@ from typing import Any, AsyncIterator, Optional
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from bot.brain import Brain
+from core.brain import Brain
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
-from channels.web.routes import build_router as build_simulator_router
+from simulators.web.routes import build_router as build_simulator_router
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.webhook import build_router as build_whatsapp_router
 

@@ -103,9 +103,14 @@ def chat(
 ) -> None:
     """Talk to the bot in the terminal."""
     _logging("WARNING")
+    from bot.settings import Settings
     from bot.terminal_chat import run_chat
+    from store import Store
+    from store.migrate import upgrade
 
-    asyncio.run(run_chat(model, reshape=reshape, sender=sender))
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    asyncio.run(run_chat(model, Store(settings.database_url), reshape=reshape, sender=sender))
 
 
 @nlu_app.command("parse")
@@ -139,7 +144,7 @@ def nlu_evaluate(
 def db_upgrade() -> None:
     """Apply the database migrations to DATABASE_URL."""
     from bot.settings import Settings
-    from bot.store.migrate import upgrade
+    from store.migrate import upgrade
 
     settings = Settings.from_env()
     _logging(settings.log_level)

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, TextIO
 
-from bot.rasa_brain import RasaBrain, entity_value
+from brain.rasa_brain import RasaBrain, entity_value
 from bot.training import CONFIG, DOMAIN, REPOSITORY
 
 NLU_DATA = REPOSITORY / "data" / "nlu"

@@ -12,15 +12,15 @@ import time
 from typing import Any, Optional
 
 from actions.citizen_records import use_store
-from bot.brain import Brain
-from bot.coordination import build_coordination
-from bot.messages import SMS, WHATSAPP, InboundMessage, StatusUpdate
-from bot.pipeline import AcceptResult, Pipeline
+from core.brain import Brain
+from coordination import build_coordination
+from core.messages import SMS, WHATSAPP, InboundMessage, StatusUpdate
+from pipeline.pipeline import AcceptResult, Pipeline
 from bot.settings import Settings
-from bot.store import Store
-from bot.store.migrate import upgrade
+from store import Store
+from store.migrate import upgrade
 from channels.sms.config import SmsConfig
-from channels.web.sms_simulator import SimulatedSmsSender
+from simulators.web.sms_simulator import SimulatedSmsSender
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.sender import WhatsAppSender
 
@@ -32,7 +32,7 @@ class NotReady(RuntimeError):
 
 
 def load_brain(settings: Settings) -> Brain:
-    from bot.rasa_brain import RasaBrain
+    from brain.rasa_brain import RasaBrain
 
     return RasaBrain.load(settings.model_path, settings.redis_url, cache_size=settings.answer_cache_size)
 
@@ -92,7 +92,13 @@ class Runtime:
             self._senders[SMS] = self.sms_channel.sender
         else:
             self._senders[SMS] = SimulatedSmsSender()
-        self.pipeline = Pipeline(settings, self.store, self._coordination, brain, self._senders)
+        self.pipeline = Pipeline(
+            self.store,
+            self._coordination,
+            brain,
+            self._senders,
+            rates={WHATSAPP: settings.whatsapp_rate, SMS: settings.smpp_tps},
+        )
         if self.sms_channel is not None:
             await self.sms_channel.start()
         await self.pipeline.recover()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.privacy import mask_secret
+from core.privacy import mask_secret
 
 _SECRET_FIELDS = {"whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token", "smpp_password"}
 _URL_FIELDS = {"database_url", "redis_url"}  # may carry a password

@@ -6,8 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Optional
 
-from bot.messages import KIND_CHOICE, KIND_TEXT, WEB, BotReply, InboundMessage
-from bot.rasa_brain import RasaBrain
+from core.messages import KIND_CHOICE, KIND_TEXT, WEB, BotReply, InboundMessage
+from actions.citizen_records import use_store
+from brain.rasa_brain import RasaBrain
+from store import Store
 
 
 def visual(text: str) -> str:
@@ -25,7 +27,8 @@ def show(reply: BotReply, reshape: bool) -> None:
         print(render(f"  {number}. {option.title}"))
 
 
-async def run_chat(model: Optional[Path], *, reshape: bool, sender: str) -> None:
+async def run_chat(model: Optional[Path], store: Store, *, reshape: bool, sender: str) -> None:
+    use_store(store)  # tickets and subscriptions opened in the chat are recorded like the service's
     brain = RasaBrain.load(str(model) if model else None)
     print("Tawasol — type a message (Ctrl-D to quit). Numbers pick a choice.")
     offered: list = []

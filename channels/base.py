@@ -1,17 +1,16 @@
 """The contract every channel handler keeps (after RapidPro's courier: receive, send, status).
 
 A handler turns provider traffic into `InboundMessage` / `StatusUpdate` and hands them to the
-pipeline (`bot.pipeline`); it renders a channel-neutral `BotReply` into provider messages and sends
+pipeline (`pipeline.pipeline`); it renders a channel-neutral `BotReply` into provider messages and sends
 them. It owns no business logic and no persistence: the pipeline decides, the store remembers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Optional, Protocol, runtime_checkable
 
-from bot.messages import BotReply
+from core.messages import BotReply
 
 
 @dataclass
@@ -23,7 +22,6 @@ class Rendered:
     text: str  # what the citizen will read (stored, shown to staff)
     body: dict[str, Any] = field(default_factory=dict)  # the provider payload (WhatsApp JSON, SMS params)
     segments: int = 1  # SMS parts; 1 elsewhere
-    cost: Optional[Decimal] = None
 
 
 @dataclass

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Optional, Union
 
-from bot.catalog import Catalog, CatalogError
+from catalog.services import Catalog, CatalogError
 from nlu.services import ServiceResolver
 
 logger = logging.getLogger(__name__)

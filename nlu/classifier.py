@@ -50,7 +50,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.embeddings import E5, USE, SentenceEncoder
-from nlu.text.levantine import levantine_to_msa
+from language.levantine import levantine_to_msa
 from nlu.tokenizer import embedding_text, normalized_text
 
 logger = logging.getLogger(__name__)

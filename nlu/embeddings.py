@@ -19,7 +19,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from bot.lru import Lru
+from core.lru import Lru
 
 Encode = Callable[[List[str]], np.ndarray]
 

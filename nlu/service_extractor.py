@@ -43,7 +43,7 @@ _TRANSACTION = re.compile(r"(?<![\w-])(?:[A-Za-z]{1,4}[-/]?)?\d[\d\-/]{3,18}\d(?
 class ServiceExtractor(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"catalog_dir": None}  # None: bot.catalog's default (TAWASOL_CATALOG_DIR or data/catalog)
+        return {"catalog_dir": None}  # None: catalog.services's default (TAWASOL_CATALOG_DIR or data/catalog)
 
     def __init__(self, config: Dict[Text, Any], resolver: Optional[ServiceResolver]) -> None:
         self.config = {**self.get_default_config(), **config}

@@ -25,8 +25,8 @@ from typing import Iterable, Mapping, Optional, Sequence
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from nlu.text.analysis import analyse
-from nlu.text.wordlists import ENGLISH_WORDS
+from language.analysis import analyse
+from language.wordlists import ENGLISH_WORDS
 from nlu.typos import deletions, typo_cost
 
 # Words that carry no service meaning: dropped from catalog phrases so "renew my passport" also

@@ -19,7 +19,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.text.analysis import analyse
+from language.analysis import analyse
 
 LANGUAGE = "language"  # message property: "ar", "en" or "arabizi", as the citizen wrote
 

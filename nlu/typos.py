@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import OSA
 
-from nlu.text.normalize import normalize_arabic
+from language.normalize import normalize_arabic
 
 __all__ = ["typo_cost", "deletions"]
 

@@ -17,7 +17,7 @@ import pytest
 from tests.availability import unavailable
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-MODEL_INPUTS = ["config.yml", "domain.yml", "data/rules.yml", "data/nlu", "nlu", "dialogue"]
+MODEL_INPUTS = ["config.yml", "domain.yml", "data/rules.yml", "data/nlu", "nlu", "language", "dialogue"]
 
 
 def _model_fingerprint() -> str:
@@ -50,7 +50,7 @@ def trained_model() -> Path:
 @pytest.fixture(scope="session")
 def brain(trained_model):
     """The Rasa brain with the session's model, in-memory dialogue state."""
-    from bot.rasa_brain import RasaBrain
+    from brain.rasa_brain import RasaBrain
 
     return RasaBrain.load(str(trained_model))
 
@@ -66,8 +66,8 @@ def _logging() -> None:
 def _actions_store(tmp_path_factory):
     """Actions run in process and write tickets/subscriptions: give them a database of their own."""
     from actions.citizen_records import use_store
-    from bot.store import Store
-    from bot.store.migrate import upgrade
+    from store import Store
+    from store.migrate import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('actions') / 'actions.db'}"
     upgrade(url)
@@ -82,7 +82,7 @@ def _actions_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
-    from bot.store.migrate import upgrade
+    from store.migrate import upgrade
 
     path = tmp_path_factory.mktemp("store") / "template.db"
     upgrade(f"sqlite:///{path}")
@@ -91,8 +91,8 @@ def sqlite_template(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    from bot.store.migrate import upgrade
-    from bot.store.testing import (
+    from store.migrate import upgrade
+    from store.testing import (
         drop_abandoned_test_databases,
         fresh_postgres_database,
         postgres_admin_url,
@@ -120,8 +120,8 @@ def database_url(request, tmp_path, sqlite_template):
 @pytest.fixture
 def store(database_url):
     """A Store on `database_url`, emptied before the test."""
-    from bot.store import Store
-    from bot.store.testing import empty_all_tables
+    from store import Store
+    from store.testing import empty_all_tables
 
     store = Store(database_url)
     empty_all_tables(store.db)

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot.privacy import mask_secret
+from core.privacy import mask_secret
 
 # A short code is a network-specific number (TON 3, NPI unknown): what SMSCs expect for it.
 SHORT_CODE_TON = 3

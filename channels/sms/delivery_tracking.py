@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from bot.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
+from core.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
 from channels.sms.receipts import id_variants
 
 

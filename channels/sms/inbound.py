@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol
 
-from bot.messages import KIND_TEXT, SMS, InboundMessage, StatusUpdate, utcnow
-from bot.privacy import mask_phone
+from core.messages import KIND_TEXT, SMS, InboundMessage, StatusUpdate, utcnow
+from core.privacy import mask_phone
 from channels.sms import decoding, receipts
 from channels.sms.addresses import to_international
 from channels.sms.config import SmsConfig
@@ -34,7 +34,7 @@ _GAP = " … "
 
 
 class PipelineSink(Protocol):
-    """The two pipeline calls the SMS channel needs (bot.pipeline.Pipeline has them)."""
+    """The two pipeline calls the SMS channel needs (pipeline.pipeline.Pipeline has them)."""
 
     async def accept(self, message: InboundMessage) -> Any: ...
 

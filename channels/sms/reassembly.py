@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Optional
 
-from bot.messages import utcnow
+from core.messages import utcnow
 
 
 @dataclass(frozen=True)

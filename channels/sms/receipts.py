@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.messages import SMS, STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT, StatusUpdate
+from core.messages import SMS, STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT, StatusUpdate
 from channels.sms.deliver_sm import DeliverSm
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from bot.billing import sms_cost
-from bot.messages import SMS, BotReply
+from core.messages import SMS, BotReply
 from channels.base import Rendered
 from channels.sms import segments
 from channels.sms.segments import ReferenceCounter
@@ -120,6 +119,5 @@ def render(
             text=text,
             body=body,
             segments=count,
-            cost=sms_cost(count),
         )
     ]

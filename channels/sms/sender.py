@@ -16,8 +16,8 @@ import logging
 import time
 from typing import Optional
 
-from bot.messages import SMS, BotReply
-from bot.privacy import mask_phone
+from core.messages import SMS, BotReply
+from core.privacy import mask_phone
 from channels.base import Rendered, SendOutcome
 from channels.sms import render as sms_render
 from channels.sms import segments

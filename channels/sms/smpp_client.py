@@ -42,8 +42,8 @@ import smpplib.consts as C
 import smpplib.exceptions
 import smpplib.smpp
 
-from bot.messages import utcnow
-from bot.privacy import mask_phone
+from core.messages import utcnow
+from core.privacy import mask_phone
 from channels.sms.config import SmsConfig
 from channels.sms.deliver_sm import AckToken, DeliverAck, DeliverSm
 from channels.sms.mo_identity import RedeliveryMemory

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from bot.messages import utcnow
+from core.messages import utcnow
 from channels.base import SendOutcome
 
 # The citizen has not written in 24 hours: only a template (or SMS) can reach them now.

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.messages import (
+from core.messages import (
     KIND_CHOICE,
     KIND_LOCATION,
     KIND_MEDIA,
@@ -34,7 +34,7 @@ from bot.messages import (
     StatusUpdate,
     utcnow,
 )
-from bot.privacy import mask_phone
+from core.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.messages import WHATSAPP, BotReply, Choice, TemplateRef
-from bot.privacy import mask_phone
+from core.messages import WHATSAPP, BotReply, Choice, TemplateRef
+from core.privacy import mask_phone
 from channels.base import Rendered
 from channels.whatsapp.templates import TemplateCatalog
 from channels.whatsapp.textfit import split_tail, split_text, truncate

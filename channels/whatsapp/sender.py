@@ -22,8 +22,8 @@ from typing import Any, Mapping
 import aiohttp
 import orjson
 
-from bot.messages import WHATSAPP, BotReply
-from bot.privacy import mask_phone
+from core.messages import WHATSAPP, BotReply
+from core.privacy import mask_phone
 from channels.base import Rendered, SendOutcome
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.errors import (

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.messages import TemplateRef
+from core.messages import TemplateRef
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 `GET` answers Meta's subscription check; `POST` carries messages and statuses. A POST is
 authenticated (HMAC signature over the raw body) before anything is parsed, size-capped while it is
 read, parsed with `parse.parse_update` (every entry/change/message/status), and each item is handed
-to the sink (`bot.pipeline`, which only persists and enqueues), then Meta gets its 200.
+to the sink (`pipeline.pipeline`, which only persists and enqueues), then Meta gets its 200.
 
 If the sink fails for any item we answer 500: Meta redelivers the whole body later, and the
 pipeline's dedupe (on message id; statuses on id + status) drops what was already accepted.
@@ -19,8 +19,8 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from bot.messages import InboundMessage, StatusUpdate
-from bot.privacy import mask_phone
+from core.messages import InboundMessage, StatusUpdate
+from core.privacy import mask_phone
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.parse import describe_message, parse_update
 from channels.whatsapp.signature import SIGNATURE_HEADER, signature_matches
@@ -31,7 +31,7 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 
 
 class InboundSink(Protocol):
-    """Where parsed traffic goes: `bot.pipeline.Pipeline` keeps this contract."""
+    """Where parsed traffic goes: `pipeline.pipeline.Pipeline` keeps this contract."""
 
     async def accept(self, message: InboundMessage) -> Any: ...
 

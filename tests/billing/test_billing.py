@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.billing import BodyType, Charge, MessageKind, charge, sms_cost
+from routing.billing import BodyType, Charge, MessageKind, charge, sms_cost
 
 RATE = Decimal("0.006842")
 

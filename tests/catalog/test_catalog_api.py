@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import ASPECTS, CATALOG_DIR_ENV, Catalog, default_catalog_dir, phrase_key
+from catalog.services import ASPECTS, CATALOG_DIR_ENV, Catalog, default_catalog_dir, phrase_key
 
 ONE_LANGUAGE = """\
 agency:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalog import ASPECTS, LANGUAGES, Catalog, default_catalog_dir, phrase_key
+from catalog.services import ASPECTS, LANGUAGES, Catalog, default_catalog_dir, phrase_key
 
 PILOT_SERVICE_IDS = {
     "cspd.passport_new", "cspd.passport_renew", "cspd.id_card", "cspd.id_card_lost",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Catalog
+from catalog.services import Catalog
 from nlu.catalog_names import resolver_for_catalog
 from nlu.services import ServiceResolver, _phrase_tokens
 

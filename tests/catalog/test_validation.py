@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Catalog, CatalogError
+from catalog.services import Catalog, CatalogError
 
 GOOD_AGENCY = """\
 agency:

@@ -1,4 +1,4 @@
-"""The answer cache (bot/answer_cache.py): a replayed turn gives what Rasa would have given.
+"""The answer cache (brain/answer_cache.py): a replayed turn gives what Rasa would have given.
 
 Each conversation runs once through a brain without the cache (the slow path) and several times
 through one with it, from new citizens, so the later runs are answered from the cache. Every turn
@@ -14,10 +14,10 @@ import uuid
 
 import pytest
 
-from bot.answer_cache import AnswerCache
-from bot.brain import Answer
-from bot.messages import KIND_CHOICE, KIND_TEXT, WHATSAPP, InboundMessage
-from bot.rasa_brain import RasaBrain
+from brain.answer_cache import AnswerCache
+from core.brain import Answer
+from core.messages import KIND_CHOICE, KIND_TEXT, WHATSAPP, InboundMessage
+from brain.rasa_brain import RasaBrain
 
 _ids = itertools.count()
 

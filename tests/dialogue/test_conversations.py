@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from bot.messages import KIND_CHOICE, KIND_TEXT, WHATSAPP, InboundMessage
+from core.messages import KIND_CHOICE, KIND_TEXT, WHATSAPP, InboundMessage
 
 pytestmark = pytest.mark.slow
 _ids = itertools.count()

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.replies import say
+from catalog.replies import say
 from tests.dialogue.test_conversations import said
 
 pytestmark = pytest.mark.slow

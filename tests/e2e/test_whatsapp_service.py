@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bot.settings import Settings
-from bot.store import Store
+from store import Store
 from simulators.background_server import BackgroundServer
 from simulators.whatsapp_graph import create_app as create_fake_graph
 

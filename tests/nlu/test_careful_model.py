@@ -12,7 +12,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.lru import Lru
+from core.lru import Lru
 from nlu.classifier import ArabicIntentClassifier
 from nlu.embeddings import E5
 from tests.nlu.counting_encoder import counting

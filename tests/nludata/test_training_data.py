@@ -12,7 +12,7 @@ import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.text.analysis import analyse
+from language.analysis import analyse
 
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
 

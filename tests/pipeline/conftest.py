@@ -8,10 +8,11 @@ import uuid
 import pytest
 import redis
 
-from bot.coordination import InProcessCoordination, RedisCoordination
-from bot.pipeline import Pipeline
+from coordination import InProcessCoordination, RedisCoordination
+from core.messages import SMS, WHATSAPP
+from pipeline.pipeline import Pipeline
 from bot.settings import Settings
-from bot.store import Store
+from store import Store
 from tests.availability import unavailable
 from pipeline_helpers import FAST
 
@@ -71,7 +72,12 @@ def settings(database_url):
 def make_pipeline(settings, store, coordination_factory):
     def make(brain, senders, *, coordination=None, tuning=FAST, pipeline_store=None):
         return Pipeline(
-            settings, pipeline_store or store, coordination or coordination_factory(), brain, senders, tuning=tuning
+            pipeline_store or store,
+            coordination or coordination_factory(),
+            brain,
+            senders,
+            rates={WHATSAPP: settings.whatsapp_rate, SMS: settings.smpp_tps},
+            tuning=tuning,
         )
 
     return make

@@ -7,8 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from bot.brain import Answer
-from bot.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
+from core.brain import Answer
+from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
 from channels.base import Rendered, SendOutcome
 
 

@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 
-from bot.outbox import RetryPolicy
-from bot.pipeline import PipelineTuning
-from bot.store.models import Message
+from pipeline.outbox import RetryPolicy
+from pipeline.pipeline import PipelineTuning
+from store.models import Message
 
 FAST = PipelineTuning(
     brain_timeout_s=0.5,

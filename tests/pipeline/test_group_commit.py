@@ -1,4 +1,4 @@
-"""Group commit (bot/group_commit.py): concurrent writes share batches, and one bad item fails alone."""
+"""Group commit (pipeline/group_commit.py): concurrent writes share batches, and one bad item fails alone."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.group_commit import GroupCommit
+from pipeline.group_commit import GroupCommit
 
 
 async def test_writes_arriving_together_share_a_batch_and_each_gets_its_result():

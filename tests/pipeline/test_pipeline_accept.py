@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.messages import InboundMessage
-from bot.pipeline import InvalidMessage
+from core.messages import InboundMessage
+from pipeline.pipeline import InvalidMessage
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import eventually, rows, running
 

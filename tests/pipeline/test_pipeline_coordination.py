@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.coordination import InProcessCoordination, RedisCoordination, build_coordination
-from bot.coordination.base import token_bucket
+from coordination import InProcessCoordination, RedisCoordination, build_coordination
+from coordination.base import token_bucket
 
 
 async def test_first_time_then_seen_then_expired(coordination_factory):

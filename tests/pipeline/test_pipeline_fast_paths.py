@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from bot import replies
-from bot.keywords import Keyword, match_keyword, menu_number
-from bot.messages import KIND_MEDIA, BotReply, InboundMessage
+from catalog import replies
+from pipeline.keywords import Keyword, match_keyword, menu_number
+from core.messages import KIND_MEDIA, BotReply, InboundMessage
 from pipeline_doubles import EchoBrain, FakeSender, MenuBrain
 from pipeline_helpers import rows
 

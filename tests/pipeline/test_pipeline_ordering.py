@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bot.messages import InboundMessage
+from core.messages import InboundMessage
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import eventually, running
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot import replies
+from catalog import replies
 
 from datetime import timedelta
 
 from sqlalchemy import update
 
-from bot.messages import BotReply, InboundMessage, StatusUpdate, TemplateRef, utcnow
-from bot.store.models import ChannelIdentity, UnrecognisedMessage
+from core.messages import BotReply, InboundMessage, StatusUpdate, TemplateRef, utcnow
+from store.models import ChannelIdentity, UnrecognisedMessage
 from pipeline_doubles import (
     EchoBrain,
     FailingBrain,

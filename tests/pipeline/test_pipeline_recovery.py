@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from bot.messages import InboundMessage
-from bot.store import Store
+from core.messages import InboundMessage
+from store import Store
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import FAST, eventually, rows, running
 

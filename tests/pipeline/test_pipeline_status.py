@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.messages import InboundMessage, StatusUpdate
-from bot.pipeline import provider_id_variants
-from bot.brain import Answer
-from bot.store.messages import NewOutbound
+from core.messages import InboundMessage, StatusUpdate
+from pipeline.pipeline import provider_id_variants
+from core.brain import Answer
+from store.messages import NewOutbound
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import rows
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import pytest
 
-from bot.messages import InboundMessage, StatusUpdate
+from core.messages import InboundMessage, StatusUpdate
 from channels.sms import SmsChannel, SmsConfig
 from tests.sms.smsc import LocalSmsc, eventually
 
@@ -20,7 +20,7 @@ class AcceptResult:
 
 
 class RecordingSink:
-    """Stands in for bot.pipeline: remembers what it was given, dedupes on provider_id like it does.
+    """Stands in for pipeline.pipeline: remembers what it was given, dedupes on provider_id like it does.
 
     `fail_next` makes the next accept calls raise (the pipeline's database is down);
     `known_ids` limits which provider ids record_status recognises (None = all).

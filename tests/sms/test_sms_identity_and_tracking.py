@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
+from core.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
 from channels.sms.addresses import is_valid_destination, to_international
 from channels.sms.config import SmsConfig
 from channels.sms.delivery_tracking import DeliveryTracker

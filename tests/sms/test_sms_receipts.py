@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
+from core.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
 from channels.sms import receipts
 from channels.sms.deliver_sm import DeliverSm
 

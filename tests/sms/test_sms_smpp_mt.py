@@ -8,7 +8,7 @@ import logging
 import smpp34
 import smpplib.gsm
 
-from bot.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT, BotReply
+from core.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT, BotReply
 from channels.base import Rendered
 from tests.sms.smsc import concat_info, eventually, reassemble
 

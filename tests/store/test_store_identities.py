@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.messages import InboundMessage, utcnow
-from bot.store.models import Citizen
+from core.messages import InboundMessage, utcnow
+from store.models import Citizen
 
 
 def inbound(channel: str, provider_id: str, address: str = "962791234567", **kw) -> InboundMessage:

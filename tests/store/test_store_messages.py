@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.messages import InboundMessage, utcnow
-from bot.store.messages import DuplicateMessage, NewOutbound, Understanding, status_advances
-from bot.store.models import Conversation, Message, UnrecognisedMessage
+from core.messages import InboundMessage, utcnow
+from store.messages import DuplicateMessage, NewOutbound, Understanding, status_advances
+from store.models import Conversation, Message, UnrecognisedMessage
 
 ADDRESS = "962791234567"
 
@@ -222,7 +222,7 @@ def test_history_is_the_latest_messages_oldest_first(store):
 
 
 def test_statuses_recorded_together_get_one_result_each(store):
-    from bot.store.messages import ProviderStatus
+    from store.messages import ProviderStatus
 
     stored = store.messages.add_inbound(inbound("wamid.in"))
     [out_id] = store.messages.complete_inbound(

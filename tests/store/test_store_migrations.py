@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from bot.store import Store
-from bot.store.migrate import downgrade, upgrade
-from bot.store.models import metadata
+from store import Store
+from store.migrate import downgrade, upgrade
+from store.models import metadata
 
 
 def test_migrated_schema_matches_the_models(store):

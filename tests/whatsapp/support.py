@@ -6,7 +6,7 @@ import threading
 
 from fastapi import FastAPI
 
-from bot.messages import InboundMessage, StatusUpdate
+from core.messages import InboundMessage, StatusUpdate
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.webhook import build_router
 

@@ -3,7 +3,7 @@ fake), Meta reports statuses (fake → webhook → sink)."""
 
 from __future__ import annotations
 
-from bot.messages import BotReply, Choice
+from core.messages import BotReply, Choice
 from channels.whatsapp.sender import WhatsAppSender
 
 

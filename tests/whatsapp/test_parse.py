@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 
-from bot.messages import (
+from core.messages import (
     KIND_CHOICE,
     KIND_LOCATION,
     KIND_MEDIA,

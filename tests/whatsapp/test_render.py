@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from bot.messages import BotReply, Choice, TemplateRef
+from core.messages import BotReply, Choice, TemplateRef
 from channels.whatsapp.render import render_reply
 from channels.whatsapp.templates import TemplateCatalog, TemplateError
 from channels.whatsapp.textfit import ELLIPSIS, split_tail, split_text, truncate

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from bot.messages import BotReply, Choice
+from core.messages import BotReply, Choice
 from channels.whatsapp.errors import outcome_for_error, retry_after_from_headers
 from channels.whatsapp.sender import WhatsAppSender
 from tests.whatsapp.support import ACCESS_TOKEN, make_config
@@ -139,7 +139,7 @@ async def test_invalid_body_gets_metas_validation_error(sender):
 
 
 async def test_unknown_template_is_404_failure(sender):
-    from bot.messages import TemplateRef
+    from core.messages import TemplateRef
 
     [message] = sender.render(
         BotReply(text="", template=TemplateRef("not_approved", "ar")), CITIZEN, in_window=False

@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 
-from bot.messages import KIND_CHOICE, KIND_LOCATION, KIND_MEDIA, KIND_TEXT, KIND_UNSUPPORTED
+from core.messages import KIND_CHOICE, KIND_LOCATION, KIND_MEDIA, KIND_TEXT, KIND_UNSUPPORTED
 from channels.whatsapp.signature import sign
 from tests.whatsapp.support import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, RecordingSink, webhook_app
 

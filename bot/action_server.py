@@ -1,0 +1,31 @@
+"""`python -m bot.action_server [--port 5055]`: the custom actions as a stand-alone HTTP server, for
+stock `rasa shell` / `rasa run` (our own service runs them in process and needs none of this).
+
+It is `rasa run actions` with the store handed to the actions first: the actions that leave a
+record (tickets, subscriptions) write to `DATABASE_URL`, migrated here, never by the actions.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from actions.citizen_records import use_store
+from bot.settings import Settings
+from store import Store
+from store.migrate import upgrade
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=5055)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    use_store(Store(settings.database_url))
+    from rasa_sdk.endpoint import run
+
+    run("actions", port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,0 @@
-"""The browser simulator: a person chats with the bot as a citizen would on WhatsApp or SMS."""

@@ -1,0 +1,93 @@
+"""What the pipeline answers itself, before (or instead of) the brain.
+
+Keywords (STOP, START, HELP, AR/EN, MORE) on any channel; a bare number on SMS picks from the
+last menu we sent; media and locations the bot can't read get a polite "text only"; reactions
+and system notices get nothing. Everything else goes to the brain unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+from pipeline.keywords import Keyword, match_keyword, menu_number
+from core.messages import (
+    KIND_CHOICE,
+    KIND_LOCATION,
+    KIND_MEDIA,
+    KIND_TEXT,
+    KIND_UNSUPPORTED,
+    SMS,
+    BotReply,
+    InboundMessage,
+)
+from catalog.replies import reply
+from store import Store
+from sqlalchemy.engine import Row
+
+
+# A reaction (👍 on our answer) or a system notice ("number changed") expects no reply.
+SILENT_TYPES = frozenset({"reaction", "system"})
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Either `replies` (answered here), or the `inbound` message to give the brain."""
+
+    replies: Optional[list[BotReply]] = None
+    inbound: Optional[InboundMessage] = None
+    interpreted_kind: Optional[str] = None  # set when a menu number became a choice
+    interpreted_payload: Optional[str] = None
+
+
+class FastPaths:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def handle(self, citizen: Row, message: InboundMessage) -> FastPath:
+        """`citizen`: the citizen's row (`citizens` table), as the pipeline loaded it."""
+        language = citizen.preferred_language
+        if message.raw.get("type") in SILENT_TYPES:
+            return FastPath(replies=[])
+        if message.kind in (KIND_MEDIA, KIND_UNSUPPORTED, KIND_LOCATION):
+            return FastPath(replies=[reply("media_not_supported", language or "ar")])
+        if message.kind != KIND_TEXT:
+            return FastPath(inbound=message)
+
+        match = match_keyword(message.text)
+        if match is not None:
+            return FastPath(replies=await self._keyword(citizen, match.keyword, language or match.language))
+
+        number = menu_number(message.text) if message.channel == SMS else None
+        if number is not None:
+            choices = await asyncio.to_thread(self._store.messages.latest_choices, citizen.id)
+            if choices:
+                if number > len(choices):
+                    return FastPath(replies=[reply("menu_out_of_range", language or "ar", count=len(choices))])
+                choice = choices[number - 1]
+                picked = dataclasses.replace(message, kind=KIND_CHOICE, payload=choice["id"], text=choice["title"])
+                return FastPath(inbound=picked, interpreted_kind=KIND_CHOICE, interpreted_payload=choice["id"])
+        return FastPath(inbound=message)
+
+    async def _keyword(self, citizen: Row, keyword: Keyword, language: str) -> list[BotReply]:
+        citizens = self._store.citizens
+        if keyword is Keyword.STOP:
+            await asyncio.to_thread(citizens.opt_out, citizen.id)
+            return [reply("stopped", language)]
+        if keyword is Keyword.START:
+            await asyncio.to_thread(citizens.opt_in, citizen.id)
+            return [reply("started", language)]
+        if keyword is Keyword.HELP:
+            return [reply("help", language)]
+        if keyword in (Keyword.ARABIC, Keyword.ENGLISH):
+            chosen = "ar" if keyword is Keyword.ARABIC else "en"
+            await asyncio.to_thread(citizens.set_language, citizen.id, chosen)
+            return [reply("language_set", chosen)]
+        # Keyword.MORE
+        more = await asyncio.to_thread(self._store.messages.latest_more, citizen.id)
+        if more is None:
+            return [reply("nothing_more", language)]
+        text, more_language = more
+        return [BotReply(text=text, language=more_language or language)]

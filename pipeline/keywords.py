@@ -1,0 +1,72 @@
+"""Fixed words a citizen can send on any channel (STOP, HELP, AR...), and SMS menu numbers.
+
+Pure text matching, no I/O: what to do about them is the pipeline's business (pipeline/fast_paths.py).
+A keyword counts only when it is the whole message: "stop my passport renewal" goes to the brain.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional
+
+from language.normalize import normalize_arabic
+
+
+class Keyword(enum.Enum):
+    STOP = "stop"  # no more pushes
+    START = "start"  # pushes again
+    HELP = "help"
+    ARABIC = "ar"
+    ENGLISH = "en"
+    MORE = "more"  # the rest of a summarised SMS answer
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    keyword: Keyword
+    language: str  # the language the keyword was written in, for the confirmation
+
+
+# Written after normalise(): no hamza on alef, ta marbuta as ha, alef maqsura as ya, lower case.
+_KEYWORDS: dict[str, KeywordMatch] = {}
+for _words, _keyword, _language in [
+    (["stop", "unsubscribe"], Keyword.STOP, "en"),
+    (["ايقاف", "الغاء"], Keyword.STOP, "ar"),
+    (["start", "subscribe"], Keyword.START, "en"),
+    (["ابدا"], Keyword.START, "ar"),
+    (["help"], Keyword.HELP, "en"),
+    (["مساعده"], Keyword.HELP, "ar"),
+    (["ar", "arabic"], Keyword.ARABIC, "en"),
+    (["عربي"], Keyword.ARABIC, "ar"),
+    (["en", "english"], Keyword.ENGLISH, "en"),
+    (["انجليزي", "انكليزي"], Keyword.ENGLISH, "ar"),
+    (["more"], Keyword.MORE, "en"),
+    (["المزيد", "مزيد"], Keyword.MORE, "ar"),
+]:
+    for _word in _words:
+        _KEYWORDS[_word] = KeywordMatch(_keyword, _language)
+
+_EDGE_PUNCTUATION = " \t\r\n.,!?;:()[]-_\"'،؛؟*#"
+_MENU_NUMBER = re.compile(r"^[0-9]{1,2}$")
+
+
+def normalise(text: str) -> str:
+    """Fold the ways one word gets typed (language's normalisation: diacritics, tatweel, alef /
+    taa marbuta / alef maqsura forms, digits, case), then the punctuation around a bare word."""
+    return normalize_arabic(text or "").casefold().strip(_EDGE_PUNCTUATION)
+
+
+def match_keyword(text: str) -> Optional[KeywordMatch]:
+    return _KEYWORDS.get(normalise(text))
+
+
+def menu_number(text: str) -> Optional[int]:
+    """A bare menu number: "1", "٢" (Arabic-Indic), "۳" (Persian), with stray punctuation; else None."""
+    folded = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in normalise(text))
+    if not _MENU_NUMBER.match(folded):
+        return None
+    number = int(folded)
+    return number if number > 0 else None

@@ -1,0 +1,426 @@
+"""The message pipeline: every channel's inbound messages, one store, one way through.
+
+    accept()  — in the webhook / SMPP thread: dedupe, persist, enqueue. Fast: the provider gets its
+                answer at once.
+    process() — in a worker: under the citizen's lock, answer the citizen's waiting messages oldest
+                first (fast paths, else the brain), queue the replies and the "answered" mark in one
+                transaction, then send them through the outbox.
+    recover() — at start: re-enqueue what was received but never answered, send what was queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Mapping, Optional
+
+from core.brain import Answer, Brain
+from coordination.base import Coordination
+from pipeline.fast_paths import FastPaths
+from core.messages import (
+    SMS,
+    STATUS_FAILED,
+    STATUS_RECEIVED,
+    WHATSAPP,
+    BotReply,
+    InboundMessage,
+    StatusUpdate,
+    utcnow,
+)
+from pipeline.outbox import Outbox, PushResult, RetryPolicy, in_whatsapp_window
+from core.privacy import mask_phone
+from catalog.replies import reply
+from store import Store
+from pipeline.group_commit import GroupCommit
+from store.messages import AnswerContext, DuplicateMessage, MessageRow, ProviderStatus, Understanding
+from store.models import DIRECTION_IN
+from channels.base import ChannelSender, ReadReceipts
+
+logger = logging.getLogger(__name__)
+
+DEDUPE_TTL_S = 7 * 24 * 3600  # providers redeliver for days (WhatsApp: up to 7)
+MAX_PROCESSING_ATTEMPTS = 3  # a message that crashes the worker this often is given up, not retried forever
+
+# Failures reported later, in a status webhook, that mean "try SMS": code → the number is not on the
+# channel at all (remember that). The send-time equivalents come from the sender's SendOutcome.
+ASYNC_FALLBACK_CODES: dict[str, dict[str, bool]] = {
+    WHATSAPP: {"131026": True, "131047": False},
+}
+
+_ADDRESS = re.compile(r"^[0-9]{6,20}$")
+
+
+class InvalidMessage(ValueError):
+    """An inbound message the pipeline cannot store (the handler should answer with a clear error)."""
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    message_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class PipelineTuning:
+    """Timings, with defaults for production; tests shorten them."""
+
+    brain_timeout_s: float = 30.0
+    retry: RetryPolicy = RetryPolicy()
+    sweep_interval_s: float = 1.0  # how often workers look for due retries and orphaned work
+    orphan_after_s: float = 300.0  # queued/received this long without progress: its worker died
+    unknown_status_grace_s: float = 0.5  # a status may arrive before we stored the provider id
+    pop_timeout_s: float = 1.0
+
+
+def provider_id_variants(channel: str, provider_id: str) -> list[str]:
+    """Some SMSCs give a message id in decimal in submit_sm_resp and in hex in the receipt (or the
+    reverse): for SMS, match either form."""
+    variants = [provider_id]
+    if channel != SMS:
+        return variants
+    if provider_id.isdigit():
+        variants += [format(int(provider_id), "x"), format(int(provider_id), "X")]
+    try:
+        variants.append(str(int(provider_id, 16)))
+    except ValueError:
+        pass
+    stripped = provider_id.lstrip("0")
+    if stripped and stripped != provider_id:
+        variants.append(stripped)
+    return list(dict.fromkeys(variants))
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        coordination: Coordination,
+        brain: Brain,
+        senders: Mapping[str, ChannelSender],
+        *,
+        rates: Mapping[str, Optional[float]],
+        tuning: PipelineTuning = PipelineTuning(),
+    ) -> None:
+        self.store = store
+        self.coordination = coordination
+        self.brain = brain
+        self.tuning = tuning
+        self.outbox = Outbox(
+            store,
+            coordination,
+            senders,
+            rates=rates,
+            retry=tuning.retry,
+        )
+        self._fast_paths = FastPaths(store)
+        # Two or three status webhooks follow every reply: under load they share transactions.
+        self._statuses = GroupCommit(store.messages.record_provider_statuses)
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- receiving ------------------------------------------------------------------------------
+
+    async def accept(self, message: InboundMessage) -> AcceptResult:
+        """Persist and enqueue one inbound message; a redelivery comes back `duplicate=True`.
+
+        Raises InvalidMessage for a message without a provider id or with a malformed address.
+        """
+        message = _validated(message)
+        key = f"in:{message.channel}:{message.provider_id}"
+        messages = self.store.messages
+        if not await self._first_time(key):
+            # Probably a redelivery. The key alone is not proof: the first attempt may have died
+            # before its row was committed, and then this copy must be stored.
+            existing = await asyncio.to_thread(messages.find_id, message.channel, DIRECTION_IN, message.provider_id)
+            if existing is not None:
+                return AcceptResult(existing, duplicate=True)
+        try:
+            stored = await asyncio.to_thread(messages.add_inbound, message)
+        except DuplicateMessage as duplicate:
+            return AcceptResult(duplicate.message_id, duplicate=True)
+        try:
+            await self.coordination.queue.push(stored.message_id)
+        except Exception:
+            # Stored, so not lost: the sweeper re-enqueues received messages nobody picked up.
+            logger.exception("enqueue failed message_id=%s; the sweeper will pick it up", stored.message_id)
+        logger.info(
+            "accepted message_id=%s channel=%s from=%s kind=%s",
+            stored.message_id, message.channel, mask_phone(message.address), message.kind,
+        )
+        return AcceptResult(stored.message_id, duplicate=False)
+
+    async def _first_time(self, key: str) -> bool:
+        try:
+            return await self.coordination.dedup.first_time(key, DEDUPE_TTL_S)
+        except Exception as exc:  # Redis down: the unique constraint still dedupes
+            logger.warning("dedupe unavailable key=%s error=%s", key, exc)
+            return True
+
+    async def record_status(self, update: StatusUpdate) -> bool:
+        """Add a provider status to the message's timeline; False (and a log line) if it's unknown."""
+        status = ProviderStatus(
+            update.channel,
+            tuple(provider_id_variants(update.channel, update.provider_id)),
+            update.status,
+            update.at,
+            update.error_code,
+            update.error_title,
+        )
+        recorded = None
+        for attempt in range(2):
+            recorded = await self._statuses.submit(status)
+            if recorded is not None or attempt == 1:
+                break
+            # The provider can be faster than us: its webhook may arrive before mark_sent committed.
+            await asyncio.sleep(self.tuning.unknown_status_grace_s)
+        if recorded is None:
+            logger.warning(
+                "status for unknown message channel=%s provider_id=%s status=%s",
+                update.channel, update.provider_id, update.status,
+            )
+            return False
+        not_on_channel = ASYNC_FALLBACK_CODES.get(update.channel, {}).get(str(update.error_code))
+        if recorded.new_event and update.status == STATUS_FAILED and not_on_channel is not None:
+            self._spawn(self._fall_back_later(recorded.message_id, recorded.citizen_id, not_on_channel))
+        return True
+
+    async def _fall_back_later(self, message_id: int, citizen_id: int, not_on_channel: bool) -> None:
+        async with self.coordination.locks.hold(citizen_id):
+            row = await asyncio.to_thread(self.store.messages.get, message_id)
+            if not_on_channel:
+                await asyncio.to_thread(self.store.citizens.mark_unreachable, row.channel, row.address)
+            if await self.outbox.fall_back(row):
+                await self.outbox.flush(citizen_id)
+
+    # --- processing -----------------------------------------------------------------------------
+
+    async def process(self, message_id: int) -> None:
+        """Answer one inbound message (and any older one of the same citizen still waiting)."""
+        row = await asyncio.to_thread(self.store.messages.state, message_id)
+        if row is None or row.direction != DIRECTION_IN:
+            logger.warning("process: no inbound message id=%s", message_id)
+            return
+        if row.status != STATUS_RECEIVED:
+            return  # answered already (a redelivered job, or recovery overlapping a live worker)
+        async with self.coordination.locks.hold(row.citizen_id):
+            # Oldest first: a worker that got the lock for a newer message answers the older ones
+            # before it, so a citizen's messages are answered in arrival order however many workers run.
+            more_waiting = True
+            while more_waiting:
+                context = await asyncio.to_thread(self.store.messages.start_next_answer, row.citizen_id, message_id)
+                if context is None:
+                    return
+                more_waiting = context.more_waiting
+                pending = await self._answer(context)
+                await self.outbox.flush(row.citizen_id, pending)
+
+    async def _answer(self, context: AnswerContext) -> Optional[list[MessageRow]]:
+        """Answer the context's message and queue the replies; returns the citizen's pending
+        outbound messages (None when the message was given up)."""
+        messages = self.store.messages
+        row = context.message
+        if context.attempts > MAX_PROCESSING_ATTEMPTS:
+            given_up = context.attempts - 1
+            await asyncio.to_thread(messages.fail_inbound, row.id, f"gave up after {given_up} attempts")
+            logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
+            return None
+        citizen = context.citizen
+        sender = self.outbox.sender(row.channel)
+        if isinstance(sender, ReadReceipts) and row.provider_id:
+            # Seen as we start answering; a failed receipt costs nothing, so it never waits or raises.
+            self._spawn(sender.mark_read(row.provider_id))
+        fast = await self._fast_paths.handle(citizen, _inbound_from_row(row))
+        understanding = reason = None
+        if fast.replies is not None:
+            replies = fast.replies
+        else:
+            replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
+        in_window = row.channel != WHATSAPP or any(
+            i.channel == WHATSAPP and i.address == row.address and in_whatsapp_window(i.last_inbound_at)
+            for i in context.identities
+        )
+        outbound = [
+            part
+            for reply in replies
+            for part in self.outbox.render_with_fallback(
+                reply, row.channel, row.address, citizen_id=citizen.id, reply_to_id=row.id, in_window=in_window
+            )
+        ]
+        completed = await asyncio.to_thread(
+            messages.complete_inbound,
+            row.id,
+            outbound=outbound,
+            understanding=understanding,
+            unrecognised_reason=reason,
+            interpreted_kind=fast.interpreted_kind,
+            interpreted_payload=fast.interpreted_payload,
+        )
+        logger.info(
+            "answered message_id=%s citizen_id=%s replies=%d queued=%d intent=%s",
+            row.id, citizen.id, len(replies), len(completed.outbound_ids),
+            understanding.intent if understanding else "-",
+        )
+        return completed.pending
+
+    async def _ask_brain(
+        self, citizen_id: int, language: Optional[str], message: InboundMessage
+    ) -> tuple[list[BotReply], Optional[Understanding], Optional[str]]:
+        try:
+            answer = await asyncio.wait_for(
+                self.brain.respond(str(citizen_id), message, language=language), self.tuning.brain_timeout_s
+            )
+        except Exception as exc:
+            cause = "timeout" if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
+            # The traceback goes to the log (the brain's bugs must be findable); the citizen gets an apology.
+            logger.error(
+                "brain failed citizen_id=%s cause=%s; sending an apology", citizen_id, cause,
+                exc_info=not isinstance(exc, asyncio.TimeoutError),
+            )
+            return [reply("apology", language or "ar")], None, None
+        understanding = Understanding(
+            intent=answer.intent, confidence=answer.confidence, service_id=answer.service_id, language=answer.language
+        )
+        return list(answer.replies), understanding, answer.review_reason
+
+    # --- pushes ---------------------------------------------------------------------------------
+
+    async def push(self, citizen_id: int, reply: BotReply, kind: str) -> PushResult:
+        """An agency push (alert, status update): see Outbox.push."""
+        return await self.outbox.push(citizen_id, reply, kind)
+
+    # --- running ----------------------------------------------------------------------------------
+
+    async def run_workers(self, n: int = 1) -> None:
+        """Consume the queue with `n` workers, plus one sweeper, until cancelled."""
+        # A cancellation can be lost inside a client library: redis-py 4.6 sometimes returns
+        # normally from a blocking pop cancelled mid-flight (3 of 300 random cancels in a probe),
+        # and the worker would loop on forever. The loops also stop on this flag, so a shutdown
+        # (and the test that stops its workers) never hangs.
+        stopping = asyncio.Event()
+        tasks = [asyncio.create_task(self._work(i, stopping), name=f"worker-{i}") for i in range(n)]
+        tasks.append(asyncio.create_task(self._sweep(stopping), name="sweeper"))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            stopping.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _work(self, worker: int, stopping: asyncio.Event) -> None:
+        queue = self.coordination.queue
+        while not stopping.is_set():
+            try:
+                job = await queue.pop(self.tuning.pop_timeout_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if stopping.is_set():
+                    return
+                logger.error("worker=%d queue unavailable: %s", worker, exc)
+                await asyncio.sleep(1.0)
+                continue
+            if job is None:
+                continue
+            try:
+                await self.process(job)
+            except asyncio.CancelledError:
+                raise  # unacked: requeued on restart, and still "received" in the store
+            except Exception:
+                # The message stays "received": the sweeper retries it later, up to MAX_PROCESSING_ATTEMPTS.
+                logger.exception("worker=%d processing failed message_id=%s", worker, job)
+            try:
+                await queue.ack(job)
+            except Exception as exc:
+                logger.warning("worker=%d ack failed message_id=%s: %s", worker, job, exc)
+
+    async def _sweep(self, stopping: asyncio.Event) -> None:
+        last_orphan_check = 0.0
+        loop = asyncio.get_running_loop()
+        while not stopping.is_set():
+            await asyncio.sleep(self.tuning.sweep_interval_s)
+            try:
+                await self.outbox.flush_due(queued_grace_s=self.tuning.orphan_after_s)
+                if loop.time() - last_orphan_check >= self.tuning.orphan_after_s:
+                    last_orphan_check = loop.time()
+                    await self._requeue_orphans()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("sweep failed")
+
+    async def _requeue_orphans(self) -> int:
+        """Received long ago and still unanswered: the enqueue was lost or the worker died."""
+        cutoff = utcnow() - timedelta(seconds=self.tuning.orphan_after_s)
+        ids = await asyncio.to_thread(self.store.messages.received_inbound_ids, created_before=cutoff)
+        pushed = 0
+        for message_id in ids:
+            # Once per period across all processes, not once per sweeper.
+            if await self.coordination.dedup.first_time(f"orphan:{message_id}", self.tuning.orphan_after_s):
+                await self.coordination.queue.push(message_id)
+                pushed += 1
+        if pushed:
+            logger.warning("requeued orphaned inbound messages count=%d", pushed)
+        return pushed
+
+    async def recover(self) -> int:
+        """At start: re-enqueue every received-but-unanswered message (a crash between receiving and
+        answering) and send queued/retrying messages that are due. Returns how many were re-enqueued.
+
+        Safe with other processes running: processing is idempotent (answered messages are skipped
+        under the citizen lock), so a message that is also in the queue is answered once.
+        """
+        requeued_jobs = await self.coordination.queue.requeue_unacked()
+        ids = await asyncio.to_thread(self.store.messages.received_inbound_ids)
+        for message_id in ids:
+            await self.coordination.queue.push(message_id)
+        sent = await self.outbox.flush_due(queued_grace_s=0)
+        logger.info(
+            "recovered inbound=%d unacked_jobs=%d outbound_sent=%d", len(ids), requeued_jobs, sent
+        )
+        return len(ids)
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task failed: %r", task.exception())
+
+    async def drain(self) -> None:
+        """Wait for background work (status-triggered fallbacks) to finish; for shutdown and tests."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+
+def _validated(message: InboundMessage) -> InboundMessage:
+    """The message with its address as digits only ("+962 79..." → "96279..."), or InvalidMessage."""
+    if not message.channel:
+        raise InvalidMessage("message without channel")
+    if not message.provider_id:
+        raise InvalidMessage(f"{message.channel} message without provider_id: cannot dedupe it")
+    if message.received_at.tzinfo is None:
+        raise InvalidMessage("received_at must be timezone-aware (UTC)")
+    address = (message.address or "").strip().lstrip("+").replace(" ", "")
+    if not _ADDRESS.match(address):
+        raise InvalidMessage(f"address must be 6-20 digits in international form, got {mask_phone(message.address)}")
+    return dataclasses.replace(message, address=address)
+
+
+def _inbound_from_row(row: MessageRow) -> InboundMessage:
+    return InboundMessage(
+        channel=row.channel,
+        provider_id=row.provider_id or "",
+        address=row.address,
+        kind=row.kind,
+        text=row.text,
+        payload=row.payload,
+        received_at=row.created_at,
+        raw=dict(row.raw or {}),
+    )

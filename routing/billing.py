@@ -1,0 +1,89 @@
+"""What an SMS costs and who pays, under Jordan's government SMS service rules.
+
+The rules (e-Government programme): one message costs 0.006842 JOD. Independent bodies pay 100%
+whatever the kind. Other bodies pay 100% for internal-communication and promotional messages, and
+50% for awareness/guidance and transaction-status messages, the ministry paying the other 50%.
+A citizen pays 7 piasters for a one-time (POP) query, charged only when the information is
+supplied, and 5 piasters per message of a subscription.
+
+Reading of the rules used here (say so if the programme reads them otherwise):
+- "one message" is one SMS segment: a concatenated message of 3 parts costs 3 × the rate;
+- the citizen's 7 and 5 piasters are per answered query and per subscription message, not per
+  segment; in those two citizen-paid kinds the body and the ministry pay nothing;
+- a query answered with "no such information" is charged to nobody (the rules bill the citizen
+  only when information is supplied and name no one else).
+Everything is a pure function of (kind, body type, segments); amounts are exact Decimals in JOD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Optional
+
+from core.messages import SMS
+
+SMS_RATE_JOD = Decimal("0.006842")
+PIASTER_JOD = Decimal("0.01")
+POP_QUERY_JOD = 7 * PIASTER_JOD
+SUBSCRIPTION_MESSAGE_JOD = 5 * PIASTER_JOD
+
+_HALF = Decimal("0.5")
+
+
+class MessageKind(str, Enum):
+    INTERNAL = "internal"  # internal communication
+    PROMOTIONAL = "promotional"
+    AWARENESS = "awareness"  # awareness and guidance
+    TRANSACTION_STATUS = "transaction_status"
+    POP_REPLY = "pop_reply"  # the answer to a citizen's query (citizen-paid)
+    POP_NO_INFORMATION = "pop_no_information"  # a query we could not answer: the citizen pays nothing
+    SUBSCRIPTION = "subscription"  # a message of a citizen's subscription (citizen-paid)
+
+
+class BodyType(str, Enum):
+    INDEPENDENT = "independent"  # independent bodies pay everything themselves
+    GOVERNMENT = "government"  # other government bodies: the ministry shares some kinds
+
+
+@dataclass(frozen=True)
+class Charge:
+    sms_cost: Decimal  # segments × the rate: what the message costs at the SMSC
+    body_pays: Decimal
+    ministry_pays: Decimal
+    citizen_pays: Decimal
+
+
+_SHARED_KINDS = {MessageKind.AWARENESS, MessageKind.TRANSACTION_STATUS}
+
+
+def sms_cost(segments: int) -> Decimal:
+    """The cost of `segments` SMS parts at the government rate."""
+    if segments < 0:
+        raise ValueError("segments cannot be negative")
+    return SMS_RATE_JOD * segments
+
+
+def message_cost(channel: str, segments: int) -> Optional[Decimal]:
+    """What one outbound message costs at its channel: SMS by the segment; WhatsApp is billed by Meta
+    per conversation, outside these rules (None)."""
+    return sms_cost(segments) if channel == SMS else None
+
+
+def charge(kind: MessageKind | str, body_type: BodyType | str, segments: int) -> Charge:
+    """Who pays what for one message of `segments` parts."""
+    kind = MessageKind(kind)
+    body_type = BodyType(body_type)
+    cost = sms_cost(segments)
+    zero = Decimal("0")
+    if kind is MessageKind.POP_REPLY:
+        return Charge(cost, zero, zero, POP_QUERY_JOD)
+    if kind is MessageKind.POP_NO_INFORMATION:
+        return Charge(cost, zero, zero, zero)
+    if kind is MessageKind.SUBSCRIPTION:
+        return Charge(cost, zero, zero, SUBSCRIPTION_MESSAGE_JOD)
+    if body_type is BodyType.GOVERNMENT and kind in _SHARED_KINDS:
+        half = cost * _HALF
+        return Charge(cost, half, cost - half, zero)
+    return Charge(cost, cost, zero, zero)

@@ -1,0 +1,33 @@
+"""The conversation store: citizens, messages and their timelines, tickets, subscriptions.
+
+    store = Store(settings.database_url)     # after store.migrate.upgrade(url)
+    store.messages.add_inbound(...)
+
+Repositories are synchronous (SQLAlchemy 1.4 ORM); each method is one transaction. Async callers
+run them in a thread (`asyncio.to_thread`) so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+from store.citizens import CitizenRepository
+from store.database import Database
+from store.messages import MessageRepository
+from store.review import ReviewRepository
+from store.subscriptions import SubscriptionRepository
+from store.tickets import TicketRepository
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        self.citizens = CitizenRepository(self.db)
+        self.messages = MessageRepository(self.db)
+        self.tickets = TicketRepository(self.db)
+        self.subscriptions = SubscriptionRepository(self.db)
+        self.review = ReviewRepository(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+__all__ = ["Store"]

@@ -1,0 +1,164 @@
+"""The tables. Column names are plain on purpose: staff and analysts query them directly."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base
+
+from core.messages import utcnow
+from store.types import JsonType, Money, UtcDateTime
+
+# Deterministic constraint names, so Alembic migrations can refer to them on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base = declarative_base(metadata=metadata)
+
+DIRECTION_IN = "in"
+DIRECTION_OUT = "out"
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+
+    id = Column(Integer, primary_key=True)
+    preferred_language = Column(String(8))  # "ar" / "en" / None (not chosen yet)
+    opted_out_at = Column(UtcDateTime)  # set by STOP: no pushes (answers to their own messages still go)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class ChannelIdentity(Base):
+    """A way to reach a citizen. One phone number on WhatsApp and SMS belongs to one citizen."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_channel_identities_channel_address"),)
+
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)
+    address = Column(String(32), nullable=False, index=True)  # digits, international form
+    display_name = Column(String(256))
+    last_inbound_at = Column(UtcDateTime)  # WhatsApp's 24-hour customer-service window starts here
+    unreachable_at = Column(UtcDateTime)  # e.g. WhatsApp 131026: use SMS instead
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_citizen_activity", "citizen_id", "last_activity_at"),)
+
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False)
+    started_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_activity_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_channel = Column(String(16))
+
+
+class Message(Base):
+    """Every message in and out. The current `status` is here; its history is in message_status_events."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # The durable dedupe: a provider redelivery cannot be stored twice. NULL provider ids (outbound
+        # not sent yet) never collide, on SQLite and PostgreSQL alike.
+        UniqueConstraint("channel", "direction", "provider_id", name="uq_messages_channel_direction_provider_id"),
+        Index("ix_messages_citizen_direction_status", "citizen_id", "direction", "status"),
+        Index("ix_messages_status_next_attempt", "status", "next_attempt_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False, index=True)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False)
+    direction = Column(String(3), nullable=False)  # "in" / "out"
+    channel = Column(String(16), nullable=False)
+    address = Column(String(32), nullable=False)
+    provider_id = Column(String(128))
+    kind = Column(String(32), nullable=False)  # inbound: text/choice/...; outbound: "reply" or a push kind
+    text = Column(Text, nullable=False, default="")
+    payload = Column(String(1024))  # inbound choice id
+    raw = Column(JsonType)  # small provider extras of an inbound message
+    body = Column(JsonType)  # outbound: the rendered provider payload
+    reply = Column(JsonType)  # outbound: the BotReply it was rendered from (to re-render on another channel)
+    reply_key = Column(String(36), index=True)  # outbound: shared by every part rendered from one BotReply
+    choices = Column(JsonType)  # outbound: the choices offered (SMS menu numbers map back to these)
+    intent = Column(String(128))
+    confidence = Column(Float)
+    service_id = Column(String(128))
+    language = Column(String(16))
+    status = Column(String(16), nullable=False)
+    segments = Column(Integer)
+    cost = Column(Money)
+    reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class MessageStatusEvent(Base):
+    __tablename__ = "message_status_events"
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, index=True)
+    status = Column(String(16), nullable=False)
+    at = Column(UtcDateTime, nullable=False, default=utcnow)
+    error_code = Column(String(64))
+    error_title = Column(String(512))
+    detail = Column(Text)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)  # "handoff" / "complaint"
+    text = Column(Text, nullable=False, default="")
+    service_id = Column(String(128))
+    status = Column(String(16), nullable=False, default="open")
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("citizen_id", "topic", name="uq_subscriptions_citizen_id_topic"),)
+
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False)
+    topic = Column(String(128), nullable=False)  # "document_expiry", or a service id
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class UnrecognisedMessage(Base):
+    """Messages the bot did not understand well, for staff review (and new training examples)."""
+
+    __tablename__ = "unrecognised_messages"
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, index=True)
+    text = Column(Text, nullable=False, default="")
+    language = Column(String(16))
+    intent = Column(String(128))
+    confidence = Column(Float)
+    reason = Column(String(32), nullable=False)  # "low_confidence" / "no_service" / "out_of_scope"
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    reviewed_at = Column(UtcDateTime)

@@ -1,0 +1,35 @@
+"""Messages the bot did not understand, waiting for staff review."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from core.messages import utcnow
+from store.database import Database
+from store.models import UnrecognisedMessage
+
+REASONS = ("low_confidence", "no_service", "out_of_scope")
+
+
+class ReviewRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def pending(self, limit: int = 100) -> list[UnrecognisedMessage]:
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(UnrecognisedMessage)
+                    .where(UnrecognisedMessage.reviewed_at.is_(None))
+                    .order_by(UnrecognisedMessage.id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def mark_reviewed(self, unrecognised_id: int) -> None:
+        with self._db.session() as s:
+            s.execute(
+                update(UnrecognisedMessage)
+                .where(UnrecognisedMessage.id == unrecognised_id)
+                .values(reviewed_at=utcnow())
+            )
