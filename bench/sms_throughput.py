@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.messages import InboundMessage, StatusUpdate  # noqa: E402
 from channels.base import Rendered  # noqa: E402
-from channels.sms import SmsChannel, SmsConfig, segments  # noqa: E402
+from channels.sms import segments  # noqa: E402
+from channels.sms.config import SmsConfig  # noqa: E402
+from channels.sms.handler import SmsChannel  # noqa: E402
 
 
 async def serve(port: int) -> None:
@@ -110,8 +112,8 @@ async def wait_bound(channel: SmsChannel, timeout: float = 30.0) -> float:
 
 
 async def throughput(smsc: SmscProcess, messages: int, text: str, window: int) -> float:
-    channel = SmsChannel(config(smsc.port, window=window), NullSink())
-    await channel.start()
+    channel = SmsChannel(config(smsc.port, window=window))
+    await channel.start(NullSink())
     try:
         await wait_bound(channel)
         rendered = [
@@ -128,9 +130,9 @@ async def throughput(smsc: SmscProcess, messages: int, text: str, window: int) -
 
 
 async def bind_time(smsc: SmscProcess) -> float:
-    channel = SmsChannel(config(smsc.port), NullSink())
+    channel = SmsChannel(config(smsc.port))
     started = time.perf_counter()
-    await channel.start()
+    await channel.start(NullSink())
     try:
         await wait_bound(channel)
         return time.perf_counter() - started
@@ -141,8 +143,8 @@ async def bind_time(smsc: SmscProcess) -> float:
 async def recovery_time(smsc: SmscProcess, long_lived: bool) -> float:
     # stable_session_s=0 makes any session count as long-lived, without waiting 10 s per run.
     overrides = {"stable_session_s": 0.0} if long_lived else {}
-    channel = SmsChannel(config(smsc.port, **overrides), NullSink())
-    await channel.start()
+    channel = SmsChannel(config(smsc.port, **overrides))
+    await channel.start(NullSink())
     try:
         await wait_bound(channel)
         binds = channel.client.binds

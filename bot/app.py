@@ -18,7 +18,7 @@ from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from simulators.web.routes import build_router as build_simulator_router
 from channels.whatsapp.config import WhatsAppConfig
-from channels.whatsapp.webhook import build_router as build_whatsapp_router
+from channels.base import HttpReceiver
 
 FAKE_GRAPH_PREFIX = "/fake-graph"
 
@@ -74,15 +74,16 @@ def create_app(
     async def health() -> JSONResponse:
         ready = runtime.pipeline is not None
         body: dict[str, Any] = {"status": "ok" if ready else "starting", "since": runtime.started_at}
-        if runtime.sms_channel is not None:
-            body["sms"] = runtime.sms_channel.status
+        body["channels"] = {name: channel.health() for name, channel in runtime.channels.items()}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/")
     async def index() -> dict[str, str]:
         return {"service": "tawasol", "simulator": "/simulator", "health": "/health"}
 
-    app.include_router(build_whatsapp_router(wa_config, runtime))
+    for channel in runtime.channels.values():
+        if isinstance(channel, HttpReceiver):
+            app.include_router(channel.router())
     app.include_router(
         build_simulator_router(
             runtime.require_pipeline,

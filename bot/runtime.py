@@ -20,9 +20,10 @@ from bot.settings import Settings
 from store import Store
 from store.migrate import upgrade
 from channels.sms.config import SmsConfig
-from simulators.web.sms_simulator import SimulatedSmsSender
+from simulators.web.sms_simulator import SimulatedSmsChannel
+from channels.base import Channel
+from channels.registry import build_channels
 from channels.whatsapp.config import WhatsAppConfig
-from channels.whatsapp.sender import WhatsAppSender
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +61,16 @@ class Runtime:
         self.settings = settings
         self.whatsapp_config = whatsapp
         self._brain = brain
-        # Channel settings are read now, from the environment the process was configured with.
-        self.sms_config = SmsConfig.from_env() if settings.smpp_host else None
+        # --- the channels (built now: the app mounts their webhook routes before start-up) ---
+        self.channels: dict[str, Channel] = build_channels(
+            whatsapp=whatsapp, sms=SmsConfig.from_env() if settings.smpp_host else None
+        )
+        if SMS not in self.channels:
+            self.channels[SMS] = SimulatedSmsChannel()
+        # --------------------------------------------------------------------------------------
         self.pipeline: Optional[Pipeline] = None
         self.store: Optional[Store] = None
-        self.sms_channel: Any = None
         self.started_at: Optional[float] = None
-        self._senders: dict[str, Any] = {}
         self._coordination: Any = None
         self._workers: Optional[asyncio.Task] = None
 
@@ -83,24 +87,15 @@ class Runtime:
             brain = await asyncio.to_thread(load_brain, settings)
         else:
             brain = BrainOnFirstUse(settings)
-        whatsapp = WhatsAppSender(self.whatsapp_config)
-        self._senders = {WHATSAPP: whatsapp}
-        if self.sms_config is not None:
-            from channels.sms.handler import SmsChannel
-
-            self.sms_channel = SmsChannel(self.sms_config, self)
-            self._senders[SMS] = self.sms_channel.sender
-        else:
-            self._senders[SMS] = SimulatedSmsSender()
         self.pipeline = Pipeline(
             self.store,
             self._coordination,
             brain,
-            self._senders,
+            self.channels,
             rates={WHATSAPP: settings.whatsapp_rate, SMS: settings.smpp_tps},
         )
-        if self.sms_channel is not None:
-            await self.sms_channel.start()
+        for channel in self.channels.values():
+            await channel.start(self.pipeline)
         await self.pipeline.recover()
         self._workers = asyncio.create_task(self.pipeline.run_workers(workers), name="workers")
         self.started_at = time.time()
@@ -110,7 +105,7 @@ class Runtime:
             self.store.db.dialect,
             "shared" if settings.redis_url else "in-process (one process only)",
             "fake Graph API" if self.whatsapp_config.dev_defaults else self.whatsapp_config.api_base_url,
-            f"smpp {settings.smpp_host}" if self.sms_channel else "simulator",
+            f"smpp {settings.smpp_host}" if settings.smpp_host else "simulator",
             workers,
         )
 
@@ -120,10 +115,8 @@ class Runtime:
             await asyncio.gather(self._workers, return_exceptions=True)
         if self.pipeline is not None:
             await self.pipeline.drain()
-        if self.sms_channel is not None:
-            await self.sms_channel.stop()
-        if WHATSAPP in self._senders:
-            await self._senders[WHATSAPP].aclose()
+        for channel in self.channels.values():
+            await channel.stop()
         if self._coordination is not None:
             await self._coordination.close()
         if self.store is not None:

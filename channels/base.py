@@ -1,16 +1,23 @@
-"""The contract every channel handler keeps (after RapidPro's courier: receive, send, status).
+"""The one contract every channel keeps (after RapidPro's courier: receive, send, status).
 
-A handler turns provider traffic into `InboundMessage` / `StatusUpdate` and hands them to the
-pipeline (`pipeline.pipeline`); it renders a channel-neutral `BotReply` into provider messages and sends
-them. It owns no business logic and no persistence: the pipeline decides, the store remembers.
+A channel package (`channels/<name>/`) builds one `Channel` from its settings. The channel turns
+provider traffic into `InboundMessage` / `StatusUpdate` and hands them to the `InboundSink` (the
+pipeline); it renders a channel-neutral `BotReply` into provider messages and sends them; it says
+what a provider's answer means as a channel-neutral `Verdict` (core.messages), so nothing above this
+layer knows a provider's error codes, id spellings or session rules. It owns no business logic and
+no persistence: the pipeline decides, routing chooses, the store remembers.
+
+Adding a channel (USSD, a web chat widget) is one new package that builds a `Channel`, and one line
+in `channels/registry.py`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Optional, Protocol, runtime_checkable
 
-from core.messages import BotReply
+from core.messages import BotReply, InboundMessage, StatusUpdate, Verdict
 
 
 @dataclass
@@ -28,25 +35,52 @@ class Rendered:
 class SendOutcome:
     """What happened when a rendered message was handed to the provider."""
 
-    ok: bool
+    verdict: Verdict
     provider_id: Optional[str] = None
-    error_code: Optional[str] = None
+    error_code: Optional[str] = None  # the provider's own code, kept for the timeline and for staff
     error_title: Optional[str] = None
-    retry_after: Optional[float] = None  # transient failure: try again after this many seconds
-    fallback: bool = False  # this channel cannot reach the citizen now: try another (e.g. SMS)
-    not_on_channel: bool = False  # the address is not on this channel at all (remember it)
+    retry_after: Optional[float] = None  # with RETRY_LATER: seconds before the next try
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.SENT
 
 
-class ChannelSender(Protocol):
-    """The outbound half of a channel, as the outbox sees it."""
+class InboundSink(Protocol):
+    """Where every channel hands what it received: the pipeline keeps this contract. Either call
+    may raise while the service is starting or the store is down; the channel then tells its
+    provider to deliver again later (HTTP 503, SMPP temporary error)."""
+
+    async def accept(self, message: InboundMessage) -> Any: ...
+
+    async def record_status(self, update: StatusUpdate) -> Any: ...
+
+
+class Channel(Protocol):
+    """One channel: receive (start, or the routes of an `HttpReceiver`), send (render + send),
+    status (verdicts on its `StatusUpdate`s), health."""
 
     name: str
 
-    def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
-        """Shape a reply for this channel; outside WhatsApp's 24-hour window only templates go."""
+    async def start(self, sink: InboundSink) -> None:
+        """Begin receiving (bind, connect); inbound traffic goes to `sink` from now on."""
+
+    async def stop(self) -> None:
+        """Stop receiving and release connections; queued sends are the outbox's, not lost."""
+
+    def health(self) -> dict[str, Any]:
+        """What /health shows of this channel: no personal data, no secrets."""
+
+    def render(self, reply: BotReply, address: str, *, free_form: bool = True) -> list[Rendered]:
+        """Shape a reply for this channel. With `free_form=False` (the citizen's session with this
+        channel is closed) only what the provider allows then is rendered (WhatsApp: a template),
+        else nothing."""
 
     async def send(self, message: Rendered) -> SendOutcome:
         """Hand one rendered message to the provider; never raises for provider errors."""
+
+    def free_form_open(self, last_inbound_at: Optional[datetime], now: datetime) -> bool:
+        """May free-form text reach a citizen whose last message came at `last_inbound_at`?"""
 
 
 @runtime_checkable
@@ -55,3 +89,11 @@ class ReadReceipts(Protocol):
 
     async def mark_read(self, provider_message_id: str) -> bool:
         """True when the provider took the receipt; never raises for provider errors."""
+
+
+@runtime_checkable
+class HttpReceiver(Protocol):
+    """A channel whose provider calls us over HTTP (webhooks): the app mounts its routes."""
+
+    def router(self) -> Any:
+        """A FastAPI APIRouter with the channel's webhook paths."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from typing import Any, Optional
 
 # Channel names, as stored in the database and used in routes.
@@ -33,6 +34,17 @@ STATUS_DELIVERED = "delivered"
 STATUS_READ = "read"
 STATUS_FAILED = "failed"
 STATUS_RETRYING = "retrying"
+
+
+class Verdict(str, Enum):
+    """What a send attempt or a provider's status means for a message, whatever the provider: each
+    channel maps its own codes onto these, so nothing above the channels reads a provider's codes."""
+
+    SENT = "sent"  # the provider took it
+    RETRY_LATER = "retry_later"  # transient (rate limit, provider down): same channel, later
+    TRY_ANOTHER_CHANNEL = "try_another_channel"  # this channel cannot reach the citizen now
+    NOT_ON_THIS_CHANNEL = "not_on_this_channel"  # the address is not on this channel at all
+    FAILED = "failed"  # permanent for this message; another channel would not help
 
 
 def utcnow() -> datetime:
@@ -65,6 +77,8 @@ class StatusUpdate:
     error_code: Optional[str] = None
     error_title: Optional[str] = None
     address: Optional[str] = None
+    verdict: Optional[Verdict] = None  # for a failure: what it means (set by the channel)
+    aliases: tuple[str, ...] = ()  # other spellings of provider_id the provider may have used
 
 
 @dataclass

@@ -3,8 +3,8 @@
 Every outbound message is a row first (status "queued"), so a crash never loses one: recovery and
 the sweeper send whatever is still queued. Sending for one citizen happens under that citizen's
 lock, oldest row first; a row waiting for a retry holds back the rows after it, so a citizen never
-reads answers out of order. Failures: `retry_after` → "retrying" with backoff (bounded);
-`fallback` / `not_on_channel` → the same reply re-rendered for SMS (once per reply).
+reads answers out of order. Failures: RETRY_LATER → "retrying" with backoff (bounded); TRY_ANOTHER_CHANNEL / NOT_ON_THIS_CHANNEL → the same
+reply re-rendered for the fallback channel (once per reply).
 """
 
 from __future__ import annotations
@@ -17,27 +17,20 @@ from datetime import datetime, timedelta
 from typing import Mapping, Optional
 
 from coordination.base import Coordination, RateLimiter
-from core.messages import SMS, WHATSAPP, BotReply, utcnow
+from core.messages import SMS, WHATSAPP, BotReply, Verdict, utcnow
 from core.privacy import mask_phone
 from routing.billing import message_cost
 from store import Store
 from store.citizens import Identity
 from store.messages import MessageRow, NewOutbound
-from channels.base import ChannelSender, Rendered, SendOutcome
+from channels.base import Channel, Rendered, SendOutcome
 
 logger = logging.getLogger(__name__)
-
-WHATSAPP_WINDOW = timedelta(hours=24)  # free text only within 24 h of the citizen's last message
-
 
 def _log_recording_failure(task: "asyncio.Future[bool]") -> None:
     # Retrieved here so a failure after the caller was cancelled is still reported.
     if not task.cancelled() and task.exception() is not None:
         logger.error("recording a send outcome failed: %r", task.exception())
-
-
-def in_whatsapp_window(last_inbound_at: Optional[datetime], now: Optional[datetime] = None) -> bool:
-    return last_inbound_at is not None and (now or utcnow()) - last_inbound_at < WHATSAPP_WINDOW
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ class Outbox:
         self,
         store: Store,
         coordination: Coordination,
-        senders: Mapping[str, ChannelSender],
+        channels: Mapping[str, Channel],
         rates: Mapping[str, float],
         *,
         retry: RetryPolicy = RetryPolicy(),
@@ -72,15 +65,20 @@ class Outbox:
     ) -> None:
         self._store = store
         self._locks = coordination.locks
-        self._senders = dict(senders)
+        self._channels = dict(channels)
         self._limiters: dict[str, RateLimiter] = {
             channel: coordination.rate_limiter(f"send:{channel}", rate) for channel, rate in rates.items() if rate
         }
         self._retry = retry
         self._fallback_channel = fallback_channel
 
-    def sender(self, channel: str) -> Optional[ChannelSender]:
-        return self._senders.get(channel)
+    def channel(self, name: str) -> Optional[Channel]:
+        return self._channels.get(name)
+
+    def free_form_open(self, channel: str, last_inbound_at: Optional[datetime]) -> bool:
+        """May free text go on `channel` to a citizen who last wrote then? False without the channel."""
+        found = self._channels.get(channel)
+        return found is not None and found.free_form_open(last_inbound_at, utcnow())
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -93,17 +91,17 @@ class Outbox:
         citizen_id: int,
         kind: str = "reply",
         reply_to_id: Optional[int] = None,
-        in_window: bool = True,
+        free_form: bool = True,
         reply_key: Optional[str] = None,
     ) -> list[NewOutbound]:
-        """Rows for one reply on one channel; [] when the channel can't carry it (no sender, a render
-        error, or outside WhatsApp's window without a template) — the reason is logged."""
-        sender = self._senders.get(channel)
-        if sender is None:
-            logger.error("no sender for channel=%s: reply not sent to=%s", channel, mask_phone(address))
+        """Rows for one reply on one channel; [] when the channel can't carry it (not configured, a
+        render error, or its session closed and the reply has no template) — the reason is logged."""
+        found = self._channels.get(channel)
+        if found is None:
+            logger.error("no channel=%s configured: reply not sent to=%s", channel, mask_phone(address))
             return []
         try:
-            rendered = sender.render(reply, address, in_window=in_window)
+            rendered = found.render(reply, address, free_form=free_form)
         except Exception as exc:
             logger.warning("render failed channel=%s to=%s error=%s", channel, mask_phone(address), exc)
             return []
@@ -138,12 +136,12 @@ class Outbox:
         citizen_id: int,
         kind: str = "reply",
         reply_to_id: Optional[int] = None,
-        in_window: bool = True,
+        free_form: bool = True,
     ) -> list[NewOutbound]:
         rows = self.render(
-            reply, channel, address, citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id, in_window=in_window
+            reply, channel, address, citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id, free_form=free_form
         )
-        if rows or channel == self._fallback_channel or self._fallback_channel not in self._senders:
+        if rows or channel == self._fallback_channel or self._fallback_channel not in self._channels:
             return rows
         logger.info("rendering for %s instead of %s to=%s", self._fallback_channel, channel, mask_phone(address))
         return self.render(
@@ -191,10 +189,10 @@ class Outbox:
         return sent
 
     async def _send_one(self, row: MessageRow) -> bool:
-        sender = self._senders.get(row.channel)
-        if sender is None:
+        channel = self._channels.get(row.channel)
+        if channel is None:
             await asyncio.to_thread(
-                self._store.messages.mark_failed, row.id, error_code="no_sender", detail=f"no {row.channel} sender"
+                self._store.messages.mark_failed, row.id, error_code="no_channel", detail=f"no {row.channel} channel"
             )
             await self.fall_back(row)
             return False
@@ -209,10 +207,10 @@ class Outbox:
             segments=row.segments or 1,
         )
         try:
-            outcome = await sender.send(message)
+            outcome = await channel.send(message)
         except Exception as exc:  # the contract says senders don't raise; if one does, treat it as transient
             logger.exception("sender raised channel=%s message_id=%s", row.channel, row.id)
-            outcome = SendOutcome(ok=False, error_code="exception", error_title=str(exc)[:200], retry_after=0.0)
+            outcome = SendOutcome(Verdict.RETRY_LATER, error_code="exception", error_title=str(exc)[:200], retry_after=0.0)
         # Once the provider has it, write that down even if we are being cancelled (shutdown):
         # otherwise the row stays "queued" and is sent a second time after the restart.
         recording = asyncio.ensure_future(self._record_outcome(row, outcome))
@@ -228,19 +226,20 @@ class Outbox:
                 row.id, row.channel, mask_phone(row.address), outcome.provider_id,
             )
             return True
-        if outcome.fallback or outcome.not_on_channel:
+        not_on_channel = outcome.verdict is Verdict.NOT_ON_THIS_CHANNEL
+        if not_on_channel or outcome.verdict is Verdict.TRY_ANOTHER_CHANNEL:
             await asyncio.to_thread(
                 messages.mark_failed,
                 row.id,
                 error_code=outcome.error_code,
                 error_title=outcome.error_title,
-                detail="not on this channel" if outcome.not_on_channel else "channel cannot reach the citizen now",
+                detail="not on this channel" if not_on_channel else "channel cannot reach the citizen now",
             )
-            if outcome.not_on_channel:
+            if not_on_channel:
                 await asyncio.to_thread(self._store.citizens.mark_unreachable, row.channel, row.address)
             await self.fall_back(row)
             return False
-        if outcome.retry_after is not None:
+        if outcome.verdict is Verdict.RETRY_LATER:
             attempt = (row.attempts or 0) + 1
             if attempt >= self._retry.max_attempts:
                 await asyncio.to_thread(
@@ -274,10 +273,10 @@ class Outbox:
     async def fall_back(self, row: MessageRow) -> list[int]:
         """Queue the reply `row` carried on the fallback channel (SMS), once per reply."""
         target = self._fallback_channel
-        if row.channel == target or target not in self._senders or not row.reply or not row.reply_key:
+        if row.channel == target or target not in self._channels or not row.reply or not row.reply_key:
             logger.warning(
-                "no fallback for message_id=%s channel=%s (fallback sender %s configured: %s)",
-                row.id, row.channel, target, target in self._senders,
+                "no fallback for message_id=%s channel=%s (fallback channel %s configured: %s)",
+                row.id, row.channel, target, target in self._channels,
             )
             return []
         rows = self.render(
@@ -320,10 +319,10 @@ class Outbox:
     ) -> tuple[list[NewOutbound], Optional[str]]:
         whatsapp = next((i for i in identities if i.channel == WHATSAPP and i.unreachable_at is None), None)
         if whatsapp is not None:
-            in_window = in_whatsapp_window(whatsapp.last_inbound_at)
-            if in_window or reply.template is not None:
+            free_form = self.free_form_open(WHATSAPP, whatsapp.last_inbound_at)
+            if free_form or reply.template is not None:
                 rows = self.render(
-                    reply, WHATSAPP, whatsapp.address, citizen_id=citizen_id, kind=kind, in_window=in_window
+                    reply, WHATSAPP, whatsapp.address, citizen_id=citizen_id, kind=kind, free_form=free_form
                 )
                 if rows:
                     return rows, WHATSAPP

@@ -22,34 +22,27 @@ from core.brain import Answer, Brain
 from coordination.base import Coordination
 from pipeline.fast_paths import FastPaths
 from core.messages import (
-    SMS,
     STATUS_FAILED,
     STATUS_RECEIVED,
-    WHATSAPP,
     BotReply,
     InboundMessage,
     StatusUpdate,
+    Verdict,
     utcnow,
 )
-from pipeline.outbox import Outbox, PushResult, RetryPolicy, in_whatsapp_window
+from pipeline.outbox import Outbox, PushResult, RetryPolicy
 from core.privacy import mask_phone
 from catalog.replies import reply
 from store import Store
 from pipeline.group_commit import GroupCommit
 from store.messages import AnswerContext, DuplicateMessage, MessageRow, ProviderStatus, Understanding
 from store.models import DIRECTION_IN
-from channels.base import ChannelSender, ReadReceipts
+from channels.base import Channel, ReadReceipts
 
 logger = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 7 * 24 * 3600  # providers redeliver for days (WhatsApp: up to 7)
 MAX_PROCESSING_ATTEMPTS = 3  # a message that crashes the worker this often is given up, not retried forever
-
-# Failures reported later, in a status webhook, that mean "try SMS": code → the number is not on the
-# channel at all (remember that). The send-time equivalents come from the sender's SendOutcome.
-ASYNC_FALLBACK_CODES: dict[str, dict[str, bool]] = {
-    WHATSAPP: {"131026": True, "131047": False},
-}
 
 _ADDRESS = re.compile(r"^[0-9]{6,20}$")
 
@@ -76,31 +69,13 @@ class PipelineTuning:
     pop_timeout_s: float = 1.0
 
 
-def provider_id_variants(channel: str, provider_id: str) -> list[str]:
-    """Some SMSCs give a message id in decimal in submit_sm_resp and in hex in the receipt (or the
-    reverse): for SMS, match either form."""
-    variants = [provider_id]
-    if channel != SMS:
-        return variants
-    if provider_id.isdigit():
-        variants += [format(int(provider_id), "x"), format(int(provider_id), "X")]
-    try:
-        variants.append(str(int(provider_id, 16)))
-    except ValueError:
-        pass
-    stripped = provider_id.lstrip("0")
-    if stripped and stripped != provider_id:
-        variants.append(stripped)
-    return list(dict.fromkeys(variants))
-
-
 class Pipeline:
     def __init__(
         self,
         store: Store,
         coordination: Coordination,
         brain: Brain,
-        senders: Mapping[str, ChannelSender],
+        channels: Mapping[str, Channel],
         *,
         rates: Mapping[str, Optional[float]],
         tuning: PipelineTuning = PipelineTuning(),
@@ -112,7 +87,7 @@ class Pipeline:
         self.outbox = Outbox(
             store,
             coordination,
-            senders,
+            channels,
             rates=rates,
             retry=tuning.retry,
         )
@@ -163,7 +138,7 @@ class Pipeline:
         """Add a provider status to the message's timeline; False (and a log line) if it's unknown."""
         status = ProviderStatus(
             update.channel,
-            tuple(provider_id_variants(update.channel, update.provider_id)),
+            tuple(dict.fromkeys((update.provider_id, *update.aliases))),
             update.status,
             update.at,
             update.error_code,
@@ -182,8 +157,9 @@ class Pipeline:
                 update.channel, update.provider_id, update.status,
             )
             return False
-        not_on_channel = ASYNC_FALLBACK_CODES.get(update.channel, {}).get(str(update.error_code))
-        if recorded.new_event and update.status == STATUS_FAILED and not_on_channel is not None:
+        moves_on = update.verdict in (Verdict.NOT_ON_THIS_CHANNEL, Verdict.TRY_ANOTHER_CHANNEL)
+        if recorded.new_event and update.status == STATUS_FAILED and moves_on:
+            not_on_channel = update.verdict is Verdict.NOT_ON_THIS_CHANNEL
             self._spawn(self._fall_back_later(recorded.message_id, recorded.citizen_id, not_on_channel))
         return True
 
@@ -228,25 +204,28 @@ class Pipeline:
             logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
             return None
         citizen = context.citizen
-        sender = self.outbox.sender(row.channel)
-        if isinstance(sender, ReadReceipts) and row.provider_id:
+        channel = self.outbox.channel(row.channel)
+        if isinstance(channel, ReadReceipts) and row.provider_id:
             # Seen as we start answering; a failed receipt costs nothing, so it never waits or raises.
-            self._spawn(sender.mark_read(row.provider_id))
+            self._spawn(channel.mark_read(row.provider_id))
         fast = await self._fast_paths.handle(citizen, _inbound_from_row(row))
         understanding = reason = None
         if fast.replies is not None:
             replies = fast.replies
         else:
             replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
-        in_window = row.channel != WHATSAPP or any(
-            i.channel == WHATSAPP and i.address == row.address and in_whatsapp_window(i.last_inbound_at)
-            for i in context.identities
+        # A reply usually goes out moments after the message, but one recovered after a long outage
+        # may find the channel's session (WhatsApp's 24 hours) closed.
+        last_inbound_at = next(
+            (i.last_inbound_at for i in context.identities if i.channel == row.channel and i.address == row.address),
+            None,
         )
+        free_form = self.outbox.free_form_open(row.channel, last_inbound_at)
         outbound = [
             part
             for reply in replies
             for part in self.outbox.render_with_fallback(
-                reply, row.channel, row.address, citizen_id=citizen.id, reply_to_id=row.id, in_window=in_window
+                reply, row.channel, row.address, citizen_id=citizen.id, reply_to_id=row.id, free_form=free_form
             )
         ]
         completed = await asyncio.to_thread(

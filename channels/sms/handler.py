@@ -1,10 +1,10 @@
-"""The SMS channel assembled: the SMPP thread, the inbound path to the pipeline, and the sender.
+"""The SMS channel assembled (a `channels.base.Channel`): the SMPP thread, the inbound path to the
+pipeline, rendering and the sender.
 
-    channel = SmsChannel(SmsConfig.from_env(), pipeline)   # pipeline: accept() + record_status()
-    await channel.start()                                   # inside the running event loop
-    senders["sms"] = channel.sender
-    ...
-    channel.status                                          # for /health
+    channel = SmsChannel(config)
+    await channel.start(sink)        # inside the running event loop; sink: the pipeline
+    channel.render(reply, address) / await channel.send(rendered)
+    channel.health()                 # for /health
     await channel.stop()
 
 Inbound deliver_sm cross from the SMPP thread to the event loop through a queue and are handled
@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any, Optional
 
+from core.messages import SMS, BotReply
+from channels.base import InboundSink, Rendered, SendOutcome
+from channels.sms import render as sms_render
 from channels.sms.config import SmsConfig
 from channels.sms.deliver_sm import AckToken, DeliverSm
 from channels.sms.delivery_tracking import DeliveryTracker
-from channels.sms.inbound import InboundProcessor, PipelineSink
+from channels.sms.inbound import InboundProcessor
 from channels.sms.mo_identity import RedeliveryMemory
 from channels.sms.sender import SmsSender
 from channels.sms.smpp_client import SmppClient
@@ -31,18 +35,30 @@ _SWEEP_S = 1.0
 
 
 class SmsChannel:
-    def __init__(self, config: SmsConfig, sink: PipelineSink) -> None:
+    name = SMS
+
+    def __init__(self, config: SmsConfig) -> None:
         self.config = config
         self.redelivery = RedeliveryMemory()
         self.tracker = DeliveryTracker()
         self.client = SmppClient(config, self._from_smpp_thread, self.redelivery)
-        self.inbound = InboundProcessor(config, sink, self.client.acknowledge, self.tracker, self.redelivery)
         self.sender = SmsSender(config, self.client, self.tracker)
+        self.inbound: Optional[InboundProcessor] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._queue: "asyncio.Queue[tuple[DeliverSm, AckToken]]" = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
 
-    async def start(self) -> None:
+    def render(self, reply: BotReply, address: str, *, free_form: bool = True) -> list[Rendered]:
+        return sms_render.render(reply, address, self.sender.references)
+
+    async def send(self, message: Rendered) -> SendOutcome:
+        return await self.sender.send(message)
+
+    def free_form_open(self, last_inbound_at: Optional[datetime], now: datetime) -> bool:
+        return True  # SMS has no session: any text may go at any time
+
+    async def start(self, sink: InboundSink) -> None:
+        self.inbound = InboundProcessor(self.config, sink, self.client.acknowledge, self.tracker, self.redelivery)
         self._loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue()
         self._tasks = [
@@ -62,15 +78,14 @@ class SmsChannel:
         self._tasks = []
         logger.info("sms channel stopped")
 
-    @property
-    def status(self) -> dict[str, Any]:
+    def health(self) -> dict[str, Any]:
         connection = self.client.status()
         return {
             "bound": connection.bound,
             "bound_since": connection.bound_since.isoformat() if connection.bound_since else None,
             "queue_depth": connection.queue_depth,
             "in_flight": connection.in_flight,
-            "inbound_waiting": self._queue.qsize() + self.inbound.waiting,
+            "inbound_waiting": self._queue.qsize() + (self.inbound.waiting if self.inbound else 0),
             "binds": connection.binds,
             "reconnects": connection.reconnects,
             "resubmitted_parts": connection.resubmitted_parts,
@@ -87,12 +102,14 @@ class SmsChannel:
     async def _consume(self) -> None:
         while True:
             deliver, token = await self._queue.get()
+            assert self.inbound is not None  # created in start(), before the SMPP thread runs
             await self.inbound.handle(deliver, token)
 
     async def _sweep(self) -> None:
         while True:
             await asyncio.sleep(min(_SWEEP_S, self.config.reassembly_timeout_s / 4))
             try:
+                assert self.inbound is not None
                 await self.inbound.sweep()
             except Exception:
                 logger.exception("sms reassembly sweep failed")

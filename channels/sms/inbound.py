@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional
 
 from core.messages import KIND_TEXT, SMS, InboundMessage, StatusUpdate, utcnow
 from core.privacy import mask_phone
 from channels.sms import decoding, receipts
+from channels.base import InboundSink
 from channels.sms.addresses import to_international
 from channels.sms.config import SmsConfig
 from channels.sms.deliver_sm import AckToken, DeliverAck, DeliverSm
@@ -33,14 +34,6 @@ _RETRY_INCOMPLETE_S = 5.0
 _GAP = " … "
 
 
-class PipelineSink(Protocol):
-    """The two pipeline calls the SMS channel needs (pipeline.pipeline.Pipeline has them)."""
-
-    async def accept(self, message: InboundMessage) -> Any: ...
-
-    async def record_status(self, update: StatusUpdate) -> bool: ...
-
-
 @dataclass
 class _PendingAccept:
     message: InboundMessage
@@ -53,7 +46,7 @@ class InboundProcessor:
     def __init__(
         self,
         config: SmsConfig,
-        sink: PipelineSink,
+        sink: InboundSink,
         acknowledge: Callable[[DeliverAck], None],
         tracker: DeliveryTracker,
         redelivery: RedeliveryMemory,
@@ -128,13 +121,10 @@ class InboundProcessor:
         return ESME_ROK
 
     async def _record(self, update: StatusUpdate) -> bool:
-        """record_status under the id as given, then its hex/decimal spellings. Raises if the pipeline does."""
-        for variant in receipts.id_variants(update.provider_id):
-            update.provider_id = variant
-            known = await asyncio.wait_for(self.sink.record_status(update), self.config.accept_timeout_s)
-            if known:
-                return True
-        return False
+        """record_status with the id as given and its hex/decimal spellings as aliases (SMSCs spell
+        one id differently in submit_sm_resp and in the receipt). Raises if the sink does."""
+        update.aliases = tuple(receipts.id_variants(update.provider_id)[1:])
+        return bool(await asyncio.wait_for(self.sink.record_status(update), self.config.accept_timeout_s))
 
     # ---------------------------------------------------------------- MO
 

@@ -102,9 +102,9 @@ def to_status(receipt: Receipt, address: Optional[str] = None) -> Optional[Statu
 
 
 def id_variants(message_id: str) -> list[str]:
-    """`message_id` first, then its hex↔decimal spellings (and without leading zeros)."""
+    """`message_id` first, then its hex↔decimal spellings and the id without leading zeros."""
     value = message_id.strip()
-    variants = [value]
+    variants = [value, value.lstrip("0")]
     if value.isdigit():
         number = int(value)
         variants += [format(number, "x"), format(number, "X"), str(number)]

@@ -1,11 +1,12 @@
-"""The outbound half of the SMS channel, as the outbox sees it (channels.base.ChannelSender).
+"""The outbound half of the SMS channel (`SmsChannel.send` hands its messages here).
 
 `send` splits the rendered text with the UDH reference stored in its body (so a message sent again
 after a failure carries the same reference), hands the parts to the SMPP thread and waits for
 every submit_sm_resp. It never raises for SMSC trouble:
-- all parts accepted → ok, provider_id = the first part's SMSC message id;
-- the SMSC refused a part → failed with the command_status name (e.g. ESME_RINVDSTADR);
-- no bind for `send_bind_wait_s`, or unfinished after `send_timeout_s` → retry_after, so the
+- all parts accepted → SENT, provider_id = the first part's SMSC message id;
+- the SMSC refused a part → FAILED with the command_status name (e.g. ESME_RINVDSTADR), or
+  RETRY_LATER for the statuses that mean "not now";
+- no bind for `send_bind_wait_s`, or unfinished after `send_timeout_s` → RETRY_LATER, so the
   outbox keeps the message queued and sends it again when the SMSC is back.
 """
 
@@ -16,10 +17,9 @@ import logging
 import time
 from typing import Optional
 
-from core.messages import SMS, BotReply
+from core.messages import Verdict
 from core.privacy import mask_phone
 from channels.base import Rendered, SendOutcome
-from channels.sms import render as sms_render
 from channels.sms import segments
 from channels.sms.addresses import is_valid_destination
 from channels.sms.config import SmsConfig
@@ -35,8 +35,6 @@ _TRANSIENT_STATUSES = {0x08, 0x64}  # ESME_RSYSERR, ESME_RX_T_APPN
 
 
 class SmsSender:
-    name = SMS
-
     def __init__(
         self,
         config: SmsConfig,
@@ -49,14 +47,10 @@ class SmsSender:
         self.tracker = tracker
         self.references = references or ReferenceCounter()
 
-    def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
-        # SMS has no 24-hour window: `in_window` does not matter here.
-        return sms_render.render(reply, address, self.references)
-
     async def send(self, message: Rendered) -> SendOutcome:
         address = message.address
         if not is_valid_destination(address):
-            return SendOutcome(ok=False, error_code="invalid_address", error_title="not an international MSISDN")
+            return SendOutcome(Verdict.FAILED, error_code="invalid_address", error_title="not an international MSISDN")
         text = message.body.get("text", message.text)
         reference = message.body.get("udh_ref")
         if not isinstance(reference, int):
@@ -64,7 +58,7 @@ class SmsSender:
         try:
             parts = segments.split(text, reference)
         except segments.MessageTooLong as error:
-            return SendOutcome(ok=False, error_code="message_too_long", error_title=str(error))
+            return SendOutcome(Verdict.FAILED, error_code="message_too_long", error_title=str(error))
 
         job = self.client.submit(address, parts)
         result = await self._wait(job)
@@ -90,10 +84,10 @@ class SmsSender:
     def _outcome(self, result: SubmitResult, address: str, count: int) -> SendOutcome:
         if result.ok:
             self.tracker.register(result.message_ids)
-            return SendOutcome(ok=True, provider_id=result.message_ids[0])
+            return SendOutcome(Verdict.SENT, provider_id=result.message_ids[0])
         if result.gave_up:
             return SendOutcome(
-                ok=False,
+                Verdict.RETRY_LATER,
                 error_code="smsc_unavailable",
                 error_title="no SMPP bind: kept for a later try",
                 retry_after=self.config.retry_after_s,
@@ -104,7 +98,7 @@ class SmsSender:
             "sms send failed to=%s status=%s parts=%d", mask_phone(address), status_name(command_status), count
         )
         return SendOutcome(
-            ok=False,
+            Verdict.RETRY_LATER if transient else Verdict.FAILED,
             error_code=status_name(command_status),
             error_title=status_description(command_status),
             retry_after=self.config.retry_after_s if transient else None,

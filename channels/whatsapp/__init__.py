@@ -1,27 +1,7 @@
-"""WhatsApp Cloud API channel: receive (webhook), send (sender) and status, nothing else.
+"""The WhatsApp Cloud API channel: receive (webhook), send (sender) and status, nothing else.
 
-- `config.WhatsAppConfig.from_env()`: settings (development defaults point at the fake Graph API).
-- `webhook.build_router(config, sink)`: FastAPI router for `GET/POST /webhooks/whatsapp`.
-- `parse.parse_update(payload)`: a webhook body → InboundMessages, StatusUpdates, problems.
-- `sender.WhatsAppSender(config, templates=...)`: `render`, `send`, `mark_read` (a ChannelSender).
-- `templates.TemplateCatalog.load()`: approved templates by notification kind.
-- `errors.outcome_for_error(code)`: what an error code means (also for `failed` status webhooks).
+`WhatsAppChannel` (channel.py) is the channel, built from `WhatsAppConfig` (config.py). Its parts:
+webhook (the FastAPI routes Meta calls), parse (a webhook body → messages and statuses), render
+(replies → Cloud API payloads), sender (the Graph API client), errors (what an error code means),
+templates (approved templates by notification kind), window (the 24-hour customer service window).
 """
-
-from channels.whatsapp.config import WhatsAppConfig
-from channels.whatsapp.errors import outcome_for_error
-from channels.whatsapp.parse import ParsedUpdate, parse_update
-from channels.whatsapp.sender import WhatsAppSender
-from channels.whatsapp.templates import TemplateCatalog
-from channels.whatsapp.webhook import InboundSink, build_router
-
-__all__ = [
-    "InboundSink",
-    "ParsedUpdate",
-    "TemplateCatalog",
-    "WhatsAppConfig",
-    "WhatsAppSender",
-    "build_router",
-    "outcome_for_error",
-    "parse_update",
-]

@@ -2,8 +2,8 @@
 
 The same codes arrive two ways: synchronously in the send response (Meta's error envelope) and
 asynchronously in a `failed` status webhook (e.g. 131047 and 131026 usually come this way, minutes
-after the send returned a wamid). `outcome_for_error` serves both, so the outbox can decide the same
-way on a `StatusUpdate.error_code` as on a send response.
+after the send returned a wamid). `verdict_for_error` serves both, so a send response and a status
+webhook with the same code mean the same `Verdict` to the outbox.
 
 Codes and meanings: Meta's Cloud API error-code reference (developers.facebook.com/documentation/
 business-messaging/whatsapp/support/error-codes).
@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from core.messages import utcnow
+from core.messages import Verdict, utcnow
 from channels.base import SendOutcome
 
 # The citizen has not written in 24 hours: only a template (or SMS) can reach them now.
@@ -52,24 +52,29 @@ def outcome_for_error(
     http_status: int | None = None,
     retry_after: float | None = None,
 ) -> SendOutcome:
-    """The outcome of a failed send (or a `failed` status) with this Cloud API error code."""
+    """The outcome of a failed send with this Cloud API error code."""
     error_code = str(code) if code is not None else (str(http_status) if http_status else None)
-    base = dict(ok=False, error_code=error_code)
+    verdict = verdict_for_error(code, http_status=http_status)
+    title = title or NOT_ON_CHANNEL_CODES.get(code or 0) or FALLBACK_CODES.get(code or 0)
+    if verdict is not Verdict.RETRY_LATER:
+        return SendOutcome(verdict, error_code=error_code, error_title=title)
+    if retry_after is None:
+        if code in RETRY_AFTER_SECONDS:
+            retry_after = RETRY_AFTER_SECONDS[code]
+        else:
+            retry_after = RATE_LIMIT_RETRY_AFTER if http_status == 429 else DEFAULT_RETRY_AFTER
+    return SendOutcome(verdict, error_code=error_code, error_title=title, retry_after=min(retry_after, MAX_RETRY_AFTER))
+
+
+def verdict_for_error(code: int | None, *, http_status: int | None = None) -> Verdict:
+    """What a Cloud API error code (in a send response or a `failed` status) means for the message."""
     if code in NOT_ON_CHANNEL_CODES:
-        return SendOutcome(
-            **base, error_title=title or NOT_ON_CHANNEL_CODES[code], fallback=True, not_on_channel=True
-        )
+        return Verdict.NOT_ON_THIS_CHANNEL
     if code in FALLBACK_CODES:
-        return SendOutcome(**base, error_title=title or FALLBACK_CODES[code], fallback=True)
-    transient = code in RETRY_AFTER_SECONDS or http_status == 429 or (http_status or 0) >= 500
-    if transient:
-        if retry_after is None:
-            if code in RETRY_AFTER_SECONDS:
-                retry_after = RETRY_AFTER_SECONDS[code]
-            else:
-                retry_after = RATE_LIMIT_RETRY_AFTER if http_status == 429 else DEFAULT_RETRY_AFTER
-        return SendOutcome(**base, error_title=title, retry_after=min(retry_after, MAX_RETRY_AFTER))
-    return SendOutcome(**base, error_title=title)
+        return Verdict.TRY_ANOTHER_CHANNEL
+    if code in RETRY_AFTER_SECONDS or http_status == 429 or (http_status or 0) >= 500:
+        return Verdict.RETRY_LATER
+    return Verdict.FAILED
 
 
 def error_title(error: Mapping) -> str | None:

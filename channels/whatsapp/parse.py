@@ -35,6 +35,7 @@ from core.messages import (
     utcnow,
 )
 from core.privacy import mask_phone
+from channels.whatsapp.errors import verdict_for_error
 
 logger = logging.getLogger(__name__)
 
@@ -226,12 +227,14 @@ def parse_status(status: Any) -> StatusUpdate | None:
     if ours is None:
         logger.info("whatsapp.parse ignored_status status=%s id=%s", status.get("status"), provider_id)
         return None
-    error_code = error_title = None
+    error_code = error_title = verdict = None
     errors = _as_list(status.get("errors"))
-    if ours == STATUS_FAILED and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        error_code = str(first["code"]) if first.get("code") is not None else None
+    if ours == STATUS_FAILED:
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
+        code = first.get("code")
+        error_code = str(code) if code is not None else None
         error_title = first.get("title") or first.get("message")
+        verdict = verdict_for_error(int(code) if str(code).isdigit() else None)
     return StatusUpdate(
         channel=WHATSAPP,
         provider_id=provider_id,
@@ -240,6 +243,7 @@ def parse_status(status: Any) -> StatusUpdate | None:
         error_code=error_code,
         error_title=error_title,
         address=_digits(status.get("recipient_id")) or status.get("recipient_user_id"),
+        verdict=verdict,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import aiohttp
 import orjson
 
-from core.messages import WHATSAPP, BotReply
+from core.messages import Verdict
 from core.privacy import mask_phone
 from channels.base import Rendered, SendOutcome
 from channels.whatsapp.config import WhatsAppConfig
@@ -32,7 +32,6 @@ from channels.whatsapp.errors import (
     outcome_for_error,
     retry_after_from_headers,
 )
-from channels.whatsapp.render import render_reply
 from channels.whatsapp.templates import TemplateCatalog
 
 logger = logging.getLogger(__name__)
@@ -56,9 +55,7 @@ class _Response:
 
 
 class WhatsAppSender:
-    """`ChannelSender` for WhatsApp. One per process; share it, close it with `aclose()`."""
-
-    name = WHATSAPP
+    """The Cloud API client of the WhatsApp channel. One per process; close it with `aclose()`."""
 
     def __init__(
         self,
@@ -78,9 +75,6 @@ class WhatsAppSender:
         """Messages per second this number may send (WHATSAPP_RATE)."""
         return self.config.rate
 
-    def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
-        return render_reply(reply, address, in_window=in_window, templates=self.templates)
-
     async def send(self, message: Rendered) -> SendOutcome:
         body = message.body
         kind = body.get("type") if isinstance(body, dict) else None
@@ -93,7 +87,7 @@ class WhatsAppSender:
             code = "timeout" if isinstance(exc, asyncio.TimeoutError) else "network"
             logger.warning("whatsapp.send %s to=%s type=%s error=%s", code, to, kind, type(exc).__name__)
             return SendOutcome(
-                ok=False, error_code=code, error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER
+                Verdict.RETRY_LATER, error_code=code, error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER
             )
 
         if response.status_code == 200:
@@ -101,10 +95,10 @@ class WhatsAppSender:
             if provider_id:
                 # DEBUG: the outbox logs every send at INFO with our message id (one line per message).
                 logger.debug("whatsapp.send ok to=%s type=%s id=%s", to, kind, provider_id)
-                return SendOutcome(ok=True, provider_id=provider_id)
+                return SendOutcome(Verdict.SENT, provider_id=provider_id)
             logger.error("whatsapp.send bad_response to=%s status=200 (no message id)", to)
             # Not retried: it may have been sent, and a duplicate is worse than a logged gap.
-            return SendOutcome(ok=False, error_code="bad_response", error_title="200 without a message id")
+            return SendOutcome(Verdict.FAILED, error_code="bad_response", error_title="200 without a message id")
 
         error = _error_object(response)
         code = error.get("code") if isinstance(error.get("code"), int) else None
@@ -118,7 +112,7 @@ class WhatsAppSender:
         details = error_data.get("details") if isinstance(error_data, dict) else None
         logger.warning(
             "whatsapp.send failed to=%s type=%s http=%d code=%s title=%s details=%s "
-            "retry_after=%s fallback=%s",
+            "retry_after=%s verdict=%s",
             to,
             kind,
             response.status_code,
@@ -126,7 +120,7 @@ class WhatsAppSender:
             outcome.error_title,
             details,
             outcome.retry_after,
-            outcome.fallback,
+            outcome.verdict.value,
         )
         return outcome
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from core.messages import InboundMessage, StatusUpdate
 from core.privacy import mask_phone
+from channels.base import InboundSink
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.parse import describe_message, parse_update
 from channels.whatsapp.signature import SIGNATURE_HEADER, signature_matches
@@ -28,14 +27,6 @@ from channels.whatsapp.signature import SIGNATURE_HEADER, signature_matches
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
-
-
-class InboundSink(Protocol):
-    """Where parsed traffic goes: `pipeline.pipeline.Pipeline` keeps this contract."""
-
-    async def accept(self, message: InboundMessage) -> Any: ...
-
-    async def record_status(self, update: StatusUpdate) -> Any: ...
 
 
 class _BodyTooLarge(Exception):

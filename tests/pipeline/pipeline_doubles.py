@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable, Optional
 
 from core.brain import Answer
-from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
+from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage, Verdict
 from channels.base import Rendered, SendOutcome
 
 
@@ -89,7 +90,7 @@ class SleepingBrain(EchoBrain):
 
 @dataclass
 class FakeSender:
-    """A channel sender that records what it sends and fails on cue.
+    """A channel (channels.base.Channel) that records what it sends and fails on cue.
 
     `script` holds outcomes to return first (in order), then every send succeeds. `hang` makes
     send() wait forever (a process killed mid-send). WhatsApp-like senders refuse free text outside
@@ -103,8 +104,21 @@ class FakeSender:
     attempts: int = 0
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
-    def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
-        if self.name == "whatsapp" and not in_window:
+    async def start(self, sink) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def health(self) -> dict:
+        return {}
+
+    def free_form_open(self, last_inbound_at, now) -> bool:
+        # The WhatsApp-like double keeps WhatsApp's 24-hour session; the others have none.
+        return self.name != "whatsapp" or (last_inbound_at is not None and now - last_inbound_at < timedelta(hours=24))
+
+    def render(self, reply: BotReply, address: str, *, free_form: bool = True) -> list[Rendered]:
+        if self.name == "whatsapp" and not free_form:
             if reply.template is None:
                 return []
             return [Rendered(self.name, address, reply.text, body={"template": reply.template.name})]
@@ -123,7 +137,7 @@ class FakeSender:
         if self.script:
             return self.script.pop(0)
         self.sent.append(message)
-        return SendOutcome(ok=True, provider_id=f"{self.name}-{next(self._ids)}")
+        return SendOutcome(Verdict.SENT, provider_id=f"{self.name}-{next(self._ids)}")
 
     @property
     def texts(self) -> list[str]:
@@ -131,13 +145,12 @@ class FakeSender:
 
 
 def retry_later(seconds: float = 0.01, code: str = "130429") -> SendOutcome:
-    return SendOutcome(ok=False, error_code=code, error_title="rate limit hit", retry_after=seconds)
+    return SendOutcome(Verdict.RETRY_LATER, error_code=code, error_title="rate limit hit", retry_after=seconds)
 
 
 def not_on_whatsapp() -> SendOutcome:
-    return SendOutcome(ok=False, error_code="131026", error_title="Message undeliverable", fallback=True,
-                       not_on_channel=True)
+    return SendOutcome(Verdict.NOT_ON_THIS_CHANNEL, error_code="131026", error_title="Message undeliverable")
 
 
 def outside_window() -> SendOutcome:
-    return SendOutcome(ok=False, error_code="131047", error_title="Re-engagement message", fallback=True)
+    return SendOutcome(Verdict.TRY_ANOTHER_CHANNEL, error_code="131047", error_title="Re-engagement message")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from core.messages import BotReply, InboundMessage, StatusUpdate, TemplateRef, utcnow
+from core.messages import BotReply, InboundMessage, StatusUpdate, TemplateRef, Verdict, utcnow
 from store.models import ChannelIdentity, UnrecognisedMessage
 from pipeline_doubles import (
     EchoBrain,
@@ -121,7 +121,7 @@ async def test_a_failed_status_webhook_triggers_the_sms_fallback(make_pipeline, 
     assert wa.texts == ["echo: hello"]
 
     update_ = StatusUpdate(channel="whatsapp", provider_id="whatsapp-1", status="failed", error_code="131026",
-                           error_title="Message undeliverable")
+                           error_title="Message undeliverable", verdict=Verdict.NOT_ON_THIS_CHANNEL)
     assert await pipeline.record_status(update_)
     assert await pipeline.record_status(update_)  # Meta redelivers: still one fallback
     await pipeline.drain()

@@ -9,7 +9,8 @@ from typing import Optional
 import pytest
 
 from core.messages import InboundMessage, StatusUpdate
-from channels.sms import SmsChannel, SmsConfig
+from channels.sms.config import SmsConfig
+from channels.sms.handler import SmsChannel
 from tests.sms.smsc import LocalSmsc, eventually
 
 
@@ -48,8 +49,9 @@ class RecordingSink:
         return AcceptResult(len(self.accepted), False)
 
     async def record_status(self, update: StatusUpdate) -> bool:
+        """Known under any of its spellings, as the pipeline matches them."""
         self.status_calls.append(update.provider_id)
-        if self.known_ids is not None and update.provider_id not in self.known_ids:
+        if self.known_ids is not None and not self.known_ids & {update.provider_id, *update.aliases}:
             return False
         self.statuses.append(dataclasses.replace(update))
         return True
@@ -100,8 +102,8 @@ async def channel_factory():
     channels: list[SmsChannel] = []
 
     async def make(port: int, sink: RecordingSink, wait_bound: bool = True, **overrides) -> SmsChannel:
-        channel = SmsChannel(fast_config(port, **overrides), sink)
-        await channel.start()
+        channel = SmsChannel(fast_config(port, **overrides))
+        await channel.start(sink)
         channels.append(channel)
         if wait_bound:
             await eventually(lambda: channel.client.bound, timeout=5)

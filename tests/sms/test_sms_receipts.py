@@ -59,7 +59,8 @@ def test_is_receipt_by_esm_class():
     [
         ("1234", ["1234", "4d2", "4D2", "4660"]),  # decimal→hex, and read as hex→decimal
         ("4d2", ["4d2", "1234"]),
-        ("00FF", ["00FF", "255", "ff", "FF"]),
+        ("00FF", ["00FF", "FF", "255", "ff"]),
+        ("0a1F", ["0a1F", "a1F", "2591"]),  # without its leading zero, as some SMSCs print it
         ("abc-123", ["abc-123"]),
     ],
 )

@@ -34,7 +34,7 @@ async def test_bind_is_a_transceiver_session(smsc, channel):
     await eventually(lambda: smsc.binds == 1)
     esme = smsc.esme()
     assert esme.system_id == "tawasol" and esme.can_receive
-    status = channel.status
+    status = channel.health()
     assert status["bound"] and status["bound_since"] and status["queue_depth"] == 0
 
 
@@ -155,7 +155,7 @@ async def test_incomplete_message_is_handed_over_after_the_timeout(smsc, sink, c
     assert message.raw["incomplete"] is True and message.raw["missing_parts"] == [2]
     assert message.text.startswith("الجزء الأول") and message.text.endswith("الجزء الثالث")
     assert "…" in message.text
-    assert channel.status["inbound_waiting"] == 0
+    assert channel.health()["inbound_waiting"] == 0
 
 
 async def test_multipart_accept_failure_asks_again_for_the_last_part_only(smsc, sink, channel):

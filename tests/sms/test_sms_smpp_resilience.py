@@ -88,7 +88,7 @@ async def test_smsc_killed_mid_burst_every_message_delivered_once(killable, sink
     outcomes = await asyncio.wait_for(asyncio.gather(*sends), timeout=40)
 
     assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:3]
-    status = channel.status
+    status = channel.health()
     assert status["bound"] and status["binds"] >= 2 and status["reconnects"] >= 1
 
     logged = killable.logged()
@@ -136,7 +136,7 @@ async def test_throttled_submits_are_slowed_down_retried_and_all_delivered(sink,
         assert delivered == list(range(200))  # all, each once
         throttled = [s for s in smsc.submits if s.command_status == 0x58]
         assert throttled, "the SMSC never had to throttle: the test proves nothing"
-        assert channel.status["throttled"] == len(throttled)
+        assert channel.health()["throttled"] == len(throttled)
         # A client that did not slow down retries at full speed and collects hundreds of refusals
         # while 200 messages trickle through at 100/s; slowing down keeps them few.
         assert len(throttled) < 60
@@ -208,8 +208,8 @@ async def test_bad_credentials_are_reported_and_retried_slowly(node_smsc_install
         assert not any(b["accepted"] for b in attempts)
         gaps = [(b["at"] - a["at"]) / 1000 for a, b in zip(attempts, attempts[1:])]
         assert all(gap >= 0.9 for gap in gaps)
-        assert not channel.status["bound"]
-        assert "ESME_RINVPASWD" in channel.status["last_error"]
+        assert not channel.health()["bound"]
+        assert "ESME_RINVPASWD" in channel.health()["last_error"]
         refusal = [r for r in caplog.records if "bind refused" in r.getMessage()]
         assert refusal and "ESME_RINVPASWD" in refusal[0].getMessage()
         assert "wrong" not in caplog.text  # the password never reaches the logs
@@ -233,11 +233,11 @@ async def test_refused_bind_succeeds_once_the_account_is_fixed(node_smsc_install
     fixed.port = port
     await fixed.start()
     try:
-        await eventually(lambda: channel.status["bound"], timeout=5)
+        await eventually(lambda: channel.health()["bound"], timeout=5)
         await eventually(lambda: bool(fixed.binds))  # its stdout line may trail the bind_resp
         assert fixed.binds[-1]["accepted"]
         await asyncio.sleep(0.3)
-        assert channel.status["bound"]  # and the session stays up
+        assert channel.health()["bound"]  # and the session stays up
     finally:
         await fixed.stop()
 
@@ -256,14 +256,14 @@ async def test_enquire_link_timeout_declares_the_peer_dead_and_reconnects(smsc, 
         assert (await channel.sender.send(sms("before"))).ok
         proxy.silent = True  # the network swallows everything; the socket stays open
         silenced = time.monotonic()
-        await eventually(lambda: not channel.status["bound"], timeout=5)
+        await eventually(lambda: not channel.health()["bound"], timeout=5)
         detected = time.monotonic() - silenced
         assert detected < 0.3 + 0.5 + 0.5  # idle interval + the enquire_link deadline (+ slack)
         assert any("no enquire_link_resp" in r.getMessage() for r in caplog.records)
 
         proxy.silent = False
-        await eventually(lambda: channel.status["bound"], timeout=5)
-        assert channel.status["reconnects"] >= 1 and proxy.connections >= 2
+        await eventually(lambda: channel.health()["bound"], timeout=5)
+        assert channel.health()["reconnects"] >= 1 and proxy.connections >= 2
         assert (await channel.sender.send(sms("after"))).ok
         assert [reassemble([s])[0] for s in smsc.accepted] == ["before", "after"]
     finally:

@@ -4,6 +4,7 @@ fake), Meta reports statuses (fake → webhook → sink)."""
 from __future__ import annotations
 
 from core.messages import BotReply, Choice
+from channels.whatsapp.render import render_reply
 from channels.whatsapp.sender import WhatsAppSender
 
 
@@ -22,7 +23,7 @@ async def test_batched_questions_are_answered_and_statuses_come_back(fake, sink,
         sent_ids = []
         for inbound in sink.messages:
             assert await sender.mark_read(inbound.provider_id)
-            for message in sender.render(reply, inbound.address):
+            for message in render_reply(reply, inbound.address, templates=catalog):
                 outcome = await sender.send(message)
                 assert outcome.ok, outcome
                 sent_ids.append(outcome.provider_id)

@@ -7,8 +7,9 @@ import socket
 
 import pytest
 
-from core.messages import BotReply, Choice
+from core.messages import BotReply, Choice, Verdict
 from channels.whatsapp.errors import outcome_for_error, retry_after_from_headers
+from channels.whatsapp.render import render_reply
 from channels.whatsapp.sender import WhatsAppSender
 from tests.whatsapp.support import ACCESS_TOKEN, make_config
 
@@ -21,8 +22,12 @@ async def sender(fake_config, catalog):
         yield s
 
 
+def render(sender, reply, to=CITIZEN, **options):
+    return render_reply(reply, to, templates=sender.templates, **options)
+
+
 async def send_text(sender, to=CITIZEN, text="مرحبا"):
-    [message] = sender.render(BotReply(text=text), to)
+    [message] = render(sender, BotReply(text=text), to)
     return await sender.send(message)
 
 
@@ -45,9 +50,9 @@ async def test_buttons_lists_and_templates_are_accepted_by_the_fake(sender, fake
             text="اختر", choices=[Choice(f"/s{i}", f"خدمة رقم {i} للمواطنين الأردنيين") for i in range(14)]
         ),
     ]
-    rendered = [m for r in replies for m in sender.render(r, CITIZEN)]
+    rendered = [m for r in replies for m in render(sender, r)]
     ref = catalog.ref("document_ready", "ar", {"document_name": "جواز السفر", "office": "مكتب العبدلي"})
-    rendered += sender.render(BotReply(text="", template=ref), CITIZEN, in_window=False)
+    rendered += render(sender, BotReply(text="", template=ref), in_window=False)
     outcomes = [await sender.send(m) for m in rendered]
     assert all(o.ok for o in outcomes), outcomes
     waited = fake.get("/_fake/messages/wait", params={"count": len(rendered), "timeout": 2}).json()
@@ -63,7 +68,7 @@ async def test_131047_outside_the_window_means_fallback(sender, fake):
     inject(fake, 131047)
     outcome = await send_text(sender)
     assert not outcome.ok
-    assert (outcome.error_code, outcome.fallback, outcome.not_on_channel) == ("131047", True, False)
+    assert (outcome.error_code, outcome.verdict) == ("131047", Verdict.TRY_ANOTHER_CHANNEL)
     assert outcome.error_title == "Re-engagement message"
     assert outcome.retry_after is None
     assert (await send_text(sender)).ok  # injected once only
@@ -72,24 +77,14 @@ async def test_131047_outside_the_window_means_fallback(sender, fake):
 async def test_131026_not_on_whatsapp_means_fallback_and_remember(sender, fake):
     inject(fake, 131026)
     outcome = await send_text(sender)
-    assert (outcome.ok, outcome.fallback, outcome.not_on_channel, outcome.error_code) == (
-        False,
-        True,
-        True,
-        "131026",
-    )
+    assert (outcome.ok, outcome.verdict, outcome.error_code) == (False, Verdict.NOT_ON_THIS_CHANNEL, "131026")
 
 
 @pytest.mark.parametrize("code, expected", [(130429, 2.0), (131056, 6.0)])
 async def test_rate_limit_codes_mean_retry_after(sender, fake, code, expected):
     inject(fake, code)
     outcome = await send_text(sender)
-    assert (outcome.ok, outcome.error_code, outcome.retry_after, outcome.fallback) == (
-        False,
-        str(code),
-        expected,
-        False,
-    )
+    assert (outcome.verdict, outcome.error_code, outcome.retry_after) == (Verdict.RETRY_LATER, str(code), expected)
 
 
 async def test_http_429_uses_the_retry_after_header(sender, fake):
@@ -112,7 +107,7 @@ async def test_other_4xx_is_a_plain_failure_with_code_and_title(sender, fake):
         "131009",
         "Parameter value is not valid",
     )
-    assert outcome.retry_after is None and not outcome.fallback
+    assert outcome.retry_after is None and outcome.verdict is Verdict.FAILED
 
 
 async def test_invalid_body_gets_metas_validation_error(sender):
@@ -141,9 +136,7 @@ async def test_invalid_body_gets_metas_validation_error(sender):
 async def test_unknown_template_is_404_failure(sender):
     from core.messages import TemplateRef
 
-    [message] = sender.render(
-        BotReply(text="", template=TemplateRef("not_approved", "ar")), CITIZEN, in_window=False
-    )
+    [message] = render(sender, BotReply(text="", template=TemplateRef("not_approved", "ar")), in_window=False)
     outcome = await sender.send(message)
     assert (outcome.ok, outcome.error_code) == (False, "132001")
 
@@ -187,8 +180,7 @@ async def test_async_failure_arrives_as_a_failed_status_webhook(sender, fake, si
     fake.get("/_fake/webhooks/wait", params={"count": 1, "timeout": 5}).raise_for_status()
     [status] = sink.statuses
     assert (status.provider_id, status.status, status.error_code) == (outcome.provider_id, "failed", "131047")
-    decision = outcome_for_error(int(status.error_code), status.error_title)
-    assert decision.fallback and not decision.not_on_channel
+    assert status.verdict is Verdict.TRY_ANOTHER_CHANNEL  # the same meaning as at send time
 
 
 async def test_auto_statuses_come_back_through_the_webhook(sender, fake, sink):
@@ -210,7 +202,7 @@ async def test_mark_read(sender, fake):
 
 
 async def test_bsuid_recipient_is_accepted(sender, fake):
-    [message] = sender.render(BotReply(text="hi"), "JO.123456789")
+    [message] = render(sender, BotReply(text="hi"), "JO.123456789")
     outcome = await sender.send(message)
     assert outcome.ok
     assert (
@@ -224,8 +216,9 @@ def test_sender_exposes_its_rate():
 
 
 def test_outcome_mapping_table():
-    assert outcome_for_error(131047).fallback
-    assert outcome_for_error(131026).not_on_channel
+    assert outcome_for_error(131047).verdict is Verdict.TRY_ANOTHER_CHANNEL
+    assert outcome_for_error(131026).verdict is Verdict.NOT_ON_THIS_CHANNEL
+    assert outcome_for_error(100, "Invalid parameter").verdict is Verdict.FAILED
     assert outcome_for_error(None, http_status=503).retry_after == 5.0
     assert outcome_for_error(None, http_status=429).retry_after == 30.0
     assert outcome_for_error(80007, retry_after=120).retry_after == 120
