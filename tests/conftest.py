@@ -62,19 +62,26 @@ def _logging() -> None:
     configure("INFO")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _actions_store(tmp_path_factory):
-    """Actions run in process and write tickets/subscriptions: give them a database of their own."""
-    from actions.citizen_records import use_store
+@pytest.fixture(scope="session")
+def _actions_session_store(tmp_path_factory):
     from store import Store
     from store.migrate import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('actions') / 'actions.db'}"
     upgrade(url)
     store = Store(url)
-    use_store(store)
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def _actions_store(_actions_session_store):
+    """Actions run in process and write tickets/subscriptions: give them a database of their own,
+    handed over before every test (a service started by an earlier test hands over its own)."""
+    from actions.citizen_records import use_store
+
+    use_store(_actions_session_store)
+    return _actions_session_store
 
 
 # --- the store on both databases -------------------------------------------------------------------

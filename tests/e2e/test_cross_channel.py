@@ -77,7 +77,7 @@ async def test_an_sms_follow_up_continues_the_whatsapp_conversation(trained_mode
         [answer] = reassemble([s for s in smsc.accepted if s.destination_addr.endswith(CITIZEN[-9:])])
         assert "50" in answer and "جواز" in answer  # passport renewal fees, from the catalog
         health = (await asyncio.to_thread(httpx.get, server.url + "/health")).json()
-        assert health["sms"]["bound"] is True
+        assert health["channels"]["sms"]["bound"] is True
     finally:
         await asyncio.to_thread(server.stop)
         fake.stop()
