@@ -5,6 +5,7 @@ import time
 import pytest
 
 from language import Analysis, Token, analyse
+from language import analysis as analysis_module
 
 MESSAGES = [
     "مرحبا، بدي أجدد جواز السفر تبعي، قديش الرسوم وشو الأوراق المطلوبة؟",
@@ -165,14 +166,32 @@ def test_long_junk_input_is_handled() -> None:
         assert junk[token.start:token.end] == token.text
 
 
-def test_micro_benchmark_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    # Printed, not asserted: timings depend on the machine. Target: well under 0.2 ms a message.
-    rounds = 500
+# Every message, and every training line, goes through analyse(): its target is under 0.2 ms a
+# message, which it meets because a running bot sees the same words again and again and each word's
+# normal form is cached (measured here 0.04-0.15 ms warm, depending on what else runs; 0.08-0.3 ms
+# with the caches gone). The best of many short rounds is what the code costs; slower rounds measure
+# whatever else shares the machine.
+BUDGET_MS = 0.2
+
+
+def _word_cache_hits() -> int:
+    caches = (analysis_module._cached_latin_norm, analysis_module._cached_normalize)
+    return sum(cache.cache_info().hits for cache in caches)
+
+
+def test_analyse_stays_within_its_budget_on_warm_caches(capsys: pytest.CaptureFixture[str]) -> None:
+    rounds, repeats = 50, 20
     for message in MESSAGES[:4]:
-        analyse(message)  # warm the caches, as in a running bot
-        started = time.perf_counter()
-        for _ in range(rounds):
-            analyse(message)
-        per_message_ms = (time.perf_counter() - started) / rounds * 1000
+        cold = analyse(message)
+        hits = _word_cache_hits()
+        assert analyse(message) == cold  # the cached forms are the ones the cold path computed
+        assert _word_cache_hits() - hits >= len(cold.tokens), "a repeated message computed its words again"
+        best_ms = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for _ in range(rounds):
+                analyse(message)
+            best_ms = min(best_ms, (time.perf_counter() - started) / rounds * 1000)
         with capsys.disabled():
-            print(f"\nanalyse(): {per_message_ms:.4f} ms/message, {len(message.split())} words: {message[:40]!r}")
+            print(f"\nanalyse(): {best_ms:.4f} ms/message, {len(message.split())} words: {message[:40]!r}")
+        assert best_ms < BUDGET_MS, f"analyse() took {best_ms:.3f} ms for {message[:40]!r} (budget {BUDGET_MS} ms)"

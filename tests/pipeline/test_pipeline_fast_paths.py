@@ -87,7 +87,7 @@ async def test_stop_and_start_toggle_pushes_without_the_brain(make_pipeline, sto
 
     await say(pipeline, sms("START"))
     assert store.citizens.get(citizen_id).opted_out_at is None
-    assert senders["sms"].texts[-1].startswith("Alerts are on again")  # answered in the keyword's language
+    assert senders["sms"].texts[-1].startswith("Alerts are allowed again")  # answered in the keyword's language
     assert brain.calls == []
 
 

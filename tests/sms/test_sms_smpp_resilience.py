@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from channels.base import Rendered
+from tests.availability import unavailable
 from tests.sms.proxy import SilenceableProxy
 from tests.sms.smsc import LocalSmsc, Submit, concat_info, eventually, free_port, reassemble
 
@@ -152,14 +153,18 @@ NODE_DIR = HERE / "node_smsc"
 
 @pytest.fixture(scope="module")
 def node_smsc_installed():
+    """node's `smpp` server is the peer that refuses a bind for bad credentials (smpp34's server
+    accepts every bind). .ci/run installs it with `npm ci`; locally the first run does."""
     if shutil.which("node") is None:
-        pytest.skip("node is not installed")
+        unavailable("node (for tests/sms/node_smsc)")
     if not (NODE_DIR / "node_modules" / "smpp").exists():
+        if shutil.which("npm") is None:
+            unavailable("npm (to install tests/sms/node_smsc)")
         result = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True, text=True, timeout=120
         )
         if result.returncode != 0:
-            pytest.skip(f"npm ci failed for tests/sms/node_smsc: {result.stderr[-300:]}")
+            unavailable(f"node's smpp package (npm ci in tests/sms/node_smsc failed: {result.stderr[-300:]})")
     return NODE_DIR
 
 

@@ -1,0 +1,82 @@
+"""data/replies.yml: both languages, the same placeholders, Arabic that renders right-to-left, and no
+promise of something the bot does not do yet (no alert is sent; no staff member reads a ticket)."""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+
+import pytest
+import yaml
+
+from catalog.replies import DEFAULT_REPLIES, say
+
+REPLIES: dict[str, dict[str, str]] = yaml.safe_load(DEFAULT_REPLIES.read_text(encoding="utf-8"))
+PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+# Until the alert and handoff features deliver, no reply may say they do.
+BROKEN_PROMISES = {
+    "en": ("will contact you", "someone will", "before they expire", "we will alert", "will be passed",
+           "talk to a staff member, write", "\"agent\" to talk", "ask for a staff member", "alerts are on"),
+    "ar": ("سيتواصل", "سنرسل لك تنبيه", "ستُحال", "تم تحويل طلبك", "للتحدث مع موظف اكتب", "«موظف» للتحدث",
+           "اطلب التحدث مع موظف", "تم اشتراكك"),
+}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def _first_strong_direction(text: str) -> str | None:
+    """Bidi class of the first strongly directional character: it sets a paragraph's direction."""
+    for char in PLACEHOLDER.sub("", text):
+        direction = unicodedata.bidirectional(char)
+        if direction in ("L", "R", "AL", "LRE", "LRO", "LRI", "RLE", "RLO", "RLI"):
+            return direction
+    return None
+
+
+@pytest.mark.parametrize("key", sorted(REPLIES))
+def test_every_reply_has_both_languages_with_the_same_placeholders(key: str) -> None:
+    entry = REPLIES[key]
+    assert entry.get("ar") and entry.get("en"), key
+    assert _placeholders(entry["ar"]) == _placeholders(entry["en"]), key
+
+
+@pytest.mark.parametrize("key", sorted(REPLIES))
+def test_every_arabic_paragraph_starts_right_to_left(key: str) -> None:
+    for paragraph in REPLIES[key]["ar"].split("\n"):
+        if paragraph.strip():
+            assert _first_strong_direction(paragraph) in ("R", "AL", "RLE", "RLO", "RLI"), (key, paragraph)
+
+
+def test_the_direction_check_catches_a_leading_emoji_or_latin_word() -> None:
+    assert _first_strong_direction("ℹ️ هذه معلومات إرشادية") == "L"  # U+2139 is strongly left-to-right
+    assert _first_strong_direction("👋 أهلاً") == "AL"  # most emoji are neutral
+    assert _first_strong_direction("{ticket} رقم") == "AL"
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_no_reply_promises_an_alert_or_a_call_back(language: str) -> None:
+    for key, entry in REPLIES.items():
+        text = entry[language].lower()
+        for promise in BROKEN_PROMISES[language]:
+            assert promise not in text, (key, promise)
+
+
+def test_handoff_and_complaint_say_the_ticket_is_recorded_and_where_to_go_instead() -> None:
+    for key in ("handoff", "complaint"):
+        english = say(key, "en", ticket="T-000042")
+        arabic = say(key, "ar", ticket="T-000042")
+        assert "T-000042" in english and "T-000042" in arabic
+        assert "recorded" in english and "visit or call the agency" in english
+        assert "سُجلت" in arabic or "سجّلنا" in arabic
+        assert "راجع الجهة المعنية أو اتصل بها" in arabic
+
+
+def test_subscribing_says_no_alert_is_sent_yet() -> None:
+    english, arabic = say("subscribed", "en"), say("subscribed", "ar")
+    assert "recorded" in english and "not running yet" in english
+    assert "لا تعمل بعد" in arabic
+    assert "not running yet" in say("started", "en") and "لا تعمل بعد" in say("started", "ar")
