@@ -9,26 +9,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
 
 from actions.citizen_records import use_store
-from core.brain import Brain
+from bot.settings import Settings
+from catalog.replies import use_replies_file
+from catalog.services import use_catalog_dir
+from channels.whatsapp.sender import WhatsAppSender
 from coordination import build_coordination
+from core.brain import Brain
 from core.messages import SMS, WHATSAPP, InboundMessage, StatusUpdate
 from pipeline.pipeline import AcceptResult, Pipeline
-from bot.settings import Settings
 from store import Store
 from store.migrate import upgrade
-from channels.sms.config import SmsConfig
-from simulators.web.sms_simulator import SimulatedSmsSender
-from channels.whatsapp.config import WhatsAppConfig
-from channels.whatsapp.sender import WhatsAppSender
 
 logger = logging.getLogger(__name__)
 
 
 class NotReady(RuntimeError):
     """The pipeline is still starting."""
+
+
+def use_content(settings: Settings) -> None:
+    """Point catalog/ at the settings' services catalog and wording file, before anything reads them."""
+    use_catalog_dir(settings.catalog_dir)
+    use_replies_file(settings.replies_file)
 
 
 def load_brain(settings: Settings) -> Brain:
@@ -56,12 +62,20 @@ class BrainOnFirstUse:
 class Runtime:
     """Everything one process holds while it runs; `start()` builds it, `stop()` releases it."""
 
-    def __init__(self, settings: Settings, whatsapp: WhatsAppConfig, *, brain: Optional[Brain] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        brain: Optional[Brain] = None,
+        stand_ins: Optional[Mapping[str, Any]] = None,
+        mode: str = "production",
+    ) -> None:
+        """`stand_ins`: senders for channels the settings do not configure (the development
+        server's simulated SMS), by channel name. `mode` is what the start-up line calls this process."""
         self.settings = settings
-        self.whatsapp_config = whatsapp
+        self.mode = mode
         self._brain = brain
-        # Channel settings are read now, from the environment the process was configured with.
-        self.sms_config = SmsConfig.from_env() if settings.smpp_host else None
+        self._stand_ins = dict(stand_ins or {})
         self.pipeline: Optional[Pipeline] = None
         self.store: Optional[Store] = None
         self.sms_channel: Any = None
@@ -70,9 +84,23 @@ class Runtime:
         self._coordination: Any = None
         self._workers: Optional[asyncio.Task] = None
 
+    def description(self) -> str:
+        """Mode, channels, database kind and Redis use: what the start-up line and banner say
+        (no URL with a password, no token)."""
+        settings = self.settings
+        channels = [f"{name}(stand-in: {getattr(sender, 'description', 'simulated')})" for name, sender in self._stand_ins.items()]
+        if settings.whatsapp is not None:
+            channels.append(f"whatsapp({settings.whatsapp.api_base_url})")
+        if settings.sms is not None:
+            channels.append(f"sms(smpp {settings.sms.host}:{settings.sms.port})")
+        database = urlsplit(settings.database_url).scheme.split("+", 1)[0]
+        redis = "shared" if settings.redis_url else "in-process (one process only)"
+        return f"mode={self.mode} channels={','.join(sorted(channels)) or 'none'} database={database} redis={redis}"
+
     async def start(self, workers: int) -> None:
         started = time.perf_counter()
         settings = self.settings
+        use_content(settings)
         await asyncio.to_thread(upgrade, settings.database_url)
         self.store = Store(settings.database_url)
         use_store(self.store)  # the in-process actions write tickets and subscriptions here
@@ -83,35 +111,31 @@ class Runtime:
             brain = await asyncio.to_thread(load_brain, settings)
         else:
             brain = BrainOnFirstUse(settings)
-        whatsapp = WhatsAppSender(self.whatsapp_config)
-        self._senders = {WHATSAPP: whatsapp}
-        if self.sms_config is not None:
+        # --- channels: the one place they are built (to be replaced by channels/base.py's
+        # `Channel` objects, each built from its config with start/stop/health/render/send) -------
+        self._senders = dict(self._stand_ins)
+        rates: dict[str, Optional[float]] = {}
+        if settings.whatsapp is not None:
+            self._senders[WHATSAPP] = WhatsAppSender(settings.whatsapp)
+            rates[WHATSAPP] = settings.whatsapp.rate
+        if settings.sms is not None:
             from channels.sms.handler import SmsChannel
 
-            self.sms_channel = SmsChannel(self.sms_config, self)
+            self.sms_channel = SmsChannel(settings.sms, self)
             self._senders[SMS] = self.sms_channel.sender
-        else:
-            self._senders[SMS] = SimulatedSmsSender()
-        self.pipeline = Pipeline(
-            self.store,
-            self._coordination,
-            brain,
-            self._senders,
-            rates={WHATSAPP: settings.whatsapp_rate, SMS: settings.smpp_tps},
-        )
+            rates[SMS] = settings.sms.tps  # None: no cap of our own (SMPP_TPS=0)
+        # --- end of channels ------------------------------------------------------------------------
+        self.pipeline = Pipeline(self.store, self._coordination, brain, self._senders, rates=rates)
         if self.sms_channel is not None:
             await self.sms_channel.start()
         await self.pipeline.recover()
         self._workers = asyncio.create_task(self.pipeline.run_workers(workers), name="workers")
         self.started_at = time.time()
         logger.info(
-            "tawasol started seconds=%.1f database=%s redis=%s whatsapp=%s sms=%s workers=%d",
-            time.perf_counter() - started,
-            self.store.db.dialect,
-            "shared" if settings.redis_url else "in-process (one process only)",
-            "fake Graph API" if self.whatsapp_config.dev_defaults else self.whatsapp_config.api_base_url,
-            f"smpp {settings.smpp_host}" if self.sms_channel else "simulator",
+            "tawasol started %s workers=%d seconds=%.1f",
+            self.description(),
             workers,
+            time.perf_counter() - started,
         )
 
     async def stop(self) -> None:
@@ -122,8 +146,9 @@ class Runtime:
             await self.pipeline.drain()
         if self.sms_channel is not None:
             await self.sms_channel.stop()
-        if WHATSAPP in self._senders:
-            await self._senders[WHATSAPP].aclose()
+        for sender in self._senders.values():
+            if hasattr(sender, "aclose"):
+                await sender.aclose()
         if self._coordination is not None:
             await self._coordination.close()
         if self.store is not None:

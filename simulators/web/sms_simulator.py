@@ -1,4 +1,4 @@
-"""The SMS channel when no SMSC is configured: rendered exactly as for SMS, delivered to the page.
+"""The development server's SMS channel: rendered exactly as for SMS, delivered to the page.
 
 Rendering is the real SMS renderer (numbered menus, summaries with MORE, segments and cost); only
 the hand-over differs: the message is already in the store, which is where the page reads it.
@@ -15,6 +15,7 @@ from channels.sms.render import render
 
 class SimulatedSmsSender:
     name = SMS
+    description = "simulated, read by the simulator page"
 
     def render(self, reply: BotReply, address: str, *, in_window: bool = True) -> list[Rendered]:
         return render(reply, address)
