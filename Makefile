@@ -1,5 +1,6 @@
-# Two commands for a fresh machine: `make run` (install, train if needed, serve on embedded
-# defaults) and `make test` (the whole suite). uv is installed into the pyenv Python 3.10 if absent.
+# Two commands for a fresh machine: `make run` (install, train if needed, serve in development
+# mode on embedded defaults: simulator page, fake Graph API) and `make test` (the whole suite).
+# uv is installed into the pyenv Python 3.10 if absent.
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
@@ -12,8 +13,9 @@ install:
 model: install
 	@ls models/*.tar.gz >/dev/null 2>&1 || $(UV) run tawasol train
 
+# Development mode only: it refuses to start when a WHATSAPP_*, SMPP_* or SMS_* variable is set.
 run: model
-	$(UV) run tawasol serve
+	$(UV) run python -m simulators.dev_server
 
 test: install
 	$(UV) run pytest

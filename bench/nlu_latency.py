@@ -112,10 +112,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=400)
     args = parser.parse_args()
     from bot.logs import configure
-    from brain.rasa_brain import latest_model
+    from bot.settings import newest_model
 
     configure("WARNING")
-    model = args.model or str(latest_model())
+    model = args.model or newest_model()
+    if not model:
+        raise SystemExit("no trained model: run `tawasol train` first, or pass --model")
     texts = messages(args.messages)
     our_t, our_load, our_rss, e5_texts = asyncio.run(ours(model, texts))
     rasa_t, rasa_load, rasa_rss = stock_rasa(model, texts)

@@ -8,9 +8,11 @@ record (tickets, subscriptions) write to `DATABASE_URL`, migrated here, never by
 from __future__ import annotations
 
 import argparse
+import sys
 
 from actions.citizen_records import use_store
-from bot.settings import Settings
+from bot.runtime import use_content
+from bot.settings import Settings, SettingsError
 from store import Store
 from store.migrate import upgrade
 
@@ -19,7 +21,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args()
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        sys.exit(2)
+    use_content(settings)
     upgrade(settings.database_url)
     use_store(Store(settings.database_url))
     from rasa_sdk.endpoint import run

@@ -14,10 +14,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import asyncio  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path
-from typing import List, Optional
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, List, Optional  # noqa: E402
 
-import typer
+import typer  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -34,12 +37,38 @@ def _logging(level: str = "INFO") -> None:
     configure(level)
 
 
+def _settings(*, needs_a_channel: bool = False) -> "Settings":
+    """The process's settings, with the catalog and wording pointed where they say; a bad
+    configuration is printed (each variable and why) and the command exits 2."""
+    from bot.runtime import use_content
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+        if needs_a_channel:
+            settings.require_a_channel()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2)
+    use_content(settings)
+    return settings
+
+
+def _model(given: Optional[Path], settings: "Settings") -> str:
+    model = str(given) if given else settings.model_path
+    if not model:
+        typer.echo("no trained model: run `tawasol train` first, or set TAWASOL_MODEL", err=True)
+        raise typer.Exit(2)
+    return model
+
+
 @app.command()
 def train(
     output: Path = typer.Option(REPOSITORY / "models", help="Where the model archive goes."),
     fixed_name: Optional[str] = typer.Option(None, help="Model file name (default: timestamped)."),
 ) -> None:
     """Train the NLU and dialogue model from config.yml, domain.yml and data/."""
+    _settings()
     _logging()
     from bot.training import train_model
 
@@ -55,36 +84,34 @@ def serve(
         1, min=0, help="Message workers in this process; 0 runs the web tier alone (webhooks, no answering)."
     ),
 ) -> None:
-    """Run the service: webhooks, simulator page, health, message workers."""
-    from bot.settings import Settings
+    """Run the service in production mode: the configured channels' webhooks, health, message workers.
 
-    settings = Settings.from_env()
+    For development on embedded defaults (simulator page, fake Graph API) run `make run`."""
+    import logging
+
+    settings = _settings(needs_a_channel=True)
+    if workers:
+        _model(None, settings)
     _logging(settings.log_level)
     import uvicorn
 
     from bot.app import create_app
 
-    # The app calls itself (the fake Graph API posts webhooks to it): use a loopback address for that.
-    local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    public_url = f"http://{local_host}:{port}"
-    typer.echo(f"Tawasol listening on {public_url}/  (simulator: {public_url}/simulator)")
+    app = create_app(settings, workers=workers)
+    description = app.state.runtime.description()
+    logging.getLogger("bot.cli").info("tawasol %s", description)
+    typer.echo(f"Tawasol {description}\n  listening on http://{host}:{port}/")
     # ws="none": uvicorn's websocket support fails to import beside Rasa's pinned websockets.
-    uvicorn.run(
-        create_app(settings, workers=workers, public_url=public_url),
-        host=host,
-        port=port,
-        log_level="warning",
-        ws="none",
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws="none")
 
 
 @app.command()
 def worker(workers: int = typer.Option(1, min=1, help="Concurrent message workers in this process.")) -> None:
     """Answer queued messages without serving HTTP (needs REDIS_URL and a shared DATABASE_URL)."""
-    from bot.settings import Settings
     from bot.worker import WorkerNeedsRedis, run_worker
 
-    settings = Settings.from_env()
+    settings = _settings(needs_a_channel=True)
+    _model(None, settings)
     _logging(settings.log_level)
     try:
         asyncio.run(run_worker(settings, workers))
@@ -102,15 +129,14 @@ def chat(
     sender: str = typer.Option("terminal", help="Conversation id to use."),
 ) -> None:
     """Talk to the bot in the terminal."""
+    settings = _settings()
     _logging("WARNING")
-    from bot.settings import Settings
     from bot.terminal_chat import run_chat
     from store import Store
     from store.migrate import upgrade
 
-    settings = Settings.from_env()
     upgrade(settings.database_url)
-    asyncio.run(run_chat(model, Store(settings.database_url), reshape=reshape, sender=sender))
+    asyncio.run(run_chat(_model(model, settings), Store(settings.database_url), reshape=reshape, sender=sender))
 
 
 @nlu_app.command("parse")
@@ -118,10 +144,11 @@ def nlu_parse(
     model: Optional[Path] = typer.Option(None, help="Model archive (default: newest in models/)."),
 ) -> None:
     """Read messages (one per line) on stdin; write one JSON object per line on stdout."""
+    settings = _settings()
     _logging("WARNING")
     from bot.nlu_commands import parse_lines
 
-    asyncio.run(parse_lines(sys.stdin, sys.stdout, model))
+    asyncio.run(parse_lines(sys.stdin, sys.stdout, _model(model, settings)))
 
 
 @nlu_app.command("evaluate")
@@ -134,37 +161,22 @@ def nlu_evaluate(
     model: Optional[Path] = typer.Option(None, help="Model for the held-out files (default: newest)."),
 ) -> None:
     """Intent and service accuracy, per-intent F1 and the worst confusions."""
+    settings = _settings()
     _logging("WARNING")
     from bot.nlu_commands import evaluate
 
-    asyncio.run(evaluate(heldout, split, model))
+    asyncio.run(evaluate(heldout, split, str(model) if model else settings.model_path))
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations to DATABASE_URL."""
-    from bot.settings import Settings
     from store.migrate import upgrade
 
-    settings = Settings.from_env()
+    settings = _settings()
     _logging(settings.log_level)
     upgrade(settings.database_url)
     typer.echo("database is up to date")
-
-
-@app.command("fake-whatsapp")
-def fake_whatsapp(
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8090),
-    webhook_url: str = typer.Option("http://127.0.0.1:8000/webhooks/whatsapp", help="Our webhook."),
-) -> None:
-    """Run the local fake of Meta's Graph API (for development and tests)."""
-    from bot.settings import Settings
-    from simulators.whatsapp_graph import run
-
-    settings = Settings.from_env()
-    _logging(settings.log_level)
-    run(host=host, port=port, webhook_url=webhook_url, app_secret=settings.whatsapp_app_secret)
 
 
 if __name__ == "__main__":

@@ -34,10 +34,10 @@ def parse_record(text: str, parse: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def parse_lines(source: TextIO, sink: TextIO, model: Optional[Path]) -> None:
+async def parse_lines(source: TextIO, sink: TextIO, model: str) -> None:
     # `sink` carries JSON lines only: anything a library prints goes to stderr meanwhile.
     with contextlib.redirect_stdout(sys.stderr):
-        brain = RasaBrain.load(str(model) if model else None)
+        brain = RasaBrain.load(model)
         await _parse_each(brain, source, sink)
 
 
@@ -113,7 +113,8 @@ def report(title: str, rows: Iterable[tuple[str, str, Optional[str], Optional[st
     return result
 
 
-async def evaluate(heldouts: Sequence[Path], share: float, model: Optional[Path]) -> dict[str, dict[str, float]]:
+async def evaluate(heldouts: Sequence[Path], share: float, model: Optional[str]) -> dict[str, dict[str, float]]:
+    """`model`: for the held-out files (the settings' choice when the caller gives none)."""
     results: dict[str, dict[str, float]] = {}
     if share > 0:
         training_data, held = _split_training_data(share)
@@ -126,7 +127,7 @@ async def evaluate(heldouts: Sequence[Path], share: float, model: Optional[Path]
             results["split"] = report(f"data/nlu, {share:.0%} held out (model trained on the rest)", rows)
     present = [path for path in heldouts if path.exists()]
     if present:
-        brain = RasaBrain.load(str(model) if model else None)
+        brain = RasaBrain.load(model)
     for heldout in present:
         rows = []
         for line in heldout.read_text(encoding="utf-8").splitlines():

@@ -9,27 +9,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
 
 from actions.citizen_records import use_store
-from core.brain import Brain
-from coordination import build_coordination
-from core.messages import SMS, WHATSAPP, InboundMessage, StatusUpdate
-from pipeline.pipeline import AcceptResult, Pipeline
 from bot.settings import Settings
-from store import Store
-from store.migrate import upgrade
-from channels.sms.config import SmsConfig
-from simulators.web.sms_simulator import SimulatedSmsChannel
+from catalog.replies import use_replies_file
+from catalog.services import use_catalog_dir
 from channels.base import Channel
 from channels.registry import build_channels
-from channels.whatsapp.config import WhatsAppConfig
+from coordination import build_coordination
+from core.brain import Brain
+from core.messages import InboundMessage, StatusUpdate
+from pipeline.pipeline import AcceptResult, Pipeline
+from store import Store
+from store.migrate import upgrade
 
 logger = logging.getLogger(__name__)
 
 
 class NotReady(RuntimeError):
     """The pipeline is still starting."""
+
+
+def use_content(settings: Settings) -> None:
+    """Point catalog/ at the settings' services catalog and wording file, before anything reads them."""
+    use_catalog_dir(settings.catalog_dir)
+    use_replies_file(settings.replies_file)
 
 
 def load_brain(settings: Settings) -> Brain:
@@ -57,26 +63,48 @@ class BrainOnFirstUse:
 class Runtime:
     """Everything one process holds while it runs; `start()` builds it, `stop()` releases it."""
 
-    def __init__(self, settings: Settings, whatsapp: WhatsAppConfig, *, brain: Optional[Brain] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        brain: Optional[Brain] = None,
+        stand_ins: Optional[Mapping[str, Channel]] = None,
+        mode: str = "production",
+    ) -> None:
+        """`stand_ins`: channels for names the settings do not configure (the development server's
+        simulated SMS). `mode` is what the start-up line calls this process."""
         self.settings = settings
-        self.whatsapp_config = whatsapp
+        self.mode = mode
         self._brain = brain
-        # --- the channels (built now: the app mounts their webhook routes before start-up) ---
-        self.channels: dict[str, Channel] = build_channels(
-            whatsapp=whatsapp, sms=SmsConfig.from_env() if settings.smpp_host else None
-        )
-        if SMS not in self.channels:
-            self.channels[SMS] = SimulatedSmsChannel()
-        # --------------------------------------------------------------------------------------
+        self._stand_ins = dict(stand_ins or {})
+        # Built now, not at start: the app mounts the channels' webhook routes when it is created.
+        self.channels: dict[str, Channel] = {
+            **self._stand_ins,
+            **build_channels(whatsapp=settings.whatsapp, sms=settings.sms),
+        }
         self.pipeline: Optional[Pipeline] = None
         self.store: Optional[Store] = None
         self.started_at: Optional[float] = None
         self._coordination: Any = None
         self._workers: Optional[asyncio.Task] = None
 
+    def description(self) -> str:
+        """Mode, channels, database kind and Redis use: what the start-up line and banner say
+        (no URL with a password, no token)."""
+        settings = self.settings
+        channels = [f"{name}(stand-in: {getattr(channel, 'description', 'simulated')})" for name, channel in self._stand_ins.items()]
+        if settings.whatsapp is not None:
+            channels.append(f"whatsapp({settings.whatsapp.api_base_url})")
+        if settings.sms is not None:
+            channels.append(f"sms(smpp {settings.sms.host}:{settings.sms.port})")
+        database = urlsplit(settings.database_url).scheme.split("+", 1)[0]
+        redis = "shared" if settings.redis_url else "in-process (one process only)"
+        return f"mode={self.mode} channels={','.join(sorted(channels)) or 'none'} database={database} redis={redis}"
+
     async def start(self, workers: int) -> None:
         started = time.perf_counter()
         settings = self.settings
+        use_content(settings)
         await asyncio.to_thread(upgrade, settings.database_url)
         self.store = Store(settings.database_url)
         use_store(self.store)  # the in-process actions write tickets and subscriptions here
@@ -92,7 +120,7 @@ class Runtime:
             self._coordination,
             brain,
             self.channels,
-            rates={WHATSAPP: settings.whatsapp_rate, SMS: settings.smpp_tps},
+            rates={name: channel.rate for name, channel in self.channels.items()},
         )
         for channel in self.channels.values():
             await channel.start(self.pipeline)
@@ -100,13 +128,10 @@ class Runtime:
         self._workers = asyncio.create_task(self.pipeline.run_workers(workers), name="workers")
         self.started_at = time.time()
         logger.info(
-            "tawasol started seconds=%.1f database=%s redis=%s whatsapp=%s sms=%s workers=%d",
-            time.perf_counter() - started,
-            self.store.db.dialect,
-            "shared" if settings.redis_url else "in-process (one process only)",
-            "fake Graph API" if self.whatsapp_config.dev_defaults else self.whatsapp_config.api_base_url,
-            f"smpp {settings.smpp_host}" if settings.smpp_host else "simulator",
+            "tawasol started %s workers=%d seconds=%.1f",
+            self.description(),
             workers,
+            time.perf_counter() - started,
         )
 
     async def stop(self) -> None:

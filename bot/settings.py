@@ -1,4 +1,10 @@
-"""Runtime configuration, read once from environment variables (the names are a contract)."""
+"""The process's configuration, read once from environment variables (the names are a contract).
+
+This is the only module that reads the environment for configuration: everything else is handed
+its section (`Settings.whatsapp`, `Settings.sms`, the database URL, ...). Every variable has one
+rule, listed in README's "Configuration"; a bad value is refused at start-up by `SettingsError`,
+which names each variable and why, never echoing a secret.
+"""
 
 from __future__ import annotations
 
@@ -6,98 +12,129 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from core.privacy import mask_secret
+from catalog.replies import DEFAULT_REPLIES
+from catalog.services import DEFAULT_CATALOG_DIR
+from channels.sms.config import DEFAULT_PORT as SMPP_DEFAULT_PORT
+from channels.sms.config import DEFAULT_SHORT_CODE, DEFAULT_TPS, SmsConfig
+from channels.whatsapp.config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_RATE,
+    META_GRAPH_URL,
+    WhatsAppConfig,
+    normalise_version,
+)
 
-_SECRET_FIELDS = {"whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token", "smpp_password"}
-_URL_FIELDS = {"database_url", "redis_url"}  # may carry a password
+REPOSITORY = Path(__file__).resolve().parent.parent
+MODELS_DIR = REPOSITORY / "models"  # where `tawasol train` writes
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+WHATSAPP_VARIABLES = (
+    "WHATSAPP_API_BASE_URL",
+    "WHATSAPP_API_VERSION",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_RATE",
+)
+WHATSAPP_REQUIRED = ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
+SMS_VARIABLES = (
+    "SMPP_HOST",
+    "SMPP_PORT",
+    "SMPP_SYSTEM_ID",
+    "SMPP_PASSWORD",
+    "SMPP_SYSTEM_TYPE",
+    "SMPP_TPS",
+    "SMS_SHORT_CODE",
+)
+SMS_REQUIRED = ("SMPP_HOST", "SMPP_SYSTEM_ID")
+# A real channel is configured by any of these; the development server refuses to start beside them.
+CHANNEL_PREFIXES = ("WHATSAPP_", "SMPP_", "SMS_")
+
+NO_CHANNEL = (
+    "no channel is configured: set the WhatsApp account (" + ", ".join(WHATSAPP_REQUIRED) + ") and/or "
+    "the SMSC (" + ", ".join(SMS_REQUIRED) + "); for development on embedded defaults, with the "
+    "simulator, run `make run`"
+)
+
+_T = TypeVar("_T")
+
+
+class SettingsError(ValueError):
+    """The environment cannot be run as given. `problems` maps each variable to why."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("bad configuration:\n" + "\n".join(f"  {name}: {why}" for name, why in self.problems.items()))
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     redis_url: Optional[str] = None  # None: in-process stand-ins, one process only
-    whatsapp_api_base_url: str = "https://graph.facebook.com"
-    whatsapp_api_version: str = "v21.0"
-    whatsapp_phone_number_id: Optional[str] = None
-    whatsapp_access_token: Optional[str] = None
-    whatsapp_app_secret: Optional[str] = None
-    whatsapp_verify_token: Optional[str] = None
-    whatsapp_rate: float = 80.0  # messages per second, shared by every process
-    smpp_host: Optional[str] = None
-    smpp_port: int = 2775
-    smpp_system_id: Optional[str] = None
-    smpp_password: Optional[str] = None
-    smpp_system_type: Optional[str] = None
-    sms_short_code: str = "94444"
-    smpp_tps: float = 50.0  # SMS segments per second
-    model_path: Optional[str] = None  # TAWASOL_MODEL; default: the newest archive in models/
-    answer_cache_size: int = 20_000  # ANSWER_CACHE_SIZE: exact repeats answered without Rasa; 0 turns it off
+    whatsapp: Optional[WhatsAppConfig] = None  # None: no WhatsApp account configured
+    sms: Optional[SmsConfig] = None  # None: no SMSC configured
+    model_path: Optional[str] = None  # None: no trained model (TAWASOL_MODEL unset, models/ empty)
+    answer_cache_size: int = 20_000  # exact repeats answered without Rasa; 0 turns it off
+    catalog_dir: Path = DEFAULT_CATALOG_DIR
+    replies_file: Path = DEFAULT_REPLIES
     log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
-        env = os.environ if env is None else env
+        """`env` defaults to the process's environment, `cwd` (where the default SQLite file goes)
+        to the working directory. Raises SettingsError listing every bad variable."""
+        reader = _Reader(os.environ if env is None else env)
         cwd = Path.cwd() if cwd is None else cwd
-
-        def text(name: str, default: Optional[str] = None) -> Optional[str]:
-            value = env.get(name, "").strip()
-            return value or default
-
-        def number(name: str, default: float, kind: type = float, *, zero_allowed: bool = False) -> float:
-            raw = text(name)
-            if raw is None:
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {raw!r}") from None
-            if value < 0 or (value == 0 and not zero_allowed):
-                raise ValueError(f"{name} must be {'zero or more' if zero_allowed else 'positive'}, got {raw!r}")
-            return value
-
-        return cls(
-            database_url=text("DATABASE_URL", f"sqlite:///{cwd / 'tawasol.db'}"),
-            redis_url=text("REDIS_URL"),
-            whatsapp_api_base_url=text("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/"),
-            whatsapp_api_version=text("WHATSAPP_API_VERSION", "v21.0"),
-            whatsapp_phone_number_id=text("WHATSAPP_PHONE_NUMBER_ID"),
-            whatsapp_access_token=text("WHATSAPP_ACCESS_TOKEN"),
-            whatsapp_app_secret=text("WHATSAPP_APP_SECRET"),
-            whatsapp_verify_token=text("WHATSAPP_VERIFY_TOKEN"),
-            whatsapp_rate=number("WHATSAPP_RATE", 80.0),
-            smpp_host=text("SMPP_HOST"),
-            smpp_port=int(number("SMPP_PORT", 2775, int)),
-            smpp_system_id=text("SMPP_SYSTEM_ID"),
-            smpp_password=text("SMPP_PASSWORD"),
-            smpp_system_type=text("SMPP_SYSTEM_TYPE"),
-            sms_short_code=text("SMS_SHORT_CODE", "94444"),
-            smpp_tps=number("SMPP_TPS", 50.0),
-            model_path=text("TAWASOL_MODEL") or newest_model(cwd / "models"),
-            answer_cache_size=int(number("ANSWER_CACHE_SIZE", 20_000, int, zero_allowed=True)),
-            log_level=text("LOG_LEVEL", "INFO").upper(),
+        settings = cls(
+            database_url=reader.value("DATABASE_URL", _database_url, f"sqlite:///{cwd / 'tawasol.db'}"),
+            redis_url=reader.value("REDIS_URL", _redis_url, None),
+            whatsapp=_whatsapp(reader),
+            sms=_sms(reader),
+            model_path=reader.value("TAWASOL_MODEL", _existing_file, None) or newest_model(MODELS_DIR),
+            answer_cache_size=reader.value("ANSWER_CACHE_SIZE", _whole_number, 20_000),
+            catalog_dir=reader.value("TAWASOL_CATALOG_DIR", _existing_dir, DEFAULT_CATALOG_DIR),
+            replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),
+            log_level=reader.value("LOG_LEVEL", _log_level, "INFO"),
         )
+        reader.refuse_unknown()
+        if reader.problems:
+            raise SettingsError(reader.problems)
+        return settings
+
+    @property
+    def channels(self) -> list[str]:
+        """The real channels this configuration names."""
+        return [name for name, section in (("whatsapp", self.whatsapp), ("sms", self.sms)) if section is not None]
+
+    def require_a_channel(self) -> None:
+        """A service with no channel could answer nobody: `tawasol serve` and `tawasol worker` refuse."""
+        if not self.channels:
+            raise SettingsError({"WHATSAPP_*, SMPP_*": NO_CHANNEL})
 
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name in _SECRET_FIELDS:
-                shown = mask_secret(value)
-            elif f.name in _URL_FIELDS:
-                shown = repr(mask_url_password(value))
-            else:
-                shown = repr(value)
+            shown = repr(mask_url_password(value)) if f.name in ("database_url", "redis_url") else repr(value)
             parts.append(f"{f.name}={shown}")
         return f"Settings({', '.join(parts)})"
 
     __str__ = __repr__
 
 
-def newest_model(models_dir: Path) -> Optional[str]:
-    """Rasa writes `models/<timestamp>.tar.gz`; the newest one is the one to serve."""
+def channel_variables(env: Optional[Mapping[str, str]] = None) -> list[str]:
+    """The real-channel variables set (non-empty) in `env` (default: the process's environment)."""
+    env = os.environ if env is None else env
+    return sorted(name for name, value in env.items() if name.startswith(CHANNEL_PREFIXES) and value.strip())
+
+
+def newest_model(models_dir: Path = MODELS_DIR) -> Optional[str]:
+    """The model to serve when TAWASOL_MODEL is unset: `tawasol train` writes
+    `models/<timestamp>.tar.gz`, and the one written last is the newest."""
     if not models_dir.is_dir():
         return None
     archives = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
@@ -114,3 +151,181 @@ def mask_url_password(url: Optional[str]) -> Optional[str]:
     netloc = parts.netloc.rsplit("@", 1)
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads variables, collecting every problem so one start-up reports them all."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: dict[str, str] = {}
+        self._read: set[str] = set()
+
+    def given(self, name: str) -> Optional[str]:
+        """The variable's value, stripped; an empty variable counts as unset."""
+        self._read.add(name)
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def value(self, name: str, parse: Callable[[str], _T], default: _T) -> _T:
+        raw = self.given(name)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except ValueError as error:
+            self.problems[name] = str(error)
+            return default
+
+    def refuse_unknown(self) -> None:
+        """A misspelt channel variable (WHATSAPP_TOKEN) would otherwise be ignored without a word."""
+        for name in channel_variables(self.env):
+            if name not in WHATSAPP_VARIABLES + SMS_VARIABLES:
+                self.problems[name] = "not a Tawasol variable (README, Configuration, lists them all)"
+
+
+def _whatsapp(reader: _Reader) -> Optional[WhatsAppConfig]:
+    """Configured as soon as one WHATSAPP_* variable is set; then the account must be complete."""
+    given = {name: reader.given(name) for name in WHATSAPP_VARIABLES}
+    if not any(given.values()):
+        return None
+    for name in WHATSAPP_REQUIRED:
+        if not given[name]:
+            reader.problems[name] = "WhatsApp is partly configured: the account needs this too"
+    base_url = reader.value("WHATSAPP_API_BASE_URL", _http_url, META_GRAPH_URL)
+    version = reader.value("WHATSAPP_API_VERSION", normalise_version, DEFAULT_API_VERSION)
+    rate = reader.value("WHATSAPP_RATE", _positive_number, DEFAULT_RATE)
+    if any(not given[name] for name in WHATSAPP_REQUIRED):
+        return None
+    return WhatsAppConfig(
+        phone_number_id=given["WHATSAPP_PHONE_NUMBER_ID"] or "",
+        access_token=given["WHATSAPP_ACCESS_TOKEN"] or "",
+        app_secret=given["WHATSAPP_APP_SECRET"] or "",
+        verify_token=given["WHATSAPP_VERIFY_TOKEN"] or "",
+        api_base_url=base_url,
+        api_version=version,
+        rate=rate,
+    )
+
+
+def _sms(reader: _Reader) -> Optional[SmsConfig]:
+    """Configured as soon as one SMPP_* or SMS_* variable is set; then the SMSC must be named."""
+    given = {name: reader.given(name) for name in SMS_VARIABLES}
+    if not any(given.values()):
+        return None
+    for name in SMS_REQUIRED:
+        if not given[name]:
+            reader.problems[name] = "SMS is partly configured: the SMSC needs this too"
+    port = reader.value("SMPP_PORT", _port, SMPP_DEFAULT_PORT)
+    tps = reader.value("SMPP_TPS", _tps, DEFAULT_TPS)
+    short_code = reader.value("SMS_SHORT_CODE", _short_code, DEFAULT_SHORT_CODE)
+    if any(not given[name] for name in SMS_REQUIRED):
+        return None
+    return SmsConfig(
+        host=given["SMPP_HOST"] or "",
+        port=port,
+        system_id=given["SMPP_SYSTEM_ID"] or "",
+        password=given["SMPP_PASSWORD"] or "",
+        system_type=given["SMPP_SYSTEM_TYPE"] or "",
+        short_code=short_code,
+        tps=tps,
+    )
+
+
+# --- one rule per variable: each parser raises ValueError saying why ------------------------------
+
+
+def _number(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"must be a number, got {raw!r}") from None
+
+
+def _positive_number(raw: str) -> float:
+    value = _number(raw)
+    if not value > 0:
+        raise ValueError(f"must be a positive number, got {raw!r}")
+    return value
+
+
+def _tps(raw: str) -> Optional[float]:
+    """SMPP_TPS=0 means no cap of our own: the SMSC's throttling answers still slow us down."""
+    value = _number(raw)
+    if value < 0:
+        raise ValueError(f"must be zero (no cap) or a positive number, got {raw!r}")
+    return value or None
+
+
+def _whole_number(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"must be zero or more, got {raw!r}")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = _whole_number(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError(f"must be a TCP port (1-65535), got {raw!r}")
+    return value
+
+
+def _short_code(raw: str) -> str:
+    if not (raw.isdigit() and len(raw) <= 20):
+        raise ValueError(f"must be up to 20 digits (our short code), got {raw!r}")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _database_url(raw: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(raw)
+    except ArgumentError:
+        # The URL may hold a password: say what is wrong without echoing it.
+        raise ValueError("must be an SQLAlchemy URL (sqlite:///path or postgresql://user@host/db)") from None
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return raw
+
+
+def _existing_file(raw: str) -> str:
+    if not Path(raw).is_file():
+        raise ValueError(f"no such file: {raw}")
+    return raw
+
+
+def _existing_file_path(raw: str) -> Path:
+    return Path(_existing_file(raw))
+
+
+def _existing_dir(raw: str) -> Path:
+    if not Path(raw).is_dir():
+        raise ValueError(f"no such directory: {raw}")
+    return Path(raw)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return level

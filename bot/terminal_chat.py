@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import Optional
 
 from core.messages import KIND_CHOICE, KIND_TEXT, WEB, BotReply, InboundMessage
 from actions.citizen_records import use_store
@@ -27,9 +25,9 @@ def show(reply: BotReply, reshape: bool) -> None:
         print(render(f"  {number}. {option.title}"))
 
 
-async def run_chat(model: Optional[Path], store: Store, *, reshape: bool, sender: str) -> None:
+async def run_chat(model: str, store: Store, *, reshape: bool, sender: str) -> None:
     use_store(store)  # tickets and subscriptions opened in the chat are recorded like the service's
-    brain = RasaBrain.load(str(model) if model else None)
+    brain = RasaBrain.load(model)
     print("Tawasol — type a message (Ctrl-D to quit). Numbers pick a choice.")
     offered: list = []
     counter = 0

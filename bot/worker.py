@@ -13,7 +13,6 @@ import signal
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from channels.whatsapp.config import WhatsAppConfig
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ class WorkerNeedsRedis(RuntimeError):
 async def run_worker(settings: Settings, workers: int) -> None:
     if not settings.redis_url:
         raise WorkerNeedsRedis("a separate worker process needs REDIS_URL (the shared queue); run `tawasol serve` alone instead")
-    runtime = Runtime(settings, WhatsAppConfig.from_env())
+    runtime = Runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

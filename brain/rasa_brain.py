@@ -35,7 +35,6 @@ from dialogue.low_confidence import DEFAULT_THRESHOLD, LowConfidencePolicy, is_l
 
 logger = logging.getLogger(__name__)
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 TRACKER_TTL_S = 30 * 24 * 3600  # a month of dialogue context per citizen in Redis
 
 
@@ -81,13 +80,6 @@ class InProcessActionEndpoint(EndpointConfig):
             raise ActionExecutionRejection(rejection.action_name, rejection.message) from None
 
 
-def latest_model(models_dir: Path = REPOSITORY / "models") -> Path:
-    candidates = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not candidates:
-        raise FileNotFoundError(f"no trained model in {models_dir}: run `tawasol train` first")
-    return candidates[-1]
-
-
 def tracker_store_for(redis_url: Optional[str], domain: Domain) -> TrackerStore:
     """Dialogue state shared between workers through Redis; in memory for a single process."""
     if not redis_url:
@@ -126,9 +118,12 @@ class RasaBrain:
 
     @classmethod
     def load(
-        cls, model_path: Optional[str] = None, redis_url: Optional[str] = None, *, cache_size: int = 0
+        cls, model_path: Optional[str], redis_url: Optional[str] = None, *, cache_size: int = 0
     ) -> "RasaBrain":
-        path = Path(model_path) if model_path else latest_model()
+        """`model_path`: the archive the process's settings chose (TAWASOL_MODEL, else the newest)."""
+        if not model_path:
+            raise FileNotFoundError("no trained model: run `tawasol train` first, or set TAWASOL_MODEL")
+        path = Path(model_path)
         started = time.perf_counter()
         agent = Agent.load(
             str(path), action_endpoint=InProcessActionEndpoint(), lock_store=InMemoryLockStore()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -13,6 +12,7 @@ from core.messages import BotReply
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_REPLIES = REPOSITORY / "data" / "replies.yml"
+_replies_file = DEFAULT_REPLIES
 
 
 def reply_language(language: Optional[str]) -> str:
@@ -20,10 +20,16 @@ def reply_language(language: Optional[str]) -> str:
     return "en" if language == "en" else "ar"
 
 
+def use_replies_file(path: Path) -> None:
+    """The wording file to read: set once at start-up from the process's settings (TAWASOL_REPLIES)."""
+    global _replies_file
+    _replies_file = Path(path)
+    _replies.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _replies() -> dict[str, dict[str, str]]:
-    path = Path(os.environ.get("TAWASOL_REPLIES", DEFAULT_REPLIES))
-    with path.open(encoding="utf-8") as handle:
+    with _replies_file.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 

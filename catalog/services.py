@@ -11,7 +11,6 @@ The file format is described in `data/catalog/README.md`.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ logger = logging.getLogger(__name__)
 ASPECTS = ("overview", "fees", "documents", "steps", "location", "duration", "eligibility")
 LANGUAGES = ("ar", "en")
 
-CATALOG_DIR_ENV = "TAWASOL_CATALOG_DIR"
 _REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG_DIR = _REPOSITORY_ROOT / "data" / "catalog"  # the repository's, not the working directory's
+_catalog_dir = DEFAULT_CATALOG_DIR
 
 _AGENCY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SERVICE_ID_TAIL = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -38,10 +38,16 @@ _AGENCY_KEYS = {"id", "name", "names", "website", "phone"}
 _SERVICE_KEYS = {"id", "name", "verified", "names", "generic_names", "answers"}
 
 
+def use_catalog_dir(directory: Path) -> None:
+    """Where `Catalog.load()` reads from when not told: set once at start-up from the process's
+    settings (TAWASOL_CATALOG_DIR), before anything loads the catalog."""
+    global _catalog_dir
+    _catalog_dir = Path(directory)
+
+
 def default_catalog_dir() -> Path:
-    """`$TAWASOL_CATALOG_DIR` if set, else `data/catalog` in the repository (not the working directory)."""
-    override = os.environ.get(CATALOG_DIR_ENV)
-    return Path(override) if override else _REPOSITORY_ROOT / "data" / "catalog"
+    """The directory `use_catalog_dir` set, else `data/catalog` in the repository."""
+    return _catalog_dir
 
 
 class CatalogError(ValueError):

@@ -61,6 +61,7 @@ class Channel(Protocol):
     status (verdicts on its `StatusUpdate`s), health."""
 
     name: str
+    rate: Optional[float]  # messages (SMS: segments) a second the provider allows us; None: no cap
 
     async def start(self, sink: InboundSink) -> None:
         """Begin receiving (bind, connect); inbound traffic goes to `sink` from now on."""

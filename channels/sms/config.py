@@ -1,14 +1,14 @@
-"""SMS channel settings. The environment variable names are a contract shared with bot/settings.py:
-SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID, SMPP_PASSWORD, SMPP_SYSTEM_TYPE, SMS_SHORT_CODE, SMPP_TPS.
-The timing fields have production defaults; tests shorten them.
+"""SMS channel settings. The SMSC's values come from the process's settings (`bot/settings.py`
+reads SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID, SMPP_PASSWORD, SMPP_SYSTEM_TYPE, SMS_SHORT_CODE and
+SMPP_TPS and builds this); the channel never reads the environment itself. The timing fields have
+production defaults; tests shorten them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Optional
 
 from core.privacy import mask_secret
 
@@ -18,16 +18,20 @@ SHORT_CODE_NPI = 0
 INTERNATIONAL_TON = 1
 ISDN_NPI = 1
 
+DEFAULT_PORT = 2775
+DEFAULT_SHORT_CODE = "94444"
+DEFAULT_TPS = 50.0
+
 
 @dataclass(frozen=True)
 class SmsConfig:
     host: str = "127.0.0.1"
-    port: int = 2775
+    port: int = DEFAULT_PORT
     system_id: str = ""
     password: str = ""
     system_type: str = ""
-    short_code: str = "94444"
-    tps: Optional[float] = 50.0  # segments per second; None = no cap (SMPP_TPS=0)
+    short_code: str = DEFAULT_SHORT_CODE
+    tps: Optional[float] = DEFAULT_TPS  # segments per second; None = no cap (SMPP_TPS=0)
 
     source_ton: int = SHORT_CODE_TON
     source_npi: int = SHORT_CODE_NPI
@@ -52,24 +56,6 @@ class SmsConfig:
     retry_after_s: float = 30.0  # what send() tells the outbox when it gives a message back
     accept_timeout_s: float = 15.0  # pipeline.accept / record_status deadline
     reassembly_timeout_s: float = 60.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ, **overrides) -> "SmsConfig":
-        tps_text = env.get("SMPP_TPS", "").strip()
-        tps: Optional[float] = float(tps_text) if tps_text else 50.0
-        if tps is not None and tps <= 0:
-            tps = None
-        values = dict(
-            host=env.get("SMPP_HOST", "127.0.0.1"),
-            port=int(env.get("SMPP_PORT", "2775")),
-            system_id=env.get("SMPP_SYSTEM_ID", ""),
-            password=env.get("SMPP_PASSWORD", ""),
-            system_type=env.get("SMPP_SYSTEM_TYPE", ""),
-            short_code=env.get("SMS_SHORT_CODE", "") or "94444",
-            tps=tps,
-        )
-        values.update(overrides)
-        return cls(**values)
 
     def warnings(self) -> list[str]:
         """Settings an SMSC will not take as written (SMPP 3.4 field sizes; smpplib cuts silently)."""

@@ -48,6 +48,10 @@ class SmsChannel:
         self._queue: "asyncio.Queue[tuple[DeliverSm, AckToken]]" = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
 
+    @property
+    def rate(self) -> Optional[float]:
+        return self.config.tps  # None: no cap of our own (SMPP_TPS=0); the SMSC's throttling still paces us
+
     def render(self, reply: BotReply, address: str, *, free_form: bool = True) -> list[Rendered]:
         return sms_render.render(reply, address, self.sender.references)
 

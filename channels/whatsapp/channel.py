@@ -75,5 +75,4 @@ class WhatsAppChannel:
 
     @property
     def rate(self) -> float:
-        """Messages per second this number may send (the outbox's rate limiter)."""
         return self.config.rate

@@ -1,9 +1,12 @@
-"""The simulator page and its SMS endpoints.
+"""The simulator page and its SMS endpoints, for the development server only.
 
 WhatsApp in the simulator takes the real road: the page asks the local fake of Meta's Graph API
-(mounted at /fake-graph when no WhatsApp account is configured) to POST a signed webhook to
-/webhooks/whatsapp, and reads the replies the fake received. SMS without an SMSC is handed to the
-pipeline here, as the SMPP receiver would, and replies are read back from the store.
+(mounted at /fake-graph by the development server) to POST a signed webhook to /webhooks/whatsapp,
+and reads the replies the fake received. SMS is handed to the pipeline here, as the SMPP receiver
+would, and replies are read back from the store.
+
+Anyone who can reach these endpoints can speak as, and read the SMS of, any number: they exist
+only in development mode, which refuses to start beside a real channel (simulators/dev_server.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -27,21 +30,16 @@ class SmsIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=1600)
 
 
-def build_router(pipeline: Callable[[], Any], store: Callable[[], Any], *, whatsapp_simulated: bool, sms_simulated: bool) -> APIRouter:
+def build_router(pipeline: Callable[[], Any], store: Callable[[], Any]) -> APIRouter:
     """`pipeline` and `store` are looked up per request: they exist only once the app has started."""
     router = APIRouter()
 
     @router.get("/simulator", response_class=HTMLResponse)
     async def page() -> str:
-        html = PAGE.read_text(encoding="utf-8")
-        return html.replace("__WHATSAPP_SIMULATED__", "true" if whatsapp_simulated else "false").replace(
-            "__SMS_SIMULATED__", "true" if sms_simulated else "false"
-        )
+        return PAGE.read_text(encoding="utf-8")
 
     @router.post("/simulator/sms")
     async def send_sms(message: SmsIn) -> dict[str, Any]:
-        if not sms_simulated:
-            raise HTTPException(409, "an SMSC is configured: text the short code instead")
         inbound = InboundMessage(
             channel=SMS, provider_id=f"sim-{uuid.uuid4().hex}", address=message.address.lstrip("+"), text=message.text
         )

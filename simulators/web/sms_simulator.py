@@ -1,4 +1,4 @@
-"""The SMS channel when no SMSC is configured: rendered exactly as for SMS, delivered to the page.
+"""The development server's SMS channel: rendered exactly as for SMS, delivered to the page.
 
 Rendering is the real SMS renderer (numbered menus, summaries with MORE, segments); only the
 hand-over differs: the message is already in the store, which is where the page reads it, and the
@@ -18,6 +18,8 @@ from channels.sms.render import render
 
 class SimulatedSmsChannel:
     name = SMS
+    rate = None
+    description = "simulated, read by the simulator page"
 
     async def start(self, sink: InboundSink) -> None:
         pass

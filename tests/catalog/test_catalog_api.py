@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.services import ASPECTS, CATALOG_DIR_ENV, Catalog, default_catalog_dir, phrase_key
+from catalog.services import ASPECTS, DEFAULT_CATALOG_DIR, Catalog, default_catalog_dir, phrase_key, use_catalog_dir
 
 ONE_LANGUAGE = """\
 agency:
@@ -67,19 +67,19 @@ def test_pilot_answers_through_the_api() -> None:
     assert ASPECTS == ("overview", "fees", "documents", "steps", "location", "duration", "eligibility")
 
 
-def test_environment_variable_overrides_the_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_directory_set_at_start_up_is_the_default(tmp_path: Path) -> None:
     (tmp_path / "abc.yml").write_text(ONE_LANGUAGE, encoding="utf-8")
-    monkeypatch.setenv(CATALOG_DIR_ENV, str(tmp_path))
-    assert default_catalog_dir() == tmp_path
-    assert set(Catalog.load().services) == {"abc.permit"}
+    use_catalog_dir(tmp_path)
+    try:
+        assert default_catalog_dir() == tmp_path
+        assert set(Catalog.load().services) == {"abc.permit"}
+    finally:
+        use_catalog_dir(DEFAULT_CATALOG_DIR)
 
 
 def test_default_directory_does_not_depend_on_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(CATALOG_DIR_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     assert "cspd.passport_new" in Catalog.load().services
 

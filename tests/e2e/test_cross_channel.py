@@ -7,9 +7,6 @@ SMSC we did not write (smpp34's server) driven from this test's event loop.
 from __future__ import annotations
 
 import asyncio
-import os
-from contextlib import contextmanager
-from typing import Iterator
 
 import httpx
 import pytest
@@ -23,17 +20,6 @@ pytestmark = pytest.mark.slow
 
 SECRET, TOKEN, PHONE_ID = "x-secret", "x-token", "100000000000888"
 CITIZEN = "962797770001"
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
 
 
 async def test_an_sms_follow_up_continues_the_whatsapp_conversation(trained_model, tmp_path):
@@ -54,8 +40,7 @@ async def test_an_sms_follow_up_continues_the_whatsapp_conversation(trained_mode
         "DATABASE_URL": f"sqlite:///{tmp_path / 'tawasol.db'}",
         "TAWASOL_MODEL": str(trained_model),
     }
-    with environment(values):
-        app = create_app(Settings.from_env())
+    app = create_app(Settings.from_env(values))
     server = BackgroundServer(app)
     try:
         await asyncio.to_thread(server.start, 180)

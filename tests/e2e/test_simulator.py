@@ -1,8 +1,8 @@
-"""The simulator on embedded defaults: no WhatsApp account, no SMSC, SQLite, no Redis."""
+"""The simulator in development mode (`python -m simulators.dev_server`): SQLite, no Redis, the
+fake Graph API in the app, simulated SMS."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
@@ -17,27 +17,23 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def simulator(trained_model, tmp_path_factory):
-    from bot.app import create_app
+    from simulators.dev_server import create_dev_app
 
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("WHATSAPP_", "SMPP_"))}
-    try:
-        port = free_port()
-        settings = Settings.from_env(
-            {"DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('sim') / 'sim.db'}", "TAWASOL_MODEL": str(trained_model)}
-        )
-        app = create_app(settings, public_url=f"http://127.0.0.1:{port}")
-        server = BackgroundServer(app, port=port).start(timeout=180)
-        yield server
-        server.stop()
-    finally:
-        os.environ.update(saved)
+    port = free_port()
+    settings = Settings.from_env(
+        {"DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('sim') / 'sim.db'}", "TAWASOL_MODEL": str(trained_model)}
+    )
+    app = create_dev_app(settings, public_url=f"http://127.0.0.1:{port}")
+    server = BackgroundServer(app, port=port).start(timeout=180)
+    yield server
+    server.stop()
 
 
 def test_the_page_is_arabic_right_to_left_with_both_channels(simulator):
     page = httpx.get(simulator.url + "/simulator")
     assert page.status_code == 200
     assert 'dir="rtl"' in page.text and "واتساب" in page.text and "SMS" in page.text
-    assert "const WHATSAPP_SIMULATED = true" in page.text and "const SMS_SIMULATED = true" in page.text
+    assert "/fake-graph/_fake/messages" in page.text and "/simulator/sms" in page.text
 
 
 def test_the_whatsapp_tab_goes_through_the_signed_webhook(simulator):

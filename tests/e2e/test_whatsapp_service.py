@@ -7,7 +7,6 @@ SQLite store of its own) and the fake Graph API, which signs and posts webhooks 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -37,22 +36,19 @@ def fake() -> Iterator[BackgroundServer]:
 def service(fake, trained_model, tmp_path_factory) -> Iterator[tuple[BackgroundServer, Settings]]:
     from bot.app import create_app
 
-    env = {
-        "WHATSAPP_API_BASE_URL": fake.url,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-        "WHATSAPP_ACCESS_TOKEN": TOKEN,
-        "WHATSAPP_APP_SECRET": SECRET,
-        "WHATSAPP_VERIFY_TOKEN": "e2e-verify",
-    }
     database = tmp_path_factory.mktemp("e2e") / "tawasol.db"
-    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{database}", "TAWASOL_MODEL": str(trained_model)})
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        app = create_app(settings)
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    settings = Settings.from_env(
+        {
+            "WHATSAPP_API_BASE_URL": fake.url,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+            "WHATSAPP_ACCESS_TOKEN": TOKEN,
+            "WHATSAPP_APP_SECRET": SECRET,
+            "WHATSAPP_VERIFY_TOKEN": "e2e-verify",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "TAWASOL_MODEL": str(trained_model),
+        }
+    )
+    app = create_app(settings)
     server = BackgroundServer(app).start(timeout=180)  # start-up loads the model
     try:
         httpx.post(f"{fake.url}/_fake/config", json={"webhook_url": server.url + "/webhooks/whatsapp"})

@@ -11,7 +11,6 @@ import redis
 from coordination import InProcessCoordination, RedisCoordination
 from core.messages import SMS, WHATSAPP
 from pipeline.pipeline import Pipeline
-from bot.settings import Settings
 from store import Store
 from tests.availability import unavailable
 from pipeline_helpers import FAST
@@ -63,20 +62,18 @@ async def coordination_factory(request):
         await coordination.close()
 
 
-@pytest.fixture
-def settings(database_url):
-    return Settings(database_url=database_url, whatsapp_rate=1000.0, smpp_tps=1000.0)
+RATES = {WHATSAPP: 1000.0, SMS: 1000.0}  # high enough never to slow a test down
 
 
 @pytest.fixture
-def make_pipeline(settings, store, coordination_factory):
+def make_pipeline(store, coordination_factory):
     def make(brain, senders, *, coordination=None, tuning=FAST, pipeline_store=None):
         return Pipeline(
             pipeline_store or store,
             coordination or coordination_factory(),
             brain,
             senders,
-            rates={WHATSAPP: settings.whatsapp_rate, SMS: settings.smpp_tps},
+            rates=RATES,
             tuning=tuning,
         )
 

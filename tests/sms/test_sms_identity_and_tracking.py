@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.settings import Settings
 from core.messages import STATUS_DELIVERED, STATUS_FAILED, STATUS_SENT
 from channels.sms.addresses import is_valid_destination, to_international
 from channels.sms.config import SmsConfig
@@ -95,8 +96,8 @@ def test_destination_validation():
     assert not is_valid_destination("12345")
 
 
-def test_config_from_env_contract_names_and_masked_repr():
-    config = SmsConfig.from_env(
+def test_config_from_the_environment_contract_names_and_masked_repr(tmp_path):
+    config = Settings.from_env(
         {
             "SMPP_HOST": "smsc.example",
             "SMPP_PORT": "2776",
@@ -105,14 +106,15 @@ def test_config_from_env_contract_names_and_masked_repr():
             "SMPP_SYSTEM_TYPE": "GOV",
             "SMS_SHORT_CODE": "90000",
             "SMPP_TPS": "20",
-        }
-    )
+        },
+        cwd=tmp_path,
+    ).sms
     assert (config.host, config.port, config.system_id, config.system_type) == ("smsc.example", 2776, "tawasol", "GOV")
     assert (config.short_code, config.tps) == ("90000", 20.0)
     assert "s3cretpw" not in repr(config)
-    defaults = SmsConfig.from_env({})
+    defaults = Settings.from_env({"SMPP_HOST": "smsc", "SMPP_SYSTEM_ID": "t"}, cwd=tmp_path).sms
     assert (defaults.port, defaults.short_code, defaults.tps) == (2775, "94444", 50.0)
-    assert SmsConfig.from_env({"SMPP_TPS": "0"}).tps is None
+    assert Settings.from_env({"SMPP_HOST": "smsc", "SMPP_SYSTEM_ID": "t", "SMPP_TPS": "0"}, cwd=tmp_path).sms.tps is None
 
 
 def test_config_warns_about_fields_smpp_cannot_carry():
