@@ -164,6 +164,8 @@ def parse_message(message: Any, contacts: _Contacts) -> InboundMessage:
         raw["context_id"] = context["id"]
     if bsuid:
         raw["user_id"] = bsuid
+    if not isinstance(address, str):
+        raise BadItem("message's user id is not a string")
     return InboundMessage(
         channel=WHATSAPP,
         provider_id=provider_id,
@@ -171,7 +173,7 @@ def parse_message(message: Any, contacts: _Contacts) -> InboundMessage:
         kind=kind,
         text=text,
         payload=payload,
-        display_name=profile.get("name") or None,
+        display_name=_text(profile.get("name"), 256),
         received_at=_timestamp(message.get("timestamp"), provider_id),
         raw=raw,
     )
@@ -232,8 +234,8 @@ def parse_status(status: Any) -> StatusUpdate | None:
     if ours == STATUS_FAILED:
         first = errors[0] if errors and isinstance(errors[0], dict) else {}
         code = first.get("code")
-        error_code = str(code) if code is not None else None
-        error_title = first.get("title") or first.get("message")
+        error_code = _text(code, 32) if code is not None else None
+        error_title = _text(first.get("title") or first.get("message"), 300)
         verdict = verdict_for_error(int(code) if str(code).isdigit() else None)
     return StatusUpdate(
         channel=WHATSAPP,
@@ -254,6 +256,14 @@ def _timestamp(value: Any, provider_id: str) -> datetime:
     except (TypeError, ValueError, OverflowError, OSError):
         logger.warning("whatsapp.parse bad_timestamp id=%s value=%r (using now)", provider_id, value)
         return utcnow()
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """A display field (a name, an error title) as bounded text; None for empty or non-scalar values
+    (a hostile body may put an object where Meta puts a string, and the store binds only scalars)."""
+    if value is None or isinstance(value, (dict, list)) or value == "":
+        return None
+    return str(value)[:limit]
 
 
 def _digits(value: Any) -> str | None:
