@@ -13,7 +13,7 @@ from core.messages import InboundMessage, utcnow
 from store.inbound import DuplicateMessage, Understanding
 from store.outbound import Billing, NewOutbound
 from store.statuses import status_advances
-from store.models import Conversation, Message, UnrecognisedMessage
+from store.models import Conversation, LedgerEntry, Message, UnrecognisedMessage
 
 ADDRESS = "962791234567"
 SMS_REPLY = Billing(
@@ -115,11 +115,33 @@ def test_complete_inbound_is_atomic_and_happens_once(store):
 
 def test_complete_inbound_rolls_back_entirely_on_error(store):
     stored = store.inbound.add(inbound("wamid.1"))
-    broken = outbound(stored.citizen_id, reply_to_id=999_999)  # no such message: foreign key violation
+    fine = outbound(stored.citizen_id, "part 1", reply_to_id=stored.message_id, billing=SMS_REPLY)
+    broken = outbound(stored.citizen_id, reply_to_id=999_999, billing=SMS_REPLY)  # no such message: foreign key violation
     with pytest.raises(IntegrityError):
-        store.inbound.complete(stored.message_id, outbound=[broken])
+        store.inbound.complete(stored.message_id, outbound=[fine, broken])
     assert store.inbound.get(stored.message_id).status == "received"
     assert count(store, Message) == 1
+    assert count(store, LedgerEntry) == 0  # the first part's ledger entry went with it
+
+
+def test_each_outbound_row_is_written_with_its_route_and_ledger_entry(store):
+    citizen_id = store.inbound.add(inbound("in-1", channel="sms")).citizen_id
+    with_billing, without = store.outbound.add([
+        outbound(citizen_id, "answer", channel="sms", segments=1, sender="94444",
+                 route_reason="reply_on_inbound_channel", billing=SMS_REPLY),
+        outbound(citizen_id, "a test message, billed to nobody", channel="sms"),
+    ])
+    row = store.outbound.get(with_billing)
+    assert (row.sender, row.route_reason, row.route_cause, row.cost) == (
+        "94444", "reply_on_inbound_channel", None, Decimal("0.006842"),
+    )
+    entry = store.outbound.ledger(with_billing)
+    assert (entry.category, entry.agency_id, entry.channel, entry.segments) == ("reply", None, "sms", 1)
+    assert (entry.unit_cost, entry.amount, entry.agency_share, entry.ministry_share, entry.citizen_share) == (
+        Decimal("0.006842"), Decimal("0.006842"), Decimal("0"), Decimal("0.006842"), Decimal("0"),
+    )
+    assert store.outbound.ledger(without) is None and store.outbound.get(without).cost is None
+    assert store.outbound.get(store.inbound.add(inbound("in-2", channel="sms")).message_id) is None  # inbound is not outbound
 
 
 @pytest.mark.parametrize(
