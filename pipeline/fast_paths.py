@@ -1,8 +1,8 @@
 """What the pipeline answers itself, before (or instead of) the brain.
 
 Keywords (STOP, START, HELP, AR/EN, MORE) on any channel; a bare number on a channel with numbered
-menus (the routing table says which) picks from the last menu we sent; media and locations the bot can't read get a polite "text only"; reactions
-and system notices get nothing. Everything else goes to the brain unchanged.
+menus (the routing table says which) picks from the last menu we sent; media and locations the bot
+can't read get a polite "text only"; reactions and system notices get nothing. Everything else goes to the brain unchanged.
 """
 
 from __future__ import annotations

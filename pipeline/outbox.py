@@ -96,6 +96,11 @@ class Outbox:
         plan = self.router.for_reply(
             channel=to.channel, address=to.address, identities=identities, has_template=reply.template is not None
         )
+        if not plan.steps:
+            logger.error(
+                "reply not sent: no route message_id=%s to=%s passed_over=%s",
+                to.id, mask_phone(to.address), ",".join(plan.passed_over),
+            )
         return self._render_plan(reply, plan, citizen_id=to.citizen_id, kind="reply", reply_to_id=to.id)
 
     def _render_plan(
@@ -135,7 +140,9 @@ class Outbox:
             logger.warning("render failed channel=%s to=%s error=%s", step.channel, mask_phone(step.address), exc)
             return []
         if not rendered:
-            logger.info("channel=%s rendered nothing to=%s free_form=%s", step.channel, mask_phone(step.address), step.free_form)
+            logger.info(
+                "channel=%s rendered nothing to=%s free_form=%s", step.channel, mask_phone(step.address), step.free_form
+            )
         key = reply_key or uuid.uuid4().hex
         reply_dict = reply.to_dict()
         choices = [{"id": c.id, "title": c.title, "description": c.description} for c in reply.choices] or None

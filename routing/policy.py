@@ -60,7 +60,9 @@ class RoutingPolicy:
         try:
             category = MessageKind(kind)
         except ValueError:
-            raise ValueError(f"push kind {kind!r} has no billing category: pass one of {[k.value for k in PUSH_CATEGORIES]}") from None
+            raise ValueError(
+                f"push kind {kind!r} has no billing category: pass one of {[k.value for k in PUSH_CATEGORIES]}"
+            ) from None
         if category not in PUSH_CATEGORIES:
             raise ValueError(f"{kind!r} is not a push category: pass one of {[k.value for k in PUSH_CATEGORIES]}")
         return category

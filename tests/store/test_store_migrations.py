@@ -72,9 +72,14 @@ def test_0002_adds_the_route_and_the_ledger_to_a_database_with_messages(empty_da
     try:
         with engine.begin() as connection:
             now = utcnow()
-            citizen = connection.execute(text("INSERT INTO citizens (created_at) VALUES (:now) RETURNING id"), {"now": now}).scalar_one()
+            citizen = connection.execute(
+                text("INSERT INTO citizens (created_at) VALUES (:now) RETURNING id"), {"now": now}
+            ).scalar_one()
             conversation = connection.execute(
-                text("INSERT INTO conversations (citizen_id, started_at, last_activity_at) VALUES (:c, :now, :now) RETURNING id"),
+                text(
+                    "INSERT INTO conversations (citizen_id, started_at, last_activity_at)"
+                    " VALUES (:c, :now, :now) RETURNING id"
+                ),
                 {"c": citizen, "now": now},
             ).scalar_one()
             connection.execute(
