@@ -18,7 +18,8 @@ from typing import Any, Callable
 from bench.table import print_table
 from core.messages import InboundMessage, utcnow
 from store import Store
-from store.messages import NewOutbound, Understanding
+from store.inbound import Understanding
+from store.outbound import Billing, NewOutbound
 from store.migrate import upgrade
 
 
@@ -26,7 +27,6 @@ def measure(database_url: str, messages: int) -> dict[str, float]:
     """Milliseconds of CPU per call, by call."""
     upgrade(database_url)
     store = Store(database_url)
-    repository = store.messages
     spent: dict[str, float] = defaultdict(float)
 
     def timed(name: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -43,22 +43,22 @@ def measure(database_url: str, messages: int) -> dict[str, float]:
                 channel="whatsapp", provider_id=f"wamid.in.{run}.{i}", address=address,
                 text="كم رسوم تجديد جواز السفر؟", received_at=utcnow(),
             )
-            stored = timed("add_inbound (webhook)", repository.add_inbound, inbound)
-            timed("state (worker takes the job)", repository.state, stored.message_id)
-            timed("start_next_answer", repository.start_next_answer, stored.citizen_id, stored.message_id)
+            stored = timed("add_inbound (webhook)", store.inbound.add, inbound)
+            timed("state (worker takes the job)", store.inbound.state, stored.message_id)
+            timed("start_next_answer", store.inbound.start_next_answer, stored.citizen_id, stored.message_id)
             reply = NewOutbound(
                 citizen_id=stored.citizen_id, channel="whatsapp", address=address, text="الرسوم 50 دينارًا " * 10,
                 body={"type": "text", "text": {"body": "الرسوم"}}, reply={"text": "الرسوم"}, reply_key=f"{run}.{i}",
-                reply_to_id=stored.message_id,
+                reply_to_id=stored.message_id, route_reason="reply_on_inbound_channel", billing=Billing("reply"),
             )
             completed = timed(
-                "complete_inbound", repository.complete_inbound, stored.message_id, outbound=[reply],
+                "complete_inbound", store.inbound.complete, stored.message_id, outbound=[reply],
                 understanding=Understanding("ask_fees", 0.9, "cspd.passport_renew", "ar"),
             )
             provider_id = f"wamid.out.{run}.{i}"
-            timed("mark_sent", repository.mark_sent, completed.outbound_ids[0], provider_id)
+            timed("mark_sent", store.outbound.mark_sent, completed.outbound_ids[0], provider_id)
             for status in ("sent", "delivered"):
-                timed(f"status webhook: {status}", repository.record_provider_status, "whatsapp", [provider_id], status,
+                timed(f"status webhook: {status}", store.statuses.record, "whatsapp", [provider_id], status,
                       at=utcnow())
     finally:
         store.close()

@@ -1,8 +1,8 @@
 """What the pipeline answers itself, before (or instead of) the brain.
 
-Keywords (STOP, START, HELP, AR/EN, MORE) on any channel; a bare number on SMS picks from the
-last menu we sent; media and locations the bot can't read get a polite "text only"; reactions
-and system notices get nothing. Everything else goes to the brain unchanged.
+Keywords (STOP, START, HELP, AR/EN, MORE) on any channel; a bare number on a channel with numbered
+menus (the routing table says which) picks from the last menu we sent; media and locations the bot
+can't read get a polite "text only"; reactions and system notices get nothing. Everything else goes to the brain unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from core.messages import (
     KIND_MEDIA,
     KIND_TEXT,
     KIND_UNSUPPORTED,
-    SMS,
     BotReply,
     InboundMessage,
 )
@@ -43,8 +42,9 @@ class FastPath:
 
 
 class FastPaths:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, numbered_menus: frozenset[str]) -> None:
         self._store = store
+        self._numbered_menus = numbered_menus
 
     async def handle(self, citizen: Row, message: InboundMessage) -> FastPath:
         """`citizen`: the citizen's row (`citizens` table), as the pipeline loaded it."""
@@ -60,9 +60,9 @@ class FastPaths:
         if match is not None:
             return FastPath(replies=await self._keyword(citizen, match.keyword, language or match.language))
 
-        number = menu_number(message.text) if message.channel == SMS else None
+        number = menu_number(message.text) if message.channel in self._numbered_menus else None
         if number is not None:
-            choices = await asyncio.to_thread(self._store.messages.latest_choices, citizen.id)
+            choices = await asyncio.to_thread(self._store.outbound.latest_choices, citizen.id)
             if choices:
                 if number > len(choices):
                     return FastPath(replies=[reply("menu_out_of_range", language or "ar", count=len(choices))])
@@ -86,7 +86,7 @@ class FastPaths:
             await asyncio.to_thread(citizens.set_language, citizen.id, chosen)
             return [reply("language_set", chosen)]
         # Keyword.MORE
-        more = await asyncio.to_thread(self._store.messages.latest_more, citizen.id)
+        more = await asyncio.to_thread(self._store.outbound.latest_more, citizen.id)
         if more is None:
             return [reply("nothing_more", language)]
         text, more_language = more

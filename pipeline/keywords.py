@@ -1,4 +1,4 @@
-"""Fixed words a citizen can send on any channel (STOP, HELP, AR...), and SMS menu numbers.
+"""Fixed words a citizen can send on any channel (STOP, HELP, AR...), and menu numbers.
 
 Pure text matching, no I/O: what to do about them is the pipeline's business (pipeline/fast_paths.py).
 A keyword counts only when it is the whole message: "stop my passport renewal" goes to the brain.
@@ -21,7 +21,7 @@ class Keyword(enum.Enum):
     HELP = "help"
     ARABIC = "ar"
     ENGLISH = "en"
-    MORE = "more"  # the rest of a summarised SMS answer
+    MORE = "more"  # the rest of a summarised answer (text messages are short)
 
 
 @dataclass(frozen=True)

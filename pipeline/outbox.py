@@ -1,10 +1,13 @@
-"""The outbox: render replies for a channel, persist them BEFORE sending, send them in order.
+"""The outbox: render replies as the router says, persist them BEFORE sending, send them in order.
 
-Every outbound message is a row first (status "queued"), so a crash never loses one: recovery and
-the sweeper send whatever is still queued. Sending for one citizen happens under that citizen's
-lock, oldest row first; a row waiting for a retry holds back the rows after it, so a citizen never
-reads answers out of order. Failures: RETRY_LATER → "retrying" with backoff (bounded); TRY_ANOTHER_CHANNEL / NOT_ON_THIS_CHANNEL → the same
-reply re-rendered for the fallback channel (once per reply).
+Every outbound message is a row first (status "queued"), written with the router's reason for its
+channel and its ledger entry (who pays), so a crash never loses one: recovery and the sweeper send
+whatever is still queued. Sending for one citizen happens under that citizen's lock, oldest row
+first; a row waiting for a retry holds back the rows after it, so a citizen never reads answers out
+of order. Failures: RETRY_LATER → "retrying" with backoff (bounded); TRY_ANOTHER_CHANNEL /
+NOT_ON_THIS_CHANNEL → the router names the next channel and the same reply is re-rendered for it
+(once per reply and channel). Which channel, which sender and who pays are the router's
+(routing/router.py): nothing here names a channel.
 """
 
 from __future__ import annotations
@@ -13,19 +16,26 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Mapping, Optional
+from datetime import timedelta
+from typing import Mapping, Optional, Sequence
 
 from coordination.base import Coordination, RateLimiter
-from core.messages import SMS, WHATSAPP, BotReply, Verdict, utcnow
+from core.messages import BotReply, Verdict, utcnow
 from core.privacy import mask_phone
-from routing.billing import message_cost
+from routing.billing import BodyType, MessageKind
+from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
+from routing.router import OPTED_OUT, RoutePlan, RouteStep, Router
 from store import Store
 from store.citizens import Identity
-from store.messages import MessageRow, NewOutbound
+from store.messages import MessageRow
+from store.outbound import NewOutbound
 from channels.base import Channel, Rendered, SendOutcome
 
 logger = logging.getLogger(__name__)
+
+RENDER_FAILED = "render_failed"  # a route cause: the channel could not shape the reply
+NO_CHANNEL = "no_channel"  # a route cause: the row's channel is not configured (any more)
+
 
 def _log_recording_failure(task: "asyncio.Future[bool]") -> None:
     # Retrieved here so a failure after the caller was cancelled is still reported.
@@ -50,6 +60,7 @@ class PushResult:
     message_ids: list[int]
     channel: Optional[str]  # the channel chosen, None when nothing was sent
     skipped: Optional[str] = None  # "opted_out", "unreachable", "unknown_citizen"
+    reason: Optional[str] = None  # the router's reason for the channel (routing/router.py)
 
 
 class Outbox:
@@ -58,61 +69,88 @@ class Outbox:
         store: Store,
         coordination: Coordination,
         channels: Mapping[str, Channel],
-        rates: Mapping[str, float],
+        rates: Mapping[str, Optional[float]],
         *,
+        routing: RoutingPolicy = DEFAULT_ROUTING,
         retry: RetryPolicy = RetryPolicy(),
-        fallback_channel: str = SMS,
     ) -> None:
         self._store = store
         self._locks = coordination.locks
         self._channels = dict(channels)
+        self.router = Router(self._channels, routing)
         self._limiters: dict[str, RateLimiter] = {
             channel: coordination.rate_limiter(f"send:{channel}", rate) for channel, rate in rates.items() if rate
         }
         self._retry = retry
-        self._fallback_channel = fallback_channel
 
     def channel(self, name: str) -> Optional[Channel]:
         return self._channels.get(name)
 
-    def free_form_open(self, channel: str, last_inbound_at: Optional[datetime]) -> bool:
-        """May free text go on `channel` to a citizen who last wrote then? False without the channel."""
-        found = self._channels.get(channel)
-        return found is not None and found.free_form_open(last_inbound_at, utcnow())
-
     # --- rendering ----------------------------------------------------------------------------
 
-    def render(
+    def reply_rows(
+        self, reply: BotReply, *, to: MessageRow, identities: Sequence[Identity]
+    ) -> list[NewOutbound]:
+        """Rows answering the inbound message `to`, on the channel the router chooses; [] when no
+        channel can carry the reply (the reasons are logged)."""
+        plan = self.router.for_reply(
+            channel=to.channel, address=to.address, identities=identities, has_template=reply.template is not None
+        )
+        if not plan.steps:
+            logger.error(
+                "reply not sent: no route message_id=%s to=%s passed_over=%s",
+                to.id, mask_phone(to.address), ",".join(plan.passed_over),
+            )
+        return self._render_plan(reply, plan, citizen_id=to.citizen_id, kind="reply", reply_to_id=to.id)
+
+    def _render_plan(
+        self, reply: BotReply, plan: RoutePlan, *, citizen_id: int, kind: str, reply_to_id: Optional[int] = None
+    ) -> list[NewOutbound]:
+        """Rows on the plan's first channel that can shape the reply (a later one if a channel's
+        renderer fails)."""
+        for position, step in enumerate(plan.steps):
+            rows = self._render(
+                reply, step, plan.category, plan.agency,
+                citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id,
+                cause=RENDER_FAILED if position else None,
+            )
+            if rows:
+                return rows
+        return []
+
+    def _render(
         self,
         reply: BotReply,
-        channel: str,
-        address: str,
+        step: RouteStep,
+        category: Optional[MessageKind],
+        agency: Agency,
         *,
         citizen_id: int,
-        kind: str = "reply",
+        kind: str,
         reply_to_id: Optional[int] = None,
-        free_form: bool = True,
         reply_key: Optional[str] = None,
+        cause: Optional[str] = None,
     ) -> list[NewOutbound]:
-        """Rows for one reply on one channel; [] when the channel can't carry it (not configured, a
-        render error, or its session closed and the reply has no template) — the reason is logged."""
-        found = self._channels.get(channel)
-        if found is None:
-            logger.error("no channel=%s configured: reply not sent to=%s", channel, mask_phone(address))
-            return []
+        """Rows for one reply on the step's channel, each with its route and ledger entry; [] when
+        the channel can't shape it (a render error, or a closed session and no template: logged)."""
+        channel = self._channels[step.channel]
         try:
-            rendered = found.render(reply, address, free_form=free_form)
+            rendered = channel.render(reply, step.address, free_form=step.free_form)
         except Exception as exc:
-            logger.warning("render failed channel=%s to=%s error=%s", channel, mask_phone(address), exc)
+            logger.warning("render failed channel=%s to=%s error=%s", step.channel, mask_phone(step.address), exc)
             return []
+        if not rendered:
+            logger.info(
+                "channel=%s rendered nothing to=%s free_form=%s", step.channel, mask_phone(step.address), step.free_form
+            )
         key = reply_key or uuid.uuid4().hex
         reply_dict = reply.to_dict()
         choices = [{"id": c.id, "title": c.title, "description": c.description} for c in reply.choices] or None
         return [
             NewOutbound(
                 citizen_id=citizen_id,
-                channel=channel,
-                address=address,
+                channel=step.channel,
+                address=step.address,
                 text=part.text,
                 kind=kind,
                 body=part.body,
@@ -120,33 +158,15 @@ class Outbox:
                 reply_key=key,
                 choices=choices,
                 segments=part.segments,
-                cost=message_cost(channel, part.segments),
                 language=reply.language,
                 reply_to_id=reply_to_id,
+                sender=step.sender,
+                route_reason=step.reason,
+                route_cause=step.cause or cause,
+                billing=self.router.bill(category, agency, step.channel, part.segments) if category else None,
             )
             for part in rendered
         ]
-
-    def render_with_fallback(
-        self,
-        reply: BotReply,
-        channel: str,
-        address: str,
-        *,
-        citizen_id: int,
-        kind: str = "reply",
-        reply_to_id: Optional[int] = None,
-        free_form: bool = True,
-    ) -> list[NewOutbound]:
-        rows = self.render(
-            reply, channel, address, citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id, free_form=free_form
-        )
-        if rows or channel == self._fallback_channel or self._fallback_channel not in self._channels:
-            return rows
-        logger.info("rendering for %s instead of %s to=%s", self._fallback_channel, channel, mask_phone(address))
-        return self.render(
-            reply, self._fallback_channel, address, citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id
-        )
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -160,7 +180,7 @@ class Outbox:
         sent = 0
         while True:
             if pending is None:
-                pending = await asyncio.to_thread(self._store.messages.pending_outbound, citizen_id)
+                pending = await asyncio.to_thread(self._store.outbound.pending, citizen_id)
             for row in pending:
                 if row.next_attempt_at is not None and row.next_attempt_at > utcnow():
                     return sent
@@ -178,7 +198,7 @@ class Outbox:
         sender died). Younger queued messages are being sent by a live worker right now."""
         now = utcnow()
         citizens = await asyncio.to_thread(
-            self._store.messages.citizens_with_due_outbound,
+            self._store.outbound.citizens_with_due,
             now=now,
             queued_before=now - timedelta(seconds=queued_grace_s),
         )
@@ -192,9 +212,9 @@ class Outbox:
         channel = self._channels.get(row.channel)
         if channel is None:
             await asyncio.to_thread(
-                self._store.messages.mark_failed, row.id, error_code="no_channel", detail=f"no {row.channel} channel"
+                self._store.outbound.mark_failed, row.id, error_code=NO_CHANNEL, detail=f"no {row.channel} channel"
             )
-            await self.fall_back(row)
+            await self.fall_back(row, NO_CHANNEL)
             return False
         limiter = self._limiters.get(row.channel)
         if limiter is not None:
@@ -218,9 +238,9 @@ class Outbox:
         return await asyncio.shield(recording)
 
     async def _record_outcome(self, row: MessageRow, outcome: SendOutcome) -> bool:
-        messages = self._store.messages
+        outbound = self._store.outbound
         if outcome.ok:
-            await asyncio.to_thread(messages.mark_sent, row.id, outcome.provider_id)
+            await asyncio.to_thread(outbound.mark_sent, row.id, outcome.provider_id)
             logger.info(
                 "sent message_id=%s channel=%s to=%s provider_id=%s",
                 row.id, row.channel, mask_phone(row.address), outcome.provider_id,
@@ -229,7 +249,7 @@ class Outbox:
         not_on_channel = outcome.verdict is Verdict.NOT_ON_THIS_CHANNEL
         if not_on_channel or outcome.verdict is Verdict.TRY_ANOTHER_CHANNEL:
             await asyncio.to_thread(
-                messages.mark_failed,
+                outbound.mark_failed,
                 row.id,
                 error_code=outcome.error_code,
                 error_title=outcome.error_title,
@@ -237,13 +257,13 @@ class Outbox:
             )
             if not_on_channel:
                 await asyncio.to_thread(self._store.citizens.mark_unreachable, row.channel, row.address)
-            await self.fall_back(row)
+            await self.fall_back(row, outcome.verdict.value)
             return False
         if outcome.verdict is Verdict.RETRY_LATER:
             attempt = (row.attempts or 0) + 1
             if attempt >= self._retry.max_attempts:
                 await asyncio.to_thread(
-                    messages.mark_failed,
+                    outbound.mark_failed,
                     row.id,
                     error_code=outcome.error_code,
                     error_title=outcome.error_title,
@@ -253,7 +273,7 @@ class Outbox:
                 return False
             delay = self._retry.delay(attempt, outcome.retry_after)
             await asyncio.to_thread(
-                messages.mark_retrying,
+                outbound.mark_retrying,
                 row.id,
                 next_attempt_at=utcnow() + timedelta(seconds=delay),
                 error_code=outcome.error_code,
@@ -265,71 +285,95 @@ class Outbox:
             )
             return False
         await asyncio.to_thread(
-            messages.mark_failed, row.id, error_code=outcome.error_code, error_title=outcome.error_title
+            outbound.mark_failed, row.id, error_code=outcome.error_code, error_title=outcome.error_title
         )
         logger.warning("send failed message_id=%s channel=%s error=%s", row.id, row.channel, outcome.error_code)
         return False
 
-    async def fall_back(self, row: MessageRow) -> list[int]:
-        """Queue the reply `row` carried on the fallback channel (SMS), once per reply."""
-        target = self._fallback_channel
-        if row.channel == target or target not in self._channels or not row.reply or not row.reply_key:
-            logger.warning(
-                "no fallback for message_id=%s channel=%s (fallback channel %s configured: %s)",
-                row.id, row.channel, target, target in self._channels,
-            )
+    async def fall_back(self, row: MessageRow, cause: str) -> list[int]:
+        """Queue the reply `row` carried on the channel the router names after `row.channel`
+        failed it (`cause`), once per reply and channel."""
+        if not row.reply or not row.reply_key:
+            logger.warning("no fallback for message_id=%s channel=%s: no reply to re-render", row.id, row.channel)
             return []
-        rows = self.render(
-            BotReply.from_dict(row.reply),
-            target,
-            row.address,
-            citizen_id=row.citizen_id,
-            kind=row.kind,
-            reply_to_id=row.reply_to_id,
-            reply_key=row.reply_key,
+        reply = BotReply.from_dict(row.reply)
+        identities = await asyncio.to_thread(self._store.citizens.identities, row.citizen_id)
+        category, agency = await asyncio.to_thread(self._payer_of, row)
+        step = self.router.after_failure(
+            failed_channel=row.channel,
+            address=row.address,
+            identities=identities,
+            has_template=reply.template is not None,
+            cause=cause,
+            agency=agency,
         )
-        ids = await asyncio.to_thread(self._store.messages.fall_back, row.reply_key, row.channel, rows)
+        if step is None:
+            logger.warning("no fallback for message_id=%s channel=%s cause=%s", row.id, row.channel, cause)
+            return []
+        rows = self._render(
+            reply, step, category, agency,
+            citizen_id=row.citizen_id, kind=row.kind, reply_to_id=row.reply_to_id, reply_key=row.reply_key,
+        )
+        ids = await asyncio.to_thread(self._store.outbound.fall_back, row.reply_key, row.channel, rows)
         if ids:
-            logger.info("fell back message_id=%s from=%s to=%s new_ids=%s", row.id, row.channel, target, ids)
+            logger.info(
+                "fell back message_id=%s from=%s to=%s cause=%s new_ids=%s", row.id, row.channel, step.channel, cause, ids
+            )
         return ids
+
+    def _payer_of(self, row: MessageRow) -> tuple[Optional[MessageKind], Agency]:
+        """Who pays for `row` (its ledger entry says), so its fallback is billed alike; no
+        category when nothing says (the fallback then gets no ledger entry, logged)."""
+        entry = self._store.outbound.ledger(row.id)
+        if entry is not None:
+            return MessageKind(entry.category), Agency(entry.agency_id, BodyType(entry.body_type or BodyType.GOVERNMENT))
+        # Queued before the ledger existed (or written without one): its kind says what it was.
+        if row.kind == "reply":
+            return MessageKind.REPLY, MINISTRY
+        try:
+            return self.router.policy.category_of_push(row.kind), MINISTRY
+        except ValueError as exc:
+            logger.warning("message_id=%s has no ledger entry and %s: its fallback is not billed", row.id, exc)
+            return None, MINISTRY
 
     # --- pushes -------------------------------------------------------------------------------
 
-    async def push(self, citizen_id: int, reply: BotReply, kind: str) -> PushResult:
-        """An agency push: WhatsApp inside the 24-hour window as free text, outside it only as a
-        template (`reply.template`); else SMS. Citizens who sent STOP get nothing."""
+    async def push(
+        self,
+        citizen_id: int,
+        reply: BotReply,
+        kind: str,
+        *,
+        category: Optional[MessageKind] = None,
+        agency: Agency = MINISTRY,
+    ) -> PushResult:
+        """An agency's push, on the channel the router chooses (routing/policy.py: the preferred
+        channel inside its session, or outside it as a template, else the next); citizens who sent
+        STOP get nothing.
+        `category` (what the agency is billed for) defaults to the routing table's category of
+        `kind`; ValueError, before anything is stored, when neither names one."""
+        category = MessageKind(category) if category is not None else self.router.policy.category_of_push(kind)
         citizen = await asyncio.to_thread(self._store.citizens.get, citizen_id)
         if citizen is None:
             return PushResult([], None, "unknown_citizen")
-        if citizen.opted_out_at is not None:
-            logger.info("push skipped: citizen opted out citizen_id=%s kind=%s", citizen_id, kind)
-            return PushResult([], None, "opted_out")
         identities = await asyncio.to_thread(self._store.citizens.identities, citizen_id)
-        rows, channel = self._plan_push(citizen_id, reply, kind, identities)
+        plan = self.router.for_push(
+            opted_out=citizen.opted_out_at is not None,
+            identities=identities,
+            has_template=reply.template is not None,
+            category=category,
+            agency=agency,
+        )
+        if plan.skipped == OPTED_OUT:
+            logger.info("push skipped: citizen opted out citizen_id=%s kind=%s", citizen_id, kind)
+            return PushResult([], None, OPTED_OUT)
+        rows = self._render_plan(reply, plan, citizen_id=citizen_id, kind=kind)
         if not rows:
-            logger.warning("push undeliverable citizen_id=%s kind=%s", citizen_id, kind)
+            logger.warning(
+                "push undeliverable citizen_id=%s kind=%s passed_over=%s", citizen_id, kind, ",".join(plan.passed_over)
+            )
             return PushResult([], None, "unreachable")
         async with self._locks.hold(citizen_id):
-            ids = await asyncio.to_thread(self._store.messages.add_outbound, rows)
+            ids = await asyncio.to_thread(self._store.outbound.add, rows)
             await self.flush(citizen_id)
-        return PushResult(ids, channel)
-
-    def _plan_push(
-        self, citizen_id: int, reply: BotReply, kind: str, identities: list[Identity]
-    ) -> tuple[list[NewOutbound], Optional[str]]:
-        whatsapp = next((i for i in identities if i.channel == WHATSAPP and i.unreachable_at is None), None)
-        if whatsapp is not None:
-            free_form = self.free_form_open(WHATSAPP, whatsapp.last_inbound_at)
-            if free_form or reply.template is not None:
-                rows = self.render(
-                    reply, WHATSAPP, whatsapp.address, citizen_id=citizen_id, kind=kind, free_form=free_form
-                )
-                if rows:
-                    return rows, WHATSAPP
-        sms = next((i for i in identities if i.channel == SMS and i.unreachable_at is None), None)
-        # A WhatsApp number is a phone number: SMS reaches it even if the citizen never texted us.
-        address = sms.address if sms is not None else next((i.address for i in identities), None)
-        if address is None:
-            return [], None
-        rows = self.render(reply, SMS, address, citizen_id=citizen_id, kind=kind)
-        return rows, (SMS if rows else None)
+        return PushResult(ids, rows[0].channel, reason=rows[0].route_reason)

@@ -35,7 +35,11 @@ from core.privacy import mask_phone
 from catalog.replies import reply
 from store import Store
 from pipeline.group_commit import GroupCommit
-from store.messages import AnswerContext, DuplicateMessage, MessageRow, ProviderStatus, Understanding
+from routing.billing import MessageKind
+from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
+from store.inbound import AnswerContext, DuplicateMessage, Understanding
+from store.messages import MessageRow
+from store.statuses import ProviderStatus
 from store.models import DIRECTION_IN
 from channels.base import Channel, ReadReceipts
 
@@ -78,6 +82,7 @@ class Pipeline:
         channels: Mapping[str, Channel],
         *,
         rates: Mapping[str, Optional[float]],
+        routing: RoutingPolicy = DEFAULT_ROUTING,
         tuning: PipelineTuning = PipelineTuning(),
     ) -> None:
         self.store = store
@@ -89,11 +94,12 @@ class Pipeline:
             coordination,
             channels,
             rates=rates,
+            routing=routing,
             retry=tuning.retry,
         )
-        self._fast_paths = FastPaths(store)
+        self._fast_paths = FastPaths(store, numbered_menus=routing.numbered_menus)
         # Two or three status webhooks follow every reply: under load they share transactions.
-        self._statuses = GroupCommit(store.messages.record_provider_statuses)
+        self._statuses = GroupCommit(store.statuses.record_many)
         self._background: set[asyncio.Task[None]] = set()
 
     # --- receiving ------------------------------------------------------------------------------
@@ -105,15 +111,15 @@ class Pipeline:
         """
         message = _validated(message)
         key = f"in:{message.channel}:{message.provider_id}"
-        messages = self.store.messages
+        inbound = self.store.inbound
         if not await self._first_time(key):
             # Probably a redelivery. The key alone is not proof: the first attempt may have died
             # before its row was committed, and then this copy must be stored.
-            existing = await asyncio.to_thread(messages.find_id, message.channel, DIRECTION_IN, message.provider_id)
+            existing = await asyncio.to_thread(inbound.find_id, message.channel, message.provider_id)
             if existing is not None:
                 return AcceptResult(existing, duplicate=True)
         try:
-            stored = await asyncio.to_thread(messages.add_inbound, message)
+            stored = await asyncio.to_thread(inbound.add, message)
         except DuplicateMessage as duplicate:
             return AcceptResult(duplicate.message_id, duplicate=True)
         try:
@@ -159,23 +165,22 @@ class Pipeline:
             return False
         moves_on = update.verdict in (Verdict.NOT_ON_THIS_CHANNEL, Verdict.TRY_ANOTHER_CHANNEL)
         if recorded.new_event and update.status == STATUS_FAILED and moves_on:
-            not_on_channel = update.verdict is Verdict.NOT_ON_THIS_CHANNEL
-            self._spawn(self._fall_back_later(recorded.message_id, recorded.citizen_id, not_on_channel))
+            self._spawn(self._fall_back_later(recorded.message_id, recorded.citizen_id, update.verdict))
         return True
 
-    async def _fall_back_later(self, message_id: int, citizen_id: int, not_on_channel: bool) -> None:
+    async def _fall_back_later(self, message_id: int, citizen_id: int, verdict: Verdict) -> None:
         async with self.coordination.locks.hold(citizen_id):
-            row = await asyncio.to_thread(self.store.messages.get, message_id)
-            if not_on_channel:
+            row = await asyncio.to_thread(self.store.outbound.get, message_id)
+            if verdict is Verdict.NOT_ON_THIS_CHANNEL:
                 await asyncio.to_thread(self.store.citizens.mark_unreachable, row.channel, row.address)
-            if await self.outbox.fall_back(row):
+            if await self.outbox.fall_back(row, verdict.value):
                 await self.outbox.flush(citizen_id)
 
     # --- processing -----------------------------------------------------------------------------
 
     async def process(self, message_id: int) -> None:
         """Answer one inbound message (and any older one of the same citizen still waiting)."""
-        row = await asyncio.to_thread(self.store.messages.state, message_id)
+        row = await asyncio.to_thread(self.store.inbound.state, message_id)
         if row is None or row.direction != DIRECTION_IN:
             logger.warning("process: no inbound message id=%s", message_id)
             return
@@ -186,7 +191,7 @@ class Pipeline:
             # before it, so a citizen's messages are answered in arrival order however many workers run.
             more_waiting = True
             while more_waiting:
-                context = await asyncio.to_thread(self.store.messages.start_next_answer, row.citizen_id, message_id)
+                context = await asyncio.to_thread(self.store.inbound.start_next_answer, row.citizen_id, message_id)
                 if context is None:
                     return
                 more_waiting = context.more_waiting
@@ -196,11 +201,11 @@ class Pipeline:
     async def _answer(self, context: AnswerContext) -> Optional[list[MessageRow]]:
         """Answer the context's message and queue the replies; returns the citizen's pending
         outbound messages (None when the message was given up)."""
-        messages = self.store.messages
+        inbound = self.store.inbound
         row = context.message
         if context.attempts > MAX_PROCESSING_ATTEMPTS:
             given_up = context.attempts - 1
-            await asyncio.to_thread(messages.fail_inbound, row.id, f"gave up after {given_up} attempts")
+            await asyncio.to_thread(inbound.fail, row.id, f"gave up after {given_up} attempts")
             logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
             return None
         citizen = context.citizen
@@ -214,22 +219,13 @@ class Pipeline:
             replies = fast.replies
         else:
             replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
-        # A reply usually goes out moments after the message, but one recovered after a long outage
-        # may find the channel's session (WhatsApp's 24 hours) closed.
-        last_inbound_at = next(
-            (i.last_inbound_at for i in context.identities if i.channel == row.channel and i.address == row.address),
-            None,
-        )
-        free_form = self.outbox.free_form_open(row.channel, last_inbound_at)
+        # The router decides where each reply goes (one recovered after a long outage may find the
+        # channel's session closed); the rows are queued with the "answered" mark, in one transaction.
         outbound = [
-            part
-            for reply in replies
-            for part in self.outbox.render_with_fallback(
-                reply, row.channel, row.address, citizen_id=citizen.id, reply_to_id=row.id, free_form=free_form
-            )
+            part for reply in replies for part in self.outbox.reply_rows(reply, to=row, identities=context.identities)
         ]
         completed = await asyncio.to_thread(
-            messages.complete_inbound,
+            inbound.complete,
             row.id,
             outbound=outbound,
             understanding=understanding,
@@ -266,9 +262,17 @@ class Pipeline:
 
     # --- pushes ---------------------------------------------------------------------------------
 
-    async def push(self, citizen_id: int, reply: BotReply, kind: str) -> PushResult:
+    async def push(
+        self,
+        citizen_id: int,
+        reply: BotReply,
+        kind: str,
+        *,
+        category: Optional[MessageKind] = None,
+        agency: Agency = MINISTRY,
+    ) -> PushResult:
         """An agency push (alert, status update): see Outbox.push."""
-        return await self.outbox.push(citizen_id, reply, kind)
+        return await self.outbox.push(citizen_id, reply, kind, category=category, agency=agency)
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -334,7 +338,7 @@ class Pipeline:
     async def _requeue_orphans(self) -> int:
         """Received long ago and still unanswered: the enqueue was lost or the worker died."""
         cutoff = utcnow() - timedelta(seconds=self.tuning.orphan_after_s)
-        ids = await asyncio.to_thread(self.store.messages.received_inbound_ids, created_before=cutoff)
+        ids = await asyncio.to_thread(self.store.inbound.received_ids, created_before=cutoff)
         pushed = 0
         for message_id in ids:
             # Once per period across all processes, not once per sweeper.
@@ -353,7 +357,7 @@ class Pipeline:
         under the citizen lock), so a message that is also in the queue is answered once.
         """
         requeued_jobs = await self.coordination.queue.requeue_unacked()
-        ids = await asyncio.to_thread(self.store.messages.received_inbound_ids)
+        ids = await asyncio.to_thread(self.store.inbound.received_ids)
         for message_id in ids:
             await self.coordination.queue.push(message_id)
         sent = await self.outbox.flush_due(queued_grace_s=0)

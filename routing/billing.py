@@ -12,7 +12,12 @@ Reading of the rules used here (say so if the programme reads them otherwise):
   segment; in those two citizen-paid kinds the body and the ministry pay nothing;
 - a query answered with "no such information" is charged to nobody (the rules bill the citizen
   only when information is supplied and name no one else).
-Everything is a pure function of (kind, body type, segments); amounts are exact Decimals in JOD.
+- an answer to a citizen's question on the ministry's unified account (seed 000, item 5: the
+  ministry runs the account for every body) is a `reply`, paid by the ministry whatever the body:
+  the account answers for free, so the POP kinds (citizen-paid) apply only to a body's own paid
+  query service.
+Everything is a pure function of (kind, body type, channel, segments); amounts are exact Decimals in
+JOD. Only SMS is priced by these rules: WhatsApp is billed by Meta per conversation (no amount).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ _HALF = Decimal("0.5")
 
 
 class MessageKind(str, Enum):
+    REPLY = "reply"  # our answer to a citizen's own message: the ministry pays
     INTERNAL = "internal"  # internal communication
     PROMOTIONAL = "promotional"
     AWARENESS = "awareness"  # awareness and guidance
@@ -65,18 +71,25 @@ def sms_cost(segments: int) -> Decimal:
     return SMS_RATE_JOD * segments
 
 
-def message_cost(channel: str, segments: int) -> Optional[Decimal]:
-    """What one outbound message costs at its channel: SMS by the segment; WhatsApp is billed by Meta
-    per conversation, outside these rules (None)."""
-    return sms_cost(segments) if channel == SMS else None
+def unit_cost(channel: str) -> Optional[Decimal]:
+    """What one segment costs on `channel` under these rules; None where they do not price it
+    (WhatsApp: Meta bills per conversation)."""
+    return SMS_RATE_JOD if channel == SMS else None
+
+
+def channel_charge(kind: MessageKind | str, body_type: BodyType | str, channel: str, segments: int) -> Optional[Charge]:
+    """Who pays what for one message on `channel`; None where these rules do not price the channel."""
+    return charge(kind, body_type, segments) if unit_cost(channel) is not None else None
 
 
 def charge(kind: MessageKind | str, body_type: BodyType | str, segments: int) -> Charge:
-    """Who pays what for one message of `segments` parts."""
+    """Who pays what for one SMS of `segments` parts."""
     kind = MessageKind(kind)
     body_type = BodyType(body_type)
     cost = sms_cost(segments)
     zero = Decimal("0")
+    if kind is MessageKind.REPLY:
+        return Charge(cost, zero, cost, zero)
     if kind is MessageKind.POP_REPLY:
         return Charge(cost, zero, zero, POP_QUERY_JOD)
     if kind is MessageKind.POP_NO_INFORMATION:

@@ -1,7 +1,7 @@
 """The conversation store: citizens, messages and their timelines, tickets, subscriptions.
 
     store = Store(settings.database_url)     # after store.migrate.upgrade(url)
-    store.messages.add_inbound(...)
+    store.inbound.add(...)
 
 Repositories are synchronous (SQLAlchemy 1.4 ORM); each method is one transaction. Async callers
 run them in a thread (`asyncio.to_thread`) so the event loop never waits on the database.
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from store.citizens import CitizenRepository
 from store.database import Database
-from store.messages import MessageRepository
+from store.conversations import ConversationRepository
+from store.inbound import InboundRepository
+from store.outbound import OutboundRepository
 from store.review import ReviewRepository
+from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketRepository
 
@@ -21,7 +24,11 @@ class Store:
     def __init__(self, url: str) -> None:
         self.db = Database(url)
         self.citizens = CitizenRepository(self.db)
-        self.messages = MessageRepository(self.db)
+        # Messages along their seams: what citizens send, what we send, what providers say of it.
+        self.inbound = InboundRepository(self.db)
+        self.outbound = OutboundRepository(self.db)
+        self.statuses = StatusRepository(self.db)
+        self.conversations = ConversationRepository(self.db)
         self.tickets = TicketRepository(self.db)
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)

@@ -105,11 +105,39 @@ class Message(Base):
     status = Column(String(16), nullable=False)
     segments = Column(Integer)
     cost = Column(Money)
+    # outbound: the router's decision (routing/router.py), so staff can see why a message went where it did
+    sender = Column(String(32))  # the sender it goes out as (a short code, an agency's sender ID); NULL: the channel's own
+    route_reason = Column(String(48))  # e.g. "reply_on_inbound_channel", "whatsapp_window_open", "fallback_after_failure"
+    route_cause = Column(String(48))  # for a fallback: what failed on the channel before ("not_on_this_channel", ...)
     reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class LedgerEntry(Base):
+    """What one outbound message costs and who pays (routing/billing.py), written with the message.
+
+    Amounts are NULL on a channel these rules do not price (WhatsApp: Meta bills per conversation).
+    `agency_id` names the body that sent a push; NULL for the ministry's own messages (and until
+    agencies have their own table)."""
+
+    __tablename__ = "ledger_entries"
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, unique=True)
+    agency_id = Column(Integer, index=True)
+    body_type = Column(String(16))  # "government" / "independent": decides the shares (kept for a re-route)
+    category = Column(String(32), nullable=False)  # "reply", "transaction_status", "awareness", ...
+    channel = Column(String(16), nullable=False)
+    segments = Column(Integer, nullable=False)
+    unit_cost = Column(Money)
+    amount = Column(Money)
+    agency_share = Column(Money)
+    ministry_share = Column(Money)
+    citizen_share = Column(Money)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class MessageStatusEvent(Base):

@@ -48,7 +48,7 @@ def build_router(pipeline: Callable[[], Any], store: Callable[[], Any]) -> APIRo
 
     @router.get("/simulator/sms")
     async def sms_replies(address: str, after: int = 0) -> dict[str, Any]:
-        rows = await asyncio.to_thread(store().messages.outbound_for_address, SMS, address.lstrip("+"), after)
+        rows = await asyncio.to_thread(store().outbound.for_address, SMS, address.lstrip("+"), after)
         return {
             "messages": [
                 {"id": r.id, "text": r.text, "segments": r.segments, "cost": str(r.cost or ""), "status": r.status}

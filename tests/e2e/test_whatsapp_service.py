@@ -92,8 +92,8 @@ def test_a_signed_arabic_question_is_answered_and_the_conversation_stored(fake, 
     store = Store(settings.database_url)
     try:
         citizen_id = store.citizens.resolve("whatsapp", "962791110001")
-        assert store.messages.received_inbound_ids() == []  # the question is answered, nothing left waiting
-        history = store.messages.history(citizen_id)
+        assert store.inbound.received_ids() == []  # the question is answered, nothing left waiting
+        history = store.conversations.history(citizen_id)
         directions = [(m.direction, m.intent) for m in history]
         assert directions[0] == ("in", "ask_fees")
         assert any(d == "out" for d, _ in directions)

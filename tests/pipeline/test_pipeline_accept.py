@@ -78,9 +78,9 @@ async def test_accept_normalises_the_address_and_refuses_bad_input(make_pipeline
 async def test_accepted_messages_get_a_received_timeline_event(make_pipeline, store):
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
     result = await pipeline.accept(text("whatsapp", "wamid.1"))
-    assert [e.status for e in store.messages.timeline(result.message_id)] == ["received"]
+    assert [e.status for e in store.statuses.timeline(result.message_id)] == ["received"]
     await pipeline.process(result.message_id)
-    assert [e.status for e in store.messages.timeline(result.message_id)] == ["received", "answered"]
+    assert [e.status for e in store.statuses.timeline(result.message_id)] == ["received", "answered"]
     [reply] = rows(store, direction="out")
-    assert [e.status for e in store.messages.timeline(reply.id)] == ["queued", "sent"]
+    assert [e.status for e in store.statuses.timeline(reply.id)] == ["queued", "sent"]
     assert reply.provider_id == "whatsapp-1" and reply.reply_to_id == result.message_id

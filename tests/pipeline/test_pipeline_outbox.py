@@ -36,7 +36,7 @@ async def say(pipeline, message: InboundMessage) -> int:
 
 
 def statuses(store, message_id: int) -> list[str]:
-    return [e.status for e in store.messages.timeline(message_id)]
+    return [e.status for e in store.statuses.timeline(message_id)]
 
 
 async def test_transient_failures_are_retried_with_backoff_then_sent(make_pipeline, store):
@@ -52,7 +52,7 @@ async def test_transient_failures_are_retried_with_backoff_then_sent(make_pipeli
     [reply] = rows(store, direction="out")
     assert (reply.status, reply.attempts, reply.provider_id) == ("sent", 3, "whatsapp-1")
     assert statuses(store, reply.id) == ["queued", "retrying", "retrying", "sent"]
-    assert store.messages.timeline(reply.id)[1].error_code == "130429"
+    assert store.statuses.timeline(reply.id)[1].error_code == "130429"
 
 
 async def test_retries_are_bounded(make_pipeline, store):
@@ -64,7 +64,7 @@ async def test_retries_are_bounded(make_pipeline, store):
     reply = rows(store, direction="out")[0]
     assert sender.attempts == 5 and reply.attempts == 5
     assert statuses(store, reply.id) == ["queued"] + ["retrying"] * 4 + ["failed"]
-    assert store.messages.timeline(reply.id)[-1].detail == "gave up after 5 attempts"
+    assert store.statuses.timeline(reply.id)[-1].detail == "gave up after 5 attempts"
 
 
 async def test_a_retrying_message_holds_back_the_next_one_for_that_citizen(make_pipeline, store):
@@ -86,7 +86,7 @@ async def test_not_on_whatsapp_marks_the_number_and_falls_back_to_sms(make_pipel
     assert sms.texts == ["echo: hello"] and wa.texts == []
     failed, sent = rows(store, direction="out")
     assert (failed.channel, failed.status, sent.channel, sent.status) == ("whatsapp", "failed", "sms", "sent")
-    assert store.messages.timeline(failed.id)[-1].error_code == "131026"
+    assert store.statuses.timeline(failed.id)[-1].error_code == "131026"
     assert sent.reply_key == failed.reply_key and sent.reply_to_id == failed.reply_to_id
     identity = {i.channel: i for i in store.citizens.identities(failed.citizen_id)}["whatsapp"]
     assert identity.unreachable_at is not None
@@ -110,7 +110,7 @@ async def test_without_an_sms_sender_the_fallback_fails_with_the_reason(make_pip
     await say(pipeline, whatsapp("wamid.1"))
     [reply] = rows(store, direction="out")
     assert reply.status == "failed"
-    last = store.messages.timeline(reply.id)[-1]
+    last = store.statuses.timeline(reply.id)[-1]
     assert (last.error_code, last.detail) == ("131026", "not on this channel")
 
 

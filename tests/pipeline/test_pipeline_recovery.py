@@ -73,7 +73,7 @@ async def test_a_message_that_keeps_crashing_the_worker_is_given_up(make_pipelin
     def broken_render(*args, **kwargs):
         raise RuntimeError("bug in a renderer")
 
-    monkeypatch.setattr(pipeline.outbox, "render_with_fallback", broken_render)
+    monkeypatch.setattr(pipeline.outbox, "reply_rows", broken_render)
     for _ in range(3):
         try:
             await pipeline.process(accepted.message_id)
@@ -83,7 +83,7 @@ async def test_a_message_that_keeps_crashing_the_worker_is_given_up(make_pipelin
     await pipeline.process(accepted.message_id)  # the 4th attempt gives up cleanly
     row = rows(store, direction="in")[0]
     assert row.status == "failed" and row.attempts == 4
-    assert store.messages.timeline(row.id)[-1].detail == "gave up after 3 attempts"
+    assert store.statuses.timeline(row.id)[-1].detail == "gave up after 3 attempts"
 
 
 async def test_a_lost_enqueue_is_picked_up_by_the_sweeper(make_pipeline, store, caplog):

@@ -21,9 +21,9 @@ def citizen_count(store) -> int:
 
 
 def test_whatsapp_and_sms_from_one_number_are_one_citizen(store):
-    on_whatsapp = store.messages.add_inbound(inbound("whatsapp", "wamid.A"))
-    on_sms = store.messages.add_inbound(inbound("sms", "sms-1"))
-    elsewhere = store.messages.add_inbound(inbound("sms", "sms-2", address="962781111111"))
+    on_whatsapp = store.inbound.add(inbound("whatsapp", "wamid.A"))
+    on_sms = store.inbound.add(inbound("sms", "sms-1"))
+    elsewhere = store.inbound.add(inbound("sms", "sms-2", address="962781111111"))
 
     assert on_whatsapp.citizen_id == on_sms.citizen_id
     assert elsewhere.citizen_id != on_whatsapp.citizen_id
@@ -36,7 +36,7 @@ def test_simultaneous_first_contacts_on_two_channels_link_to_one_citizen(store):
     numbers = [f"96279{n:07d}" for n in range(20)]
     jobs = [inbound(ch, f"{ch}-{num}", address=num) for num in numbers for ch in ("whatsapp", "sms")]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(store.messages.add_inbound, jobs))
+        results = list(pool.map(store.inbound.add, jobs))
 
     by_number: dict[str, set[int]] = {}
     for job, result in zip(jobs, results, strict=True):
@@ -47,20 +47,20 @@ def test_simultaneous_first_contacts_on_two_channels_link_to_one_citizen(store):
 
 def test_inbound_opens_the_window_and_clears_unreachable(store):
     earlier = utcnow() - timedelta(hours=30)
-    first = store.messages.add_inbound(inbound("whatsapp", "wamid.1", received_at=earlier))
+    first = store.inbound.add(inbound("whatsapp", "wamid.1", received_at=earlier))
     store.citizens.mark_unreachable("whatsapp", "962791234567")
     [identity] = store.citizens.identities(first.citizen_id)
     assert identity.unreachable_at is not None
     assert identity.last_inbound_at == earlier
 
     now = utcnow()
-    store.messages.add_inbound(inbound("whatsapp", "wamid.2", received_at=now))
+    store.inbound.add(inbound("whatsapp", "wamid.2", received_at=now))
     [identity] = store.citizens.identities(first.citizen_id)
     assert identity.unreachable_at is None
     assert identity.last_inbound_at == now
 
     # A late redelivered older message does not move the window backwards.
-    store.messages.add_inbound(inbound("whatsapp", "wamid.0", received_at=earlier))
+    store.inbound.add(inbound("whatsapp", "wamid.0", received_at=earlier))
     [identity] = store.citizens.identities(first.citizen_id)
     assert identity.last_inbound_at == now
 

@@ -10,10 +10,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.messages import InboundMessage, utcnow
-from store.messages import DuplicateMessage, NewOutbound, Understanding, status_advances
-from store.models import Conversation, Message, UnrecognisedMessage
+from store.inbound import DuplicateMessage, Understanding
+from store.outbound import Billing, NewOutbound
+from store.statuses import status_advances
+from store.models import Conversation, LedgerEntry, Message, UnrecognisedMessage
 
 ADDRESS = "962791234567"
+SMS_REPLY = Billing(
+    category="reply", unit_cost=Decimal("0.006842"), amount=Decimal("0.006842"),
+    agency_share=Decimal("0"), ministry_share=Decimal("0.006842"), citizen_share=Decimal("0"),
+)
 
 
 def inbound(provider_id: str, channel: str = "whatsapp", **kw) -> InboundMessage:
@@ -30,59 +36,59 @@ def count(store, model) -> int:
 
 
 def test_the_unique_constraint_rejects_a_redelivery(store):
-    first = store.messages.add_inbound(inbound("wamid.X"))
+    first = store.inbound.add(inbound("wamid.X"))
     with pytest.raises(DuplicateMessage) as duplicate:
-        store.messages.add_inbound(inbound("wamid.X", text="same id, whatever the text"))
+        store.inbound.add(inbound("wamid.X", text="same id, whatever the text"))
     assert duplicate.value.message_id == first.message_id
     # The same id on another channel is another message.
-    store.messages.add_inbound(inbound("wamid.X", channel="sms"))
+    store.inbound.add(inbound("wamid.X", channel="sms"))
     assert count(store, Message) == 2
 
 
 def test_outbound_without_provider_ids_never_collide(store):
-    citizen_id = store.messages.add_inbound(inbound("wamid.1")).citizen_id
-    ids = store.messages.add_outbound([outbound(citizen_id, f"part {n}") for n in range(3)])
+    citizen_id = store.inbound.add(inbound("wamid.1")).citizen_id
+    ids = store.outbound.add([outbound(citizen_id, f"part {n}") for n in range(3)])
     assert len(set(ids)) == 3
 
 
 def test_conversation_continues_within_a_day_and_restarts_after(store):
-    first = store.messages.add_inbound(inbound("wamid.1"))
-    second = store.messages.add_inbound(inbound("wamid.2"))
-    assert store.messages.get(first.message_id).conversation_id == store.messages.get(second.message_id).conversation_id
+    first = store.inbound.add(inbound("wamid.1"))
+    second = store.inbound.add(inbound("wamid.2"))
+    assert store.inbound.get(first.message_id).conversation_id == store.inbound.get(second.message_id).conversation_id
 
     with store.db.session() as s:
         s.execute(update(Conversation).values(last_activity_at=utcnow() - timedelta(hours=25)))
-    third = store.messages.add_inbound(inbound("wamid.3", channel="sms"))
-    third_row = store.messages.get(third.message_id)
-    assert third_row.conversation_id != store.messages.get(first.message_id).conversation_id
+    third = store.inbound.add(inbound("wamid.3", channel="sms"))
+    third_row = store.inbound.get(third.message_id)
+    assert third_row.conversation_id != store.inbound.get(first.message_id).conversation_id
     with store.db.session() as s:
         conversation = s.get(Conversation, third_row.conversation_id)
         assert conversation.last_channel == "sms"
 
 
 def test_start_next_answer_takes_the_oldest_waiting_message_and_counts_the_attempt(store):
-    first = store.messages.add_inbound(inbound("wamid.1", text="first"))
-    second = store.messages.add_inbound(inbound("wamid.2", text="second"))
+    first = store.inbound.add(inbound("wamid.1", text="first"))
+    second = store.inbound.add(inbound("wamid.2", text="second"))
     citizen_id = first.citizen_id
 
-    context = store.messages.start_next_answer(citizen_id, up_to_id=second.message_id)
+    context = store.inbound.start_next_answer(citizen_id, up_to_id=second.message_id)
     assert (context.message.id, context.attempts, context.more_waiting) == (first.message_id, 1, True)
     assert [i.address for i in context.identities] == [ADDRESS]
     # Only messages up to the one the worker was asked about.
-    only_first = store.messages.start_next_answer(citizen_id, up_to_id=first.message_id)
+    only_first = store.inbound.start_next_answer(citizen_id, up_to_id=first.message_id)
     assert (only_first.message.id, only_first.attempts, only_first.more_waiting) == (first.message_id, 2, False)
 
-    store.messages.complete_inbound(first.message_id, outbound=[])
-    last = store.messages.start_next_answer(citizen_id, up_to_id=second.message_id)
+    store.inbound.complete(first.message_id, outbound=[])
+    last = store.inbound.start_next_answer(citizen_id, up_to_id=second.message_id)
     assert (last.message.id, last.more_waiting) == (second.message_id, False)
-    store.messages.complete_inbound(second.message_id, outbound=[])
-    assert store.messages.start_next_answer(citizen_id, up_to_id=second.message_id) is None
+    store.inbound.complete(second.message_id, outbound=[])
+    assert store.inbound.start_next_answer(citizen_id, up_to_id=second.message_id) is None
 
 
 def test_complete_inbound_is_atomic_and_happens_once(store):
-    stored = store.messages.add_inbound(inbound("wamid.1", text="what?"))
-    rows = [outbound(stored.citizen_id, "part 1", reply_to_id=stored.message_id, cost=Decimal("0.006842"))]
-    completed = store.messages.complete_inbound(
+    stored = store.inbound.add(inbound("wamid.1", text="what?"))
+    rows = [outbound(stored.citizen_id, "part 1", reply_to_id=stored.message_id, billing=SMS_REPLY)]
+    completed = store.inbound.complete(
         stored.message_id,
         outbound=rows,
         understanding=Understanding(intent="nlu_fallback", confidence=0.2, language="en"),
@@ -91,14 +97,14 @@ def test_complete_inbound_is_atomic_and_happens_once(store):
     ids = completed.outbound_ids
     assert len(ids) == 1
     assert [m.id for m in completed.pending] == ids  # read in the same transaction, ready to send
-    again = store.messages.complete_inbound(stored.message_id, outbound=rows)
+    again = store.inbound.complete(stored.message_id, outbound=rows)
     assert again.outbound_ids == []  # already answered: nothing queued twice
     assert [m.id for m in again.pending] == ids
 
-    row = store.messages.get(stored.message_id)
+    row = store.inbound.get(stored.message_id)
     assert (row.status, row.intent, row.confidence, row.language) == ("answered", "nlu_fallback", 0.2, "en")
-    assert [e.status for e in store.messages.timeline(row.id)] == ["received", "answered"]
-    reply = store.messages.get(ids[0])
+    assert [e.status for e in store.statuses.timeline(row.id)] == ["received", "answered"]
+    reply = store.outbound.get(ids[0])
     assert (reply.status, reply.reply_to_id, reply.cost) == ("queued", row.id, Decimal("0.006842"))
     assert count(store, UnrecognisedMessage) == 1
     [pending] = store.review.pending()
@@ -108,12 +114,34 @@ def test_complete_inbound_is_atomic_and_happens_once(store):
 
 
 def test_complete_inbound_rolls_back_entirely_on_error(store):
-    stored = store.messages.add_inbound(inbound("wamid.1"))
-    broken = outbound(stored.citizen_id, reply_to_id=999_999)  # no such message: foreign key violation
+    stored = store.inbound.add(inbound("wamid.1"))
+    fine = outbound(stored.citizen_id, "part 1", reply_to_id=stored.message_id, billing=SMS_REPLY)
+    broken = outbound(stored.citizen_id, reply_to_id=999_999, billing=SMS_REPLY)  # no such message: foreign key violation
     with pytest.raises(IntegrityError):
-        store.messages.complete_inbound(stored.message_id, outbound=[broken])
-    assert store.messages.get(stored.message_id).status == "received"
+        store.inbound.complete(stored.message_id, outbound=[fine, broken])
+    assert store.inbound.get(stored.message_id).status == "received"
     assert count(store, Message) == 1
+    assert count(store, LedgerEntry) == 0  # the first part's ledger entry went with it
+
+
+def test_each_outbound_row_is_written_with_its_route_and_ledger_entry(store):
+    citizen_id = store.inbound.add(inbound("in-1", channel="sms")).citizen_id
+    with_billing, without = store.outbound.add([
+        outbound(citizen_id, "answer", channel="sms", segments=1, sender="94444",
+                 route_reason="reply_on_inbound_channel", billing=SMS_REPLY),
+        outbound(citizen_id, "a test message, billed to nobody", channel="sms"),
+    ])
+    row = store.outbound.get(with_billing)
+    assert (row.sender, row.route_reason, row.route_cause, row.cost) == (
+        "94444", "reply_on_inbound_channel", None, Decimal("0.006842"),
+    )
+    entry = store.outbound.ledger(with_billing)
+    assert (entry.category, entry.agency_id, entry.channel, entry.segments) == ("reply", None, "sms", 1)
+    assert (entry.unit_cost, entry.amount, entry.agency_share, entry.ministry_share, entry.citizen_share) == (
+        Decimal("0.006842"), Decimal("0.006842"), Decimal("0"), Decimal("0.006842"), Decimal("0"),
+    )
+    assert store.outbound.ledger(without) is None and store.outbound.get(without).cost is None
+    assert store.outbound.get(store.inbound.add(inbound("in-2", channel="sms")).message_id) is None  # inbound is not outbound
 
 
 @pytest.mark.parametrize(
@@ -135,53 +163,53 @@ def test_status_order(current, new, advances):
 
 
 def test_provider_statuses_build_a_timeline_without_repeats(store):
-    citizen_id = store.messages.add_inbound(inbound("wamid.in")).citizen_id
-    [out_id] = store.messages.add_outbound([outbound(citizen_id)])
-    store.messages.mark_sent(out_id, "wamid.out")
+    citizen_id = store.inbound.add(inbound("wamid.in")).citizen_id
+    [out_id] = store.outbound.add([outbound(citizen_id)])
+    store.outbound.mark_sent(out_id, "wamid.out")
     now = utcnow()
 
-    assert store.messages.record_provider_status("whatsapp", ["nope"], "delivered", at=now) is None
-    read = store.messages.record_provider_status("whatsapp", ["wamid.out"], "read", at=now)
-    late = store.messages.record_provider_status("whatsapp", ["wamid.out"], "delivered", at=now)
-    again = store.messages.record_provider_status("whatsapp", ["wamid.out"], "read", at=now)
+    assert store.statuses.record("whatsapp", ["nope"], "delivered", at=now) is None
+    read = store.statuses.record("whatsapp", ["wamid.out"], "read", at=now)
+    late = store.statuses.record("whatsapp", ["wamid.out"], "delivered", at=now)
+    again = store.statuses.record("whatsapp", ["wamid.out"], "read", at=now)
 
     assert read.new_event and late.new_event and not again.new_event
-    assert store.messages.get(out_id).status == "read"  # the late "delivered" did not move it back
-    assert [e.status for e in store.messages.timeline(out_id)] == ["queued", "sent", "read", "delivered"]
+    assert store.outbound.get(out_id).status == "read"  # the late "delivered" did not move it back
+    assert [e.status for e in store.statuses.timeline(out_id)] == ["queued", "sent", "read", "delivered"]
 
 
 def test_fall_back_supersedes_the_other_parts_once(store):
-    citizen_id = store.messages.add_inbound(inbound("wamid.in")).citizen_id
+    citizen_id = store.inbound.add(inbound("wamid.in")).citizen_id
     parts = [outbound(citizen_id, f"part {n}", reply_key="k1") for n in range(2)]
-    first, second = store.messages.add_outbound(parts)
-    store.messages.mark_failed(first, error_code="131026")
+    first, second = store.outbound.add(parts)
+    store.outbound.mark_failed(first, error_code="131026")
 
     sms = [outbound(citizen_id, "whole reply", channel="sms", reply_key="k1")]
-    new_ids = store.messages.fall_back("k1", "whatsapp", sms)
+    new_ids = store.outbound.fall_back("k1", "whatsapp", sms)
     assert len(new_ids) == 1
-    assert store.messages.get(second).status == "failed"  # not sent on WhatsApp after all
-    assert store.messages.fall_back("k1", "whatsapp", sms) == []  # once per reply
-    assert [m.id for m in store.messages.pending_outbound(citizen_id)] == new_ids
+    assert store.outbound.get(second).status == "failed"  # not sent on WhatsApp after all
+    assert store.outbound.fall_back("k1", "whatsapp", sms) == []  # once per reply
+    assert [m.id for m in store.outbound.pending(citizen_id)] == new_ids
 
 
 def test_latest_choices_and_more(store):
-    stored = store.messages.add_inbound(inbound("in-1", channel="sms"))
+    stored = store.inbound.add(inbound("in-1", channel="sms"))
     cid = stored.citizen_id
-    assert store.messages.latest_choices(cid) is None
-    assert store.messages.latest_more(cid) is None
+    assert store.outbound.latest_choices(cid) is None
+    assert store.outbound.latest_more(cid) is None
     menu = [{"id": "/renew", "title": "Renew", "description": None}]
-    store.messages.add_outbound(
+    store.outbound.add(
         [outbound(cid, "summary", channel="sms", choices=menu, body={"more": "the rest", "text": "summary"},
                   reply_to_id=stored.message_id, language="en")]
     )
-    store.messages.add_outbound([outbound(cid, "thanks", channel="sms", reply_to_id=stored.message_id)])
-    assert store.messages.latest_choices(cid) == menu
-    assert store.messages.latest_more(cid) == ("the rest", "en")  # a sibling of the newest answer
+    store.outbound.add([outbound(cid, "thanks", channel="sms", reply_to_id=stored.message_id)])
+    assert store.outbound.latest_choices(cid) == menu
+    assert store.outbound.latest_more(cid) == ("the rest", "en")  # a sibling of the newest answer
 
-    second = store.messages.add_inbound(inbound("in-2", channel="sms"))
-    store.messages.add_outbound([outbound(cid, "new answer", channel="sms", reply_to_id=second.message_id)])
-    assert store.messages.latest_more(cid) is None  # MORE refers to the last answer only
-    assert store.messages.latest_choices(cid) == menu
+    second = store.inbound.add(inbound("in-2", channel="sms"))
+    store.outbound.add([outbound(cid, "new answer", channel="sms", reply_to_id=second.message_id)])
+    assert store.outbound.latest_more(cid) is None  # MORE refers to the last answer only
+    assert store.outbound.latest_choices(cid) == menu
 
 
 def test_tickets_and_subscriptions(store):
@@ -202,35 +230,35 @@ def test_tickets_and_subscriptions(store):
 
 def test_outbound_for_address_lists_what_we_sent_after_a_point(store):
     citizen_id = store.citizens.resolve("sms", ADDRESS)
-    first, second = store.messages.add_outbound(
+    first, second = store.outbound.add(
         [outbound(citizen_id, "one", channel="sms"), outbound(citizen_id, "two", channel="sms")]
     )
-    store.messages.add_outbound([outbound(citizen_id, "on whatsapp")])
-    assert [m.text for m in store.messages.outbound_for_address("sms", ADDRESS)] == ["one", "two"]
-    assert [m.id for m in store.messages.outbound_for_address("sms", ADDRESS, after_id=first)] == [second]
-    assert store.messages.outbound_for_address("sms", "962780000000") == []
+    store.outbound.add([outbound(citizen_id, "on whatsapp")])
+    assert [m.text for m in store.outbound.for_address("sms", ADDRESS)] == ["one", "two"]
+    assert [m.id for m in store.outbound.for_address("sms", ADDRESS, after_id=first)] == [second]
+    assert store.outbound.for_address("sms", "962780000000") == []
 
 
 def test_history_is_the_latest_messages_oldest_first(store):
-    stored = store.messages.add_inbound(inbound("wamid.1", text="question"))
-    store.messages.add_outbound([outbound(stored.citizen_id, "answer", reply_to_id=stored.message_id)])
-    store.messages.add_inbound(inbound("wamid.2", text="thanks"))
-    assert [(m.direction, m.text) for m in store.messages.history(stored.citizen_id)] == [
+    stored = store.inbound.add(inbound("wamid.1", text="question"))
+    store.outbound.add([outbound(stored.citizen_id, "answer", reply_to_id=stored.message_id)])
+    store.inbound.add(inbound("wamid.2", text="thanks"))
+    assert [(m.direction, m.text) for m in store.conversations.history(stored.citizen_id)] == [
         ("in", "question"), ("out", "answer"), ("in", "thanks"),
     ]
-    assert [m.text for m in store.messages.history(stored.citizen_id, limit=2)] == ["answer", "thanks"]
+    assert [m.text for m in store.conversations.history(stored.citizen_id, limit=2)] == ["answer", "thanks"]
 
 
 def test_statuses_recorded_together_get_one_result_each(store):
-    from store.messages import ProviderStatus
+    from store.statuses import ProviderStatus
 
-    stored = store.messages.add_inbound(inbound("wamid.in"))
-    [out_id] = store.messages.complete_inbound(
+    stored = store.inbound.add(inbound("wamid.in"))
+    [out_id] = store.inbound.complete(
         stored.message_id, outbound=[outbound(stored.citizen_id, reply_to_id=stored.message_id)]
     ).outbound_ids
-    store.messages.mark_sent(out_id, "wamid.out")
+    store.outbound.mark_sent(out_id, "wamid.out")
     now = utcnow()
-    results = store.messages.record_provider_statuses(
+    results = store.statuses.record_many(
         [
             ProviderStatus("whatsapp", ("wamid.out",), "delivered", now),
             ProviderStatus("whatsapp", ("wamid.unknown",), "delivered", now),
@@ -244,4 +272,4 @@ def test_statuses_recorded_together_get_one_result_each(store):
         (out_id, False, "delivered"),
         (out_id, True, "read"),
     ]
-    assert [e.status for e in store.messages.timeline(out_id)] == ["queued", "sent", "delivered", "read"]
+    assert [e.status for e in store.statuses.timeline(out_id)] == ["queued", "sent", "delivered", "read"]

@@ -1,0 +1,231 @@
+"""Inbound messages: stored once (the durable dedupe), answered once, in arrival order per citizen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+
+from core.messages import STATUS_ANSWERED, STATUS_FAILED, STATUS_RECEIVED, InboundMessage, utcnow
+from store.citizens import Identity, resolve_identity
+from store.conversations import touch_conversation
+from store.database import Database
+from store.messages import INSERT_MESSAGE, MESSAGES, UPDATE_MESSAGE, MessageRow
+from store.models import DIRECTION_IN, ChannelIdentity, Citizen, Message, UnrecognisedMessage
+from store.outbound import NewOutbound, insert_outbound, pending_outbound
+from store.statuses import add_event
+
+_LOCK_CITIZEN = select(Citizen.__table__.c.id).where(Citizen.__table__.c.id == bindparam("citizen_id")).with_for_update()
+_WAITING_INBOUND = (
+    select(MESSAGES)
+    .where(
+        MESSAGES.c.citizen_id == bindparam("citizen_id"),
+        MESSAGES.c.direction == DIRECTION_IN,
+        MESSAGES.c.status == STATUS_RECEIVED,
+        MESSAGES.c.id <= bindparam("up_to_id"),
+    )
+    .order_by(MESSAGES.c.id)
+    .limit(2)
+)
+
+
+class DuplicateMessage(Exception):
+    """This provider message is already stored (a redelivery)."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"duplicate of message {message_id}")
+        self.message_id = message_id
+
+
+@dataclass(frozen=True)
+class StoredInbound:
+    message_id: int
+    citizen_id: int
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the brain made of an inbound message (kept on it for staff)."""
+
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    service_id: Optional[str] = None
+    language: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    """The citizen's oldest message waiting for an answer, and what answering it needs."""
+
+    message: MessageRow
+    attempts: int
+    citizen: Row  # of `citizens`
+    identities: list[Identity]
+    more_waiting: bool  # another message of the citizen (up to the asked id) waits after this one
+
+
+@dataclass(frozen=True)
+class Completed:
+    """An answered inbound message: the ids of its queued replies, and everything the citizen has
+    pending (those replies, after any older ones still waiting), in the order it must go out."""
+
+    outbound_ids: list[int]
+    pending: list[MessageRow]
+
+
+class InboundRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, msg: InboundMessage) -> StoredInbound:
+        """Persist a citizen's message (status "received"); raise DuplicateMessage for a redelivery.
+
+        The unique (channel, direction, provider_id) constraint is the durable dedupe. An
+        IntegrityError can also mean a concurrent first message from the same new number created
+        its identity first: then one retry finds that identity.
+        """
+        for attempt in (1, 2):
+            try:
+                with self._db.session() as s:
+                    citizen_id = resolve_identity(
+                        s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name
+                    )
+                    # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the
+                    # workers answer a citizen's messages in id order. SQLite's write lock does this already.
+                    s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
+                    now = utcnow()
+                    message_id = s.execute(
+                        INSERT_MESSAGE,
+                        {
+                            "conversation_id": touch_conversation(s, citizen_id, msg.channel, now),
+                            "citizen_id": citizen_id,
+                            "direction": DIRECTION_IN,
+                            "channel": msg.channel,
+                            "address": msg.address,
+                            "provider_id": msg.provider_id,
+                            "kind": msg.kind,
+                            "text": msg.text or "",
+                            "payload": msg.payload,
+                            "raw": msg.raw or None,
+                            "status": STATUS_RECEIVED,
+                            "attempts": 0,
+                            "created_at": now,
+                        },
+                    ).inserted_primary_key[0]
+                    add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
+                    return StoredInbound(message_id, citizen_id)
+            except IntegrityError:
+                existing = self.find_id(msg.channel, msg.provider_id)
+                if existing is not None:
+                    raise DuplicateMessage(existing) from None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def find_id(self, channel: str, provider_id: str) -> Optional[int]:
+        """The id of the inbound message the provider calls `provider_id` on `channel`, if stored."""
+        with self._db.session() as s:
+            return s.execute(
+                select(Message.id).where(
+                    Message.channel == channel, Message.direction == DIRECTION_IN, Message.provider_id == provider_id
+                )
+            ).scalar_one_or_none()
+
+    def state(self, message_id: int) -> Optional[Row]:
+        """(citizen_id, direction, status) of a message: what a worker checks before taking a job."""
+        with self._db.session() as s:
+            return s.execute(
+                select(MESSAGES.c.citizen_id, MESSAGES.c.direction, MESSAGES.c.status).where(MESSAGES.c.id == message_id)
+            ).first()
+
+    def get(self, message_id: int) -> Optional[Message]:
+        with self._db.session() as s:
+            return s.execute(
+                select(Message).where(Message.id == message_id, Message.direction == DIRECTION_IN)
+            ).scalar_one_or_none()
+
+    def received_ids(self, *, created_before: Optional[datetime] = None, limit: int = 10_000) -> list[int]:
+        """Inbound messages persisted but not answered (a worker died, or the queue lost the job)."""
+        query = select(Message.id).where(Message.direction == DIRECTION_IN, Message.status == STATUS_RECEIVED)
+        if created_before is not None:
+            query = query.where(Message.created_at < created_before)
+        with self._db.session() as s:
+            return list(s.execute(query.order_by(Message.id).limit(limit)).scalars())
+
+    def start_next_answer(self, citizen_id: int, up_to_id: int) -> Optional[AnswerContext]:
+        """Take the citizen's oldest message still waiting (id ≤ `up_to_id`), count one more
+        processing attempt on it (a message that keeps crashing the worker is given up), and load
+        what answering needs, in one transaction. None when nothing waits."""
+        with self._db.session() as s:
+            waiting = s.execute(_WAITING_INBOUND, {"citizen_id": citizen_id, "up_to_id": up_to_id}).all()
+            if not waiting:
+                return None
+            row = waiting[0]
+            attempts = (row.attempts or 0) + 1
+            s.execute(UPDATE_MESSAGE, {"target_id": row.id, "attempts": attempts})
+            citizen = s.execute(select(Citizen.__table__).where(Citizen.__table__.c.id == citizen_id)).one()
+            identities = ChannelIdentity.__table__
+            found = s.execute(
+                select(identities).where(identities.c.citizen_id == citizen_id).order_by(identities.c.id)
+            ).all()
+            return AnswerContext(row, attempts, citizen, [Identity.of(i) for i in found], len(waiting) > 1)
+
+    def complete(
+        self,
+        inbound_id: int,
+        *,
+        outbound: Iterable[NewOutbound],
+        understanding: Optional[Understanding] = None,
+        unrecognised_reason: Optional[str] = None,
+        interpreted_kind: Optional[str] = None,
+        interpreted_payload: Optional[str] = None,
+    ) -> Completed:
+        """Mark an inbound message answered and queue its replies, in ONE transaction.
+
+        So a crash leaves either nothing (the message is answered again after recovery) or the
+        answer queued (sent by recovery): never two answers. No outbound ids when the message was
+        already answered (someone else got there first).
+        """
+        with self._db.session() as s:
+            row = s.execute(
+                select(MESSAGES.c.status, MESSAGES.c.citizen_id, MESSAGES.c.conversation_id, MESSAGES.c.text, MESSAGES.c.language)
+                .where(MESSAGES.c.id == inbound_id)
+                .with_for_update()
+            ).one()
+            if row.status != STATUS_RECEIVED:
+                return Completed([], pending_outbound(s, row.citizen_id))
+            changes: dict[str, Any] = {"status": STATUS_ANSWERED}
+            if understanding is not None:
+                changes.update(
+                    intent=understanding.intent,
+                    confidence=understanding.confidence,
+                    service_id=understanding.service_id,
+                    language=understanding.language,
+                )
+            if interpreted_kind is not None:
+                changes.update(kind=interpreted_kind, payload=interpreted_payload)
+            s.execute(UPDATE_MESSAGE, {"target_id": inbound_id, **changes})
+            add_event(s, inbound_id, STATUS_ANSWERED)
+            if unrecognised_reason is not None:
+                s.execute(
+                    insert(UnrecognisedMessage.__table__).values(
+                        message_id=inbound_id,
+                        text=row.text,
+                        language=changes.get("language", row.language),
+                        intent=changes.get("intent"),
+                        confidence=changes.get("confidence"),
+                        reason=unrecognised_reason,
+                    )
+                )
+            ids = insert_outbound(s, outbound, conversation_id=row.conversation_id)
+            return Completed(ids, pending_outbound(s, row.citizen_id))
+
+    def fail(self, message_id: int, detail: str) -> None:
+        """Give up on answering a message (it kept crashing the worker)."""
+        with self._db.session() as s:
+            s.execute(update(Message).where(Message.id == message_id).values(status=STATUS_FAILED))
+            add_event(s, message_id, STATUS_FAILED, detail=detail)

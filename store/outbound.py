@@ -1,0 +1,312 @@
+"""Outbound messages: queued before they are sent, then sent, retried, failed or replaced by a
+fallback; each written with its route (why this channel) and its ledger entry (who pays)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy.orm import Session
+
+from core.messages import STATUS_FAILED, STATUS_QUEUED, STATUS_RETRYING, STATUS_SENT, utcnow
+from store.conversations import touch_conversation
+from store.database import Database
+from store.messages import INSERT_MESSAGE, MESSAGES, PENDING_OUTBOUND, UPDATE_MESSAGE, MessageRow
+from store.models import DIRECTION_OUT, LedgerEntry, Message
+from store.statuses import add_event, status_advances
+
+_INSERT_LEDGER_ENTRY = insert(LedgerEntry.__table__)
+_PENDING_OUTBOUND = (
+    select(MESSAGES)
+    .where(
+        MESSAGES.c.citizen_id == bindparam("citizen_id"),
+        MESSAGES.c.direction == DIRECTION_OUT,
+        MESSAGES.c.status.in_(PENDING_OUTBOUND),
+    )
+    .order_by(MESSAGES.c.id)
+)
+
+
+@dataclass(frozen=True)
+class Billing:
+    """Who pays for one outbound message (computed by routing; stored as its ledger entry).
+    Amounts are None where the channel is not priced by these rules."""
+
+    category: str
+    agency_id: Optional[int] = None
+    body_type: Optional[str] = None
+    unit_cost: Optional[Decimal] = None
+    amount: Optional[Decimal] = None
+    agency_share: Optional[Decimal] = None
+    ministry_share: Optional[Decimal] = None
+    citizen_share: Optional[Decimal] = None
+
+
+@dataclass
+class NewOutbound:
+    """An outbound message to persist (status "queued") before it is handed to a provider."""
+
+    citizen_id: int
+    channel: str
+    address: str
+    text: str
+    kind: str = "reply"  # "reply", or the push kind ("alert", "status_update", ...)
+    body: Optional[dict[str, Any]] = None
+    reply: Optional[dict[str, Any]] = None
+    reply_key: Optional[str] = None
+    choices: Optional[list[dict[str, Any]]] = None
+    segments: int = 1
+    language: Optional[str] = None
+    reply_to_id: Optional[int] = None
+    sender: Optional[str] = None
+    route_reason: Optional[str] = None
+    route_cause: Optional[str] = None
+    billing: Optional[Billing] = None  # None: no ledger entry (nothing to bill, e.g. a test message)
+
+
+def insert_outbound(s: Session, rows: Iterable[NewOutbound], conversation_id: Optional[int] = None) -> list[int]:
+    """Queue `rows` in the caller's transaction, each with its ledger entry."""
+    ids = []
+    for new in rows:
+        now = utcnow()
+        billing = new.billing
+        message_id = s.execute(
+            INSERT_MESSAGE,
+            {
+                "conversation_id": conversation_id or touch_conversation(s, new.citizen_id, new.channel, now),
+                "citizen_id": new.citizen_id,
+                "direction": DIRECTION_OUT,
+                "channel": new.channel,
+                "address": new.address,
+                "kind": new.kind,
+                "text": new.text,
+                "body": new.body or None,
+                "reply": new.reply,
+                "reply_key": new.reply_key,
+                "choices": new.choices or None,
+                "segments": new.segments,
+                "cost": billing.amount if billing is not None else None,
+                "language": new.language,
+                "reply_to_id": new.reply_to_id,
+                "sender": new.sender,
+                "route_reason": new.route_reason,
+                "route_cause": new.route_cause,
+                "status": STATUS_QUEUED,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        ).inserted_primary_key[0]
+        add_event(s, message_id, STATUS_QUEUED)
+        if billing is not None:
+            s.execute(
+                _INSERT_LEDGER_ENTRY,
+                {
+                    "message_id": message_id,
+                    "agency_id": billing.agency_id,
+                    "body_type": billing.body_type,
+                    "category": billing.category,
+                    "channel": new.channel,
+                    "segments": new.segments,
+                    "unit_cost": billing.unit_cost,
+                    "amount": billing.amount,
+                    "agency_share": billing.agency_share,
+                    "ministry_share": billing.ministry_share,
+                    "citizen_share": billing.citizen_share,
+                    "created_at": now,
+                },
+            )
+        ids.append(message_id)
+    return ids
+
+
+def pending_outbound(session: Session, citizen_id: int) -> list[MessageRow]:
+    """Queued or retrying messages to the citizen, in the order they must go out."""
+    return list(session.execute(_PENDING_OUTBOUND, {"citizen_id": citizen_id}))
+
+
+class OutboundRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, rows: Iterable[NewOutbound]) -> list[int]:
+        with self._db.session() as s:
+            return insert_outbound(s, rows)
+
+    def get(self, message_id: int) -> Optional[Message]:
+        with self._db.session() as s:
+            return s.execute(
+                select(Message).where(Message.id == message_id, Message.direction == DIRECTION_OUT)
+            ).scalar_one_or_none()
+
+    def pending(self, citizen_id: int) -> list[MessageRow]:
+        """Queued or retrying messages to the citizen, in the order they must go out."""
+        with self._db.session() as s:
+            return pending_outbound(s, citizen_id)
+
+    def citizens_with_due(self, *, now: datetime, queued_before: datetime, limit: int = 500) -> list[int]:
+        """Citizens with a retry whose time has come, or a queued message nobody sent (a crash)."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(Message.citizen_id)
+                    .where(
+                        Message.direction == DIRECTION_OUT,
+                        or_(
+                            (Message.status == STATUS_RETRYING) & (Message.next_attempt_at <= now),
+                            (Message.status == STATUS_QUEUED) & (Message.next_attempt_at <= queued_before),
+                        ),
+                    )
+                    .distinct()
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def mark_sent(self, message_id: int, provider_id: Optional[str]) -> None:
+        with self._db.session() as s:
+            current = s.execute(
+                select(MESSAGES.c.status, MESSAGES.c.attempts).where(MESSAGES.c.id == message_id).with_for_update()
+            ).one()
+            changes: dict[str, Any] = {"provider_id": provider_id, "attempts": (current.attempts or 0) + 1}
+            if status_advances(current.status, STATUS_SENT):
+                changes["status"] = STATUS_SENT
+            s.execute(UPDATE_MESSAGE, {"target_id": message_id, **changes})
+            add_event(s, message_id, STATUS_SENT)
+
+    def mark_retrying(
+        self,
+        message_id: int,
+        *,
+        next_attempt_at: datetime,
+        error_code: Optional[str],
+        error_title: Optional[str],
+    ) -> int:
+        """Schedule another attempt; returns the number of attempts made so far."""
+        with self._db.session() as s:
+            row = s.get(Message, message_id)
+            row.attempts = (row.attempts or 0) + 1
+            row.status = STATUS_RETRYING
+            row.next_attempt_at = next_attempt_at
+            add_event(
+                s,
+                message_id,
+                STATUS_RETRYING,
+                error_code=error_code,
+                error_title=error_title,
+                detail=f"attempt {row.attempts}; next at {next_attempt_at.isoformat()}",
+            )
+            return row.attempts
+
+    def mark_failed(
+        self,
+        message_id: int,
+        *,
+        error_code: Optional[str] = None,
+        error_title: Optional[str] = None,
+        detail: Optional[str] = None,
+        count_attempt: bool = True,
+    ) -> None:
+        with self._db.session() as s:
+            row = s.get(Message, message_id)
+            if count_attempt:
+                row.attempts = (row.attempts or 0) + 1
+            row.status = STATUS_FAILED
+            row.next_attempt_at = None
+            add_event(s, message_id, STATUS_FAILED, error_code=error_code, error_title=error_title, detail=detail)
+
+    def fall_back(self, reply_key: str, from_channel: str, rows: list[NewOutbound]) -> list[int]:
+        """Replace a reply's messages on `from_channel` by `rows` on another channel, once.
+
+        The reply's other parts still pending on `from_channel` are failed ("superseded"), so a
+        split reply is not sent twice. Returns [] if this reply already fell back to that channel
+        (e.g. the send error and a later status webhook both asked for it).
+        """
+        if not rows:
+            return []
+        to_channel = rows[0].channel
+        with self._db.session() as s:
+            already = s.execute(
+                select(Message.id).where(Message.reply_key == reply_key, Message.channel == to_channel).limit(1)
+            ).scalar_one_or_none()
+            if already is not None:
+                return []
+            superseded = s.execute(
+                select(Message).where(
+                    Message.reply_key == reply_key,
+                    Message.channel == from_channel,
+                    Message.status.in_(PENDING_OUTBOUND),
+                )
+            ).scalars()
+            for row in superseded:
+                row.status = STATUS_FAILED
+                add_event(s, row.id, STATUS_FAILED, detail=f"superseded: reply sent by {to_channel} instead")
+            return insert_outbound(s, rows)
+
+    # --- what the citizen was last offered -----------------------------------------------------
+
+    def latest_choices(self, citizen_id: int) -> Optional[list[dict[str, Any]]]:
+        """The choices of the newest outbound message that offered some (SMS menu numbers map to them)."""
+        with self._db.session() as s:
+            return s.execute(
+                select(Message.choices)
+                .where(
+                    Message.citizen_id == citizen_id,
+                    Message.direction == DIRECTION_OUT,
+                    Message.choices.isnot(None),
+                    Message.status != STATUS_FAILED,
+                )
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def latest_more(self, citizen_id: int) -> Optional[tuple[str, Optional[str]]]:
+        """(text, language) kept back from the last thing we said ("send MORE"), if anything was.
+
+        "The last thing we said" is the newest outbound message and its siblings (the other
+        messages answering the same inbound one), so MORE never digs up an older answer.
+        """
+        with self._db.session() as s:
+            newest = s.execute(
+                select(Message)
+                .where(Message.citizen_id == citizen_id, Message.direction == DIRECTION_OUT)
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if newest is None:
+                return None
+            batch = select(Message).where(Message.citizen_id == citizen_id, Message.direction == DIRECTION_OUT)
+            if newest.reply_to_id is not None:
+                batch = batch.where(Message.reply_to_id == newest.reply_to_id)
+            else:
+                batch = batch.where(Message.id == newest.id)
+            for row in s.execute(batch.order_by(Message.id.desc())).scalars():
+                more = (row.body or {}).get("more")
+                if more:
+                    return more, row.language
+            return None
+
+    def for_address(self, channel: str, address: str, after_id: int = 0, limit: int = 100) -> list[Message]:
+        """What we sent to an address on a channel after message `after_id`, oldest first (the
+        simulator polls this to show SMS replies)."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(Message)
+                    .where(
+                        Message.direction == DIRECTION_OUT,
+                        Message.channel == channel,
+                        Message.address == address,
+                        Message.id > after_id,
+                    )
+                    .order_by(Message.id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def ledger(self, message_id: int) -> Optional[LedgerEntry]:
+        """The message's ledger entry: what it costs and who pays."""
+        with self._db.session() as s:
+            return s.execute(select(LedgerEntry).where(LedgerEntry.message_id == message_id)).scalar_one_or_none()
