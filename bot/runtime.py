@@ -20,8 +20,9 @@ from channels.base import Channel
 from channels.registry import build_channels
 from coordination import build_coordination
 from core.brain import Brain
-from core.messages import InboundMessage, StatusUpdate
+from core.messages import SMS, InboundMessage, StatusUpdate
 from pipeline.pipeline import AcceptResult, Pipeline
+from routing.policy import RoutingPolicy
 from store import Store
 from store.migrate import upgrade
 
@@ -36,6 +37,11 @@ def use_content(settings: Settings) -> None:
     """Point catalog/ at the settings' services catalog and wording file, before anything reads them."""
     use_catalog_dir(settings.catalog_dir)
     use_replies_file(settings.replies_file)
+
+
+def routing_policy(settings: Settings) -> RoutingPolicy:
+    """The default routing table, with the short code recorded as the sender of SMS messages."""
+    return RoutingPolicy(senders={SMS: settings.sms.short_code}) if settings.sms is not None else RoutingPolicy()
 
 
 def load_brain(settings: Settings) -> Brain:
@@ -121,6 +127,7 @@ class Runtime:
             brain,
             self.channels,
             rates={name: channel.rate for name, channel in self.channels.items()},
+            routing=routing_policy(settings),
         )
         for channel in self.channels.values():
             await channel.start(self.pipeline)

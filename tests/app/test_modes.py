@@ -135,7 +135,7 @@ def test_the_development_server_opens_the_simulator_and_the_fake_graph_api(tmp_p
         assert httpx.get(dev.url + "/fake-graph/_fake/messages").status_code == 200
     store = Store(settings.database_url)  # both went into the pipeline, waiting for a worker
     try:
-        waiting = [store.messages.get(i) for i in store.messages.received_inbound_ids()]
+        waiting = [store.inbound.get(i) for i in store.inbound.received_ids()]
         assert sorted((m.channel, m.text) for m in waiting) == [("sms", "مرحبا"), ("whatsapp", "hello")]
     finally:
         store.close()
