@@ -99,7 +99,7 @@ def sqlite_template(tmp_path_factory):
 @pytest.fixture(scope="session")
 def postgres_url():
     from store.migrate import upgrade
-    from store.testing import (
+    from tests.databases import (
         drop_abandoned_test_databases,
         fresh_postgres_database,
         postgres_admin_url,
@@ -128,7 +128,7 @@ def database_url(request, tmp_path, sqlite_template):
 def store(database_url):
     """A Store on `database_url`, emptied before the test."""
     from store import Store
-    from store.testing import empty_all_tables
+    from tests.databases import empty_all_tables
 
     store = Store(database_url)
     empty_all_tables(store.db)

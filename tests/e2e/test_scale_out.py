@@ -16,7 +16,7 @@ import httpx
 import pytest
 import redis
 
-from store.testing import fresh_postgres_database, postgres_reachable
+from tests.databases import fresh_postgres_database, postgres_reachable
 from simulators.background_server import BackgroundServer
 from simulators.whatsapp_graph import create_app as create_fake_graph
 from tests.availability import unavailable

@@ -57,7 +57,7 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    from store.testing import fresh_postgres_database, postgres_admin_url, postgres_reachable
+    from tests.databases import fresh_postgres_database, postgres_admin_url, postgres_reachable
 
     if not postgres_reachable():
         unavailable(f"PostgreSQL at {postgres_admin_url()}")
