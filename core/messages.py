@@ -47,6 +47,12 @@ class Verdict(str, Enum):
     FAILED = "failed"  # permanent for this message; another channel would not help
 
 
+class InvalidMessage(ValueError):
+    """An inbound message the pipeline refuses to store (no id, a malformed address): the input's
+    fault, so the channel acknowledges and drops it with a log line rather than asking its provider
+    to deliver it again."""
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -26,6 +26,7 @@ from core.messages import (
     STATUS_RECEIVED,
     BotReply,
     InboundMessage,
+    InvalidMessage,
     StatusUpdate,
     Verdict,
     utcnow,
@@ -48,11 +49,9 @@ logger = logging.getLogger(__name__)
 DEDUPE_TTL_S = 7 * 24 * 3600  # providers redeliver for days (WhatsApp: up to 7)
 MAX_PROCESSING_ATTEMPTS = 3  # a message that crashes the worker this often is given up, not retried forever
 
-_ADDRESS = re.compile(r"^[0-9]{6,20}$")
-
-
-class InvalidMessage(ValueError):
-    """An inbound message the pipeline cannot store (the handler should answer with a clear error)."""
+# A phone number in international form, or a WhatsApp business-scoped user id ("JO.1234…") for a
+# citizen who shows a username instead of a number (channels/whatsapp/parse.py).
+_ADDRESS = re.compile(r"^(?:[0-9]{6,20}|[A-Z]{2}\.[A-Za-z0-9]{1,29})$")
 
 
 @dataclass(frozen=True)
@@ -392,7 +391,9 @@ def _validated(message: InboundMessage) -> InboundMessage:
         raise InvalidMessage("received_at must be timezone-aware (UTC)")
     address = (message.address or "").strip().lstrip("+").replace(" ", "")
     if not _ADDRESS.match(address):
-        raise InvalidMessage(f"address must be 6-20 digits in international form, got {mask_phone(message.address)}")
+        raise InvalidMessage(
+            f"address must be 6-20 digits in international form (or a WhatsApp user id), got {mask_phone(message.address)}"
+        )
     return dataclasses.replace(message, address=address)
 
 

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from core.messages import KIND_TEXT, SMS, InboundMessage, StatusUpdate, utcnow
+from core.messages import KIND_TEXT, SMS, InboundMessage, InvalidMessage, StatusUpdate, utcnow
 from core.privacy import mask_phone
 from channels.sms import decoding, receipts
 from channels.base import InboundSink
@@ -167,6 +167,13 @@ class InboundProcessor:
     async def _accept(self, inbound: InboundMessage) -> bool:
         try:
             result = await asyncio.wait_for(self.sink.accept(inbound), self.config.accept_timeout_s)
+        except InvalidMessage as reason:
+            # Refused for what it is (e.g. an alphanumeric sender we cannot answer): acknowledged,
+            # so the SMSC does not deliver it again and again.
+            logger.warning(
+                "sms mo refused from=%s provider_id=%s reason=%s", mask_phone(inbound.address), inbound.provider_id, reason
+            )
+            return True
         except Exception as error:  # the pipeline's trouble, not the citizen's: the SMSC retries
             logger.warning(
                 "sms mo accept failed from=%s provider_id=%s error=%r",

@@ -259,9 +259,10 @@ def _timestamp(value: Any, provider_id: str) -> datetime:
 
 
 def _text(value: Any, limit: int) -> str | None:
-    """A display field (a name, an error title) as bounded text; None for empty or non-scalar values
-    (a hostile body may put an object where Meta puts a string, and the store binds only scalars)."""
-    if value is None or isinstance(value, (dict, list)) or value == "":
+    """A display field (a name, an error title) as bounded text; None for empty, boolean or compound
+    values (a hostile body may put them where Meta puts a string; PostgreSQL refuses a boolean or an
+    object for a text column, which failed the whole webhook with a 500)."""
+    if value is None or isinstance(value, (bool, dict, list)) or value == "":
         return None
     return str(value)[:limit]
 

@@ -18,6 +18,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from core.messages import InvalidMessage
 from core.privacy import mask_phone
 from channels.base import InboundSink
 from channels.whatsapp.config import WhatsAppConfig
@@ -71,12 +72,16 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
             return _error(400, "body is not a JSON object")
 
         parsed = parse_update(payload, phone_number_id=config.phone_number_id)
-        failures = 0
+        failures = refused = 0
         for message in parsed.messages:
             try:
                 await sink.accept(message)
                 # DEBUG: the pipeline logs every accepted message at INFO (one line per message).
                 logger.debug("whatsapp.webhook accepted %s", describe_message(message))
+            except InvalidMessage as reason:
+                # The body's fault: redelivering it would fail the same way, so acknowledge it.
+                refused += 1
+                logger.warning("whatsapp.webhook refused %s reason=%s", describe_message(message), reason)
             except Exception:
                 failures += 1
                 logger.exception("whatsapp.webhook sink_failed %s", describe_message(message))
@@ -94,7 +99,7 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
         summary = {
             "messages": len(parsed.messages),
             "statuses": len(parsed.statuses),
-            "skipped": len(parsed.problems),
+            "skipped": len(parsed.problems) + refused,
         }
         if failures:
             # Meta retries non-200 deliveries; dedupe downstream makes the retry safe.

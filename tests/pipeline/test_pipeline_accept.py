@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from core.messages import InboundMessage
-from pipeline.pipeline import InvalidMessage
+from core.messages import InvalidMessage
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import eventually, rows, running
 
@@ -73,6 +73,17 @@ async def test_accept_normalises_the_address_and_refuses_bad_input(make_pipeline
     with pytest.raises(InvalidMessage, match="address"):
         await pipeline.accept(text("web", "w-1", address="not-a-number"))
     assert len(rows(store)) == 1  # nothing stored for the bad ones, the good one kept
+
+
+async def test_a_whatsapp_user_id_is_an_address_but_a_short_number_is_not(make_pipeline, store):
+    """Citizens who show a WhatsApp username come with a business-scoped user id instead of a number
+    (channels/whatsapp/parse.py): they are answered, not refused."""
+    pipeline = make_pipeline(EchoBrain(), {})
+    result = await pipeline.accept(text("whatsapp", "wamid.u1", address="JO.1234567890"))
+    assert rows(store, id=result.message_id)[0].address == "JO.1234567890"
+    for bad in ("12", "JO.", "jo.123", "JO.12345678901234567890123456789012"):
+        with pytest.raises(InvalidMessage, match="address"):
+            await pipeline.accept(text("whatsapp", f"wamid.{bad}", address=bad))
 
 
 async def test_accepted_messages_get_a_received_timeline_event(make_pipeline, store):

@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 
-from core.messages import KIND_CHOICE, KIND_LOCATION, KIND_MEDIA, KIND_TEXT, KIND_UNSUPPORTED
+from core.messages import KIND_CHOICE, KIND_LOCATION, KIND_MEDIA, KIND_TEXT, KIND_UNSUPPORTED, InvalidMessage
 from channels.whatsapp.signature import sign
 from tests.whatsapp.support import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, RecordingSink, webhook_app
 
@@ -266,3 +266,27 @@ def test_fake_status_webhooks_reach_the_sink(fake, sink):
         ("wamid.OUT2", "failed"),
     ]
     assert (sink.statuses[3].error_code, sink.statuses[3].error_title) == ("131026", "Message Undeliverable")
+
+
+class RefusingSink(RecordingSink):
+    """The pipeline refuses some messages as invalid (a malformed address): the input's fault."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def accept(self, message):
+        if message.address == self.refused:
+            raise InvalidMessage("address must be 6-20 digits")
+        return await super().accept(message)
+
+
+async def test_a_refused_message_is_acknowledged_and_its_batch_neighbours_still_go_through():
+    sink = RefusingSink(refused="12")
+    transport = httpx.ASGITransport(app=webhook_app(sink))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await post(http, text_body("962791234567", "12", "962797654321"))
+    # 200, not 500: a 5xx makes Meta redeliver the same body for days, and it would fail the same way.
+    assert response.status_code == 200, response.text
+    assert response.json() == {"messages": 3, "statuses": 0, "skipped": 1}
+    assert sorted(m.address for m in sink.messages) == ["962791234567", "962797654321"]
