@@ -27,8 +27,10 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 app = typer.Typer(help="Tawasol — the unified government messaging assistant.", no_args_is_help=True)
 nlu_app = typer.Typer(help="The language understanding model on its own.", no_args_is_help=True)
 db_app = typer.Typer(help="The conversation store.", no_args_is_help=True)
+dialogue_app = typer.Typer(help="Whole conversations through the running service.", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(db_app, name="db")
+app.add_typer(dialogue_app, name="dialogue")
 
 
 def _logging(level: str = "INFO") -> None:
@@ -166,6 +168,52 @@ def nlu_evaluate(
     from bot.nlu_commands import evaluate
 
     asyncio.run(evaluate(heldout, split, str(model) if model else settings.model_path))
+
+
+@dialogue_app.command("evaluate")
+def dialogue_evaluate(
+    dialogue_set: Optional[Path] = typer.Option(
+        REPOSITORY / "eval" / "dialogues", "--set", help="Dialogue files (a directory of *.yml, or one file)."
+    ),
+    not_in_catalog: Optional[Path] = typer.Option(
+        REPOSITORY / "eval" / "not_in_catalog.jsonl", help="Questions about services we do not have."
+    ),
+    channels: str = typer.Option("whatsapp,sms", help="Channels to run each conversation on."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the per-turn results here."),
+    model: Optional[Path] = typer.Option(None, help="Model archive (default: newest in models/)."),
+    workers: int = typer.Option(4, min=1, help="Message workers in the service under test."),
+    concurrency: int = typer.Option(8, min=1, help="Conversations in flight at once (one citizen each)."),
+    skip_set: bool = typer.Option(False, help="Run only the not-in-catalog questions."),
+    skip_questions: bool = typer.Option(False, help="Run only the dialogue set."),
+) -> None:
+    """Conversations through the real webhook (fake Graph API) and SMS: right service or honest
+    "not yet", reply language, SMS segments, caveats, sticky prompts; see eval/README.md."""
+    settings = _settings()
+    _logging("WARNING")
+    from bot.dialogue_eval import RunOptions, ServiceDidNotStart, evaluate, write_json
+    from bot.dialogue_set import CHANNELS, DialogueSetError
+
+    chosen = tuple(c.strip() for c in channels.split(",") if c.strip())
+    if not chosen or any(c not in CHANNELS for c in chosen):
+        typer.echo(f"--channels: a comma-separated list of {', '.join(CHANNELS)}", err=True)
+        raise typer.Exit(2)
+    options = RunOptions(channels=chosen, workers=workers, concurrency=concurrency)
+    try:
+        report = evaluate(
+            None if skip_set else dialogue_set,
+            None if skip_questions else not_in_catalog,
+            model=_model(model, settings),
+            catalog_dir=settings.catalog_dir,
+            replies_file=settings.replies_file,
+            options=options,
+        )
+    except (DialogueSetError, ServiceDidNotStart, OSError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2)
+    typer.echo(report.text())
+    if json_out:
+        write_json(report, json_out)
+        typer.echo(f"per-turn results written to {json_out}")
 
 
 @db_app.command("upgrade")
