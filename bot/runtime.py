@@ -21,6 +21,7 @@ from channels.registry import build_channels
 from coordination import build_coordination
 from core.brain import Brain
 from core.messages import SMS, InboundMessage, StatusUpdate
+from pipeline.outbox import Outbox
 from pipeline.pipeline import AcceptResult, Pipeline
 from routing.policy import RoutingPolicy
 from store import Store
@@ -121,14 +122,14 @@ class Runtime:
             brain = await asyncio.to_thread(load_brain, settings)
         else:
             brain = BrainOnFirstUse(settings)
-        self.pipeline = Pipeline(
+        outbox = Outbox(
             self.store,
             self._coordination,
-            brain,
             self.channels,
             rates={name: channel.rate for name, channel in self.channels.items()},
             routing=routing_policy(settings),
         )
+        self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
         for channel in self.channels.values():
             await channel.start(self.pipeline)
         await self.pipeline.recover()

@@ -16,7 +16,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Mapping, Optional
+from typing import Optional
 
 from core.brain import Answer, Brain
 from coordination.base import Coordination
@@ -31,18 +31,18 @@ from core.messages import (
     Verdict,
     utcnow,
 )
-from pipeline.outbox import Outbox, PushResult, RetryPolicy
+from pipeline.outbox import Outbox, PushResult
 from core.privacy import mask_phone
 from catalog.replies import reply
 from store import Store
 from pipeline.group_commit import GroupCommit
 from routing.billing import MessageKind
-from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
+from routing.policy import MINISTRY, Agency
 from store.inbound import AnswerContext, DuplicateMessage, Understanding
 from store.messages import MessageRow
 from store.statuses import ProviderStatus
 from store.models import DIRECTION_IN
-from channels.base import Channel, ReadReceipts
+from channels.base import ReadReceipts
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ class PipelineTuning:
     """Timings, with defaults for production; tests shorten them."""
 
     brain_timeout_s: float = 30.0
-    retry: RetryPolicy = RetryPolicy()
     sweep_interval_s: float = 1.0  # how often workers look for due retries and orphaned work
     orphan_after_s: float = 300.0  # queued/received this long without progress: its worker died
     unknown_status_grace_s: float = 0.5  # a status may arrive before we stored the provider id
@@ -78,25 +77,17 @@ class Pipeline:
         store: Store,
         coordination: Coordination,
         brain: Brain,
-        channels: Mapping[str, Channel],
+        outbox: Outbox,
         *,
-        rates: Mapping[str, Optional[float]],
-        routing: RoutingPolicy = DEFAULT_ROUTING,
         tuning: PipelineTuning = PipelineTuning(),
     ) -> None:
+        """`outbox` sends what the pipeline queues (its channels, rates, routing and retries)."""
         self.store = store
         self.coordination = coordination
         self.brain = brain
         self.tuning = tuning
-        self.outbox = Outbox(
-            store,
-            coordination,
-            channels,
-            rates=rates,
-            routing=routing,
-            retry=tuning.retry,
-        )
-        self._fast_paths = FastPaths(store, numbered_menus=routing.numbered_menus)
+        self.outbox = outbox
+        self._fast_paths = FastPaths(store, numbered_menus=outbox.router.policy.numbered_menus)
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
         self._background: set[asyncio.Task[None]] = set()

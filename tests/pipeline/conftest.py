@@ -10,10 +10,11 @@ import redis
 
 from coordination import InProcessCoordination, RedisCoordination
 from core.messages import SMS, WHATSAPP
+from pipeline.outbox import Outbox
 from pipeline.pipeline import Pipeline
 from store import Store
 from tests.availability import unavailable
-from pipeline_helpers import FAST
+from pipeline_helpers import FAST, FAST_RETRY
 
 REDIS_URL = os.environ.get("TAWASOL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -68,13 +69,8 @@ RATES = {WHATSAPP: 1000.0, SMS: 1000.0}  # high enough never to slow a test down
 @pytest.fixture
 def make_pipeline(store, coordination_factory):
     def make(brain, senders, *, coordination=None, tuning=FAST, pipeline_store=None):
-        return Pipeline(
-            pipeline_store or store,
-            coordination or coordination_factory(),
-            brain,
-            senders,
-            rates=RATES,
-            tuning=tuning,
-        )
+        used_store, used_coordination = pipeline_store or store, coordination or coordination_factory()
+        outbox = Outbox(used_store, used_coordination, senders, RATES, retry=FAST_RETRY)
+        return Pipeline(used_store, used_coordination, brain, outbox, tuning=tuning)
 
     return make

@@ -11,9 +11,9 @@ from pipeline.outbox import RetryPolicy
 from pipeline.pipeline import PipelineTuning
 from store.models import Message
 
+FAST_RETRY = RetryPolicy(max_attempts=5, base_s=0.01, max_s=0.05)
 FAST = PipelineTuning(
     brain_timeout_s=0.5,
-    retry=RetryPolicy(max_attempts=5, base_s=0.01, max_s=0.05),
     sweep_interval_s=0.02,
     orphan_after_s=60.0,
     unknown_status_grace_s=0.05,
