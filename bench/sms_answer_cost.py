@@ -158,7 +158,10 @@ def main() -> None:
         return
 
     from bench.table import print_table
+    from bot.logs import quiet_native_libraries, silence_known_warnings
 
+    quiet_native_libraries()
+    silence_known_warnings()
     before, after = measure_at(args.before), measure()
     print_table(
         ["layout", "lang", "answers", "1st SMS p50", "1st SMS p95", "to whole p50", "to whole p95",
