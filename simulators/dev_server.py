@@ -124,7 +124,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     app = create_dev_app(settings, public_url=public_url, workers=args.workers)
     description = app.state.runtime.description()
     logger.info("tawasol %s", description)
-    print(f"Tawasol {description}\n  starting (the language model takes a few seconds to load) ...", flush=True)
+    print(f"Tawasol {description}\n  starting (loading the language model: 10 to 30 seconds) ...", flush=True)
 
     def ready() -> None:
         print(f"  listening on {public_url}/  simulator: {public_url}/simulator", flush=True)
