@@ -15,7 +15,7 @@ reply stays GSM-7.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Sequence
 
 from core.messages import SMS, BotReply
 from channels.base import Rendered
@@ -47,7 +47,7 @@ def menu_lines(reply: BotReply) -> list[str]:
     return [cheap_text(line) for line in lines]
 
 
-def _compose(blocks: list[str], menu: list[str] = (), more_line: Optional[str] = None) -> str:
+def _compose(blocks: Sequence[str], menu: Sequence[str] = (), more_line: Optional[str] = None) -> str:
     lines = [block.strip() for block in blocks if block and block.strip()]
     lines += menu
     if more_line:
