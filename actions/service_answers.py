@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -22,13 +23,38 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def compose_answer(service: Service, aspect: str, language: str) -> str:
-    """The catalog's answer, headed by the service and its agency, with the disclaimer it needs."""
-    header = f"{service.name.get(language)} — {service.agency.name.get(language)}"
-    parts = [header, service.answer(aspect, language)]
-    if not service.verified:
-        parts.append(say("unverified", language))
-    return "\n\n".join(p for p in parts if p)
+# The "unverified" caveat says the agency confirms the final figure. It qualifies the answers that
+# are figures set case by case and that a citizen acts on: what to pay (fees) and how long to wait
+# (duration: a citizen plans travel or a deadline on it, and it varies with the office's workload).
+# Documents, steps, places, opening hours and eligibility are published rules, not figures: the
+# caveat would only be noise there.
+CAVEATED_ASPECTS = frozenset({"fees", "duration"})
+
+# A custom message the brain reads and never sends: the heading and caveat of the answer just
+# uttered, so that each channel lays the parts out itself (SMS puts the answer first).
+ANSWER_PARTS = "tawasol_answer_parts"
+
+
+@dataclass(frozen=True)
+class ComposedAnswer:
+    heading: str  # "service — agency": what the answer is about
+    text: str  # the catalog's answer itself
+    caveat: Optional[str]  # the disclaimer, only where it qualifies the answer
+
+
+def compose_answer(service: Service, aspect: str, language: str) -> ComposedAnswer:
+    """The catalog's answer, the service and agency it is about, and the caveat it needs."""
+    heading = f"{service.name.get(language)} — {service.agency.name.get(language)}"
+    caveat = say("unverified", language) if not service.verified and aspect in CAVEATED_ASPECTS else None
+    return ComposedAnswer(heading=heading, text=service.answer(aspect, language), caveat=caveat)
+
+
+def utter_answer(
+    dispatcher: CollectingDispatcher, answer: ComposedAnswer, choices: list[dict[str, Any]]
+) -> None:
+    """The answer as Rasa text (what stock `rasa shell` shows) with its parts beside it for the brain."""
+    parts = {"heading": answer.heading, "caveat": answer.caveat}
+    dispatcher.utter_message(text=answer.text, buttons=choices, json_message={ANSWER_PARTS: parts})
 
 
 def follow_up_choices(service: Service, answered: str, language: str) -> list[dict[str, Any]]:
@@ -67,7 +93,7 @@ class ActionAnswerService(Action):
             utter(dispatcher, say("which_service", language))
             return [SlotSet("pending_aspect", aspect)]
 
-        utter(dispatcher, compose_answer(service, aspect, language), follow_up_choices(service, aspect, language))
+        utter_answer(dispatcher, compose_answer(service, aspect, language), follow_up_choices(service, aspect, language))
         return [SlotSet("service", service.id), SlotSet("pending_aspect", None)]
 
     @staticmethod

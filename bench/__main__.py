@@ -1,6 +1,7 @@
 """`python -m bench` (`make bench`): every speed benchmark, one after the other, each printing its tables.
 
-    NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message →
+    NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message → SMS
+    segments per catalog answer (the layout before issue 16 and now) →
     SMS over SMPP → the store's calls per message → the caches' memory → end to end over
     WhatsApp beside stock `rasa run`.
 
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import cache_memory, e2e, nlu_latency, sms_render, sms_throughput, store_ops
+from bench import cache_memory, e2e, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
     ("SMS rendering and splitting", sms_render.main),
+    ("SMS segments per catalog answer, before and after issue 16", sms_answer_cost.main),
     ("SMS over SMPP", sms_throughput.main),
     ("The store's CPU per answered message", store_ops.main),
     ("Memory of the per-process caches when full", cache_memory.main),

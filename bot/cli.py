@@ -95,16 +95,16 @@ def serve(
     if workers:
         _model(None, settings)
     _logging(settings.log_level)
-    import uvicorn
-
     from bot.app import create_app
+    from bot.serving import serve_http
 
     app = create_app(settings, workers=workers)
     description = app.state.runtime.description()
     logging.getLogger("bot.cli").info("tawasol %s", description)
-    typer.echo(f"Tawasol {description}\n  listening on http://{host}:{port}/")
-    # ws="none": uvicorn's websocket support fails to import beside Rasa's pinned websockets.
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws="none")
+    typer.echo(f"Tawasol {description}\n  starting ...")
+    if not serve_http(app, host, port, lambda: typer.echo(f"  listening on http://{host}:{port}/")):
+        typer.echo(f"Tawasol did not start on {host}:{port}: see the log above", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -20,7 +20,7 @@ def visual(text: str) -> str:
 
 def show(reply: BotReply, reshape: bool) -> None:
     render = visual if reshape else (lambda s: s)
-    print(render(reply.text))
+    print(render(reply.whole_text()))
     for number, option in enumerate(reply.choices, start=1):
         print(render(f"  {number}. {option.title}"))
 

@@ -7,6 +7,7 @@ protocol (the same request and response dicts) but hands them to rasa_sdk's exec
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 
 from actions.catalog_access import catalog_generation
 from actions.replies import REVIEW_SIGNAL
+from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
 from core.brain import Answer
 from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
@@ -198,6 +200,11 @@ class RasaBrain:
             custom = output.get("custom")
             if isinstance(custom, dict) and REVIEW_SIGNAL in custom:
                 review = str(custom[REVIEW_SIGNAL])
+                continue
+            if isinstance(custom, dict) and ANSWER_PARTS in custom:
+                if replies:  # the parts follow the answer they belong to (Rasa sends text, then custom)
+                    parts = custom[ANSWER_PARTS]
+                    replies[-1] = dataclasses.replace(replies[-1], heading=parts.get("heading"), caveat=parts.get("caveat"))
                 continue
             if not output.get("text"):
                 continue

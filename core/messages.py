@@ -107,20 +107,33 @@ class TemplateRef:
 
 @dataclass
 class BotReply:
-    """What the bot says, before any channel has shaped it."""
+    """What the bot says, before any channel has shaped it.
 
-    text: str
+    An answer comes in parts so that each channel can lay it out for its own cost: `text` is the
+    answer itself, `heading` says what it is about and `caveat` qualifies it. WhatsApp shows all
+    three (`whole_text`); SMS, paid per segment, puts `text` first and lets the others yield.
+    """
+
+    text: str  # the answer itself (the whole reply when it has no heading or caveat)
     language: str = "ar"  # "ar" or "en": the language the text is written in
     choices: list[Choice] = field(default_factory=list)
     choices_title: Optional[str] = None  # the list's button label when there are more than 3 choices
     more: Optional[str] = None  # the full text when `text` is a summary (SMS "send MORE")
     template: Optional[TemplateRef] = None  # a push that may go outside the 24-hour window
+    heading: Optional[str] = None  # what the answer is about, e.g. "Passport renewal — CSPD"
+    caveat: Optional[str] = None  # a qualification of this answer, e.g. "the agency confirms the fee"
+
+    def whole_text(self) -> str:
+        """Heading, answer and caveat as one text, for channels where room costs nothing."""
+        parts = (self.heading, self.text, self.caveat)
+        return "\n\n".join(part.strip() for part in parts if part and part.strip())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BotReply":
+        """Rows written before a field existed lack it: the field's default stands in."""
         data = dict(data)
         data["choices"] = [Choice(**c) for c in data.get("choices") or []]
         if data.get("template"):

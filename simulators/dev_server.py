@@ -18,6 +18,10 @@ import os
 # Before numpy loads (see bot/cli.py): processes, not BLAS threads, use the cores.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from bot.logs import quiet_native_libraries  # noqa: E402
+
+quiet_native_libraries()  # before anything loads TensorFlow
+
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import logging  # noqa: E402
@@ -110,9 +114,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("no trained model: run `tawasol train` first (or `make run`), or set TAWASOL_MODEL", file=sys.stderr)
         return 2
 
-    import uvicorn
-
     from bot.logs import configure
+    from bot.serving import serve_http
 
     configure(settings.log_level)
     # The app calls itself (the fake Graph API posts webhooks to it): a loopback address for that.
@@ -121,9 +124,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     app = create_dev_app(settings, public_url=public_url, workers=args.workers)
     description = app.state.runtime.description()
     logger.info("tawasol %s", description)
-    print(f"Tawasol {description}\n  listening on {public_url}/  simulator: {public_url}/simulator", flush=True)
-    # ws="none": uvicorn's websocket support fails to import beside Rasa's pinned websockets.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="none")
+    print(f"Tawasol {description}\n  starting (loading the language model: 10 to 30 seconds) ...", flush=True)
+
+    def ready() -> None:
+        print(f"  listening on {public_url}/  simulator: {public_url}/simulator", flush=True)
+
+    if not serve_http(app, args.host, args.port, ready):
+        print(f"Tawasol did not start on {args.host}:{args.port}: see the log above", file=sys.stderr)
+        return 1
     return 0
 
 

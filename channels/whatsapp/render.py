@@ -17,6 +17,7 @@ them here (truncating titles with "…" without splitting Arabic letters from th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -62,6 +63,8 @@ def render_reply(
             )
             return []
         return [_template(reply.template, address, templates)]
+    # A WhatsApp message costs the same whatever its length: heading, answer and caveat all go.
+    reply = dataclasses.replace(reply, text=reply.whole_text(), heading=None, caveat=None)
     if not reply.choices:
         if not reply.text.strip():
             logger.warning("whatsapp.render nothing_to_send to=%s reason=empty_reply", mask_phone(address))

@@ -114,6 +114,22 @@ def test_plain_text_is_one_message_with_preview_only_for_links():
     assert link.body["text"]["preview_url"] is True
 
 
+def test_an_answer_shows_heading_answer_and_caveat_and_its_parts_survive_storage():
+    reply = BotReply(
+        text="رسوم تجديد جواز السفر العادي 50 دينارًا.",
+        heading="تجديد جواز السفر — دائرة الأحوال المدنية والجوازات",
+        caveat="هذه معلومات إرشادية، والجهة المعنية تؤكد الرقم النهائي. ℹ️",
+        choices=choices(2),
+    )
+    [message] = rendered(reply)
+    assert message.body["interactive"]["body"]["text"] == (
+        "تجديد جواز السفر — دائرة الأحوال المدنية والجوازات\n\n"
+        "رسوم تجديد جواز السفر العادي 50 دينارًا.\n\n"
+        "هذه معلومات إرشادية، والجهة المعنية تؤكد الرقم النهائي. ℹ️"
+    )
+    assert BotReply.from_dict(reply.to_dict()) == reply  # outbound rows keep the parts apart
+
+
 def test_long_text_is_split_into_several_messages():
     text = "\n\n".join(["فقرة عن تجديد جواز السفر. " * 60] * 4)
     messages = rendered(BotReply(text=text))
