@@ -9,11 +9,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import ASPECT_OF_INTENT, INTENT_OF_ASPECT, catalog
-from actions.follow_ups import names_only_the_service
 from actions.not_in_catalog import answer_not_in_catalog, unlisted_service
 from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
 from catalog.services import Service
 from catalog.replies import say
+from nlu.follow_ups import names_only_the_service
 from nlu.service_extractor import CANDIDATE_SEPARATOR, SERVICE, SERVICE_CANDIDATES
 
 # After an answer, offer the aspects citizens most often ask next (WhatsApp shows three buttons).

@@ -35,7 +35,7 @@ _UNKNOWN_VOTE = (0.3, 0.0)  # misspelled Arabizi is more common than rare Englis
 # "documants"): English writers slip as often as anyone. An Arabizi lexicon word that is an English
 # word with one letter dropped ("pasport") is both.
 _ENGLISH_TYPO_VOTE = (0.0, 0.5)
-_MIN_TYPO_LENGTH = 5
+_MIN_TYPO_LENGTH = 6
 _NO_VOTE = (0.0, 0.0)
 # A longer Latin "word" is a link or pasted junk, not evidence of a language.
 _LONGEST_WORD = 64

@@ -32,6 +32,7 @@ from nlu.typos import deletions
 
 MIN_SERVICES = 1  # chosen by cross-validation on data/nlu (see above)
 _MIN_TYPO_LENGTH = 5
+_CONJUNCTIONS = ("و", "ف")
 
 # Closed-class words (folded spelling, as tokens reach us) and places: never a service's name.
 _FUNCTION_WORDS = frozenset(
@@ -79,8 +80,10 @@ class QuestionWords:
         return cls(frozenset(w for w, services in seen_with.items() if len(services) >= min_services))
 
     def knows(self, token: str) -> bool:
-        if not self._forms.isdisjoint(stems(token)):
-            return True
+        # "وكم", "فشو": the stemmer keeps 3 letters at least, but a conjunction goes on any word.
+        for word in {token, token[1:]} if token[:1] in _CONJUNCTIONS and len(token) > 2 else {token}:
+            if not self._forms.isdisjoint(stems(word)):
+                return True
         return len(token) >= _MIN_TYPO_LENGTH and not self._one_slip.isdisjoint(deletions(token))
 
 
