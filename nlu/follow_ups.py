@@ -32,7 +32,7 @@ from nlu.service_extractor import SERVICE
 # Words that only link a follow-up to what was said before (folded spelling, as analyse() gives them).
 _LINKING_WORDS = frozenset(
     """
-    و ف طيب طب بالنسبه وبالنسبه عن وعن وماذا وشو وايش وال ال ل لل
+    و ف طيب طب بالنسبه وبالنسبه عن وعن في وفي بخصوص وبخصوص وماذا وشو وايش وال ال ل لل
     ول ولل كمان ايضا برضو هل وهل يا and what about how for the a an also then so ok okay
     """.split()
 )

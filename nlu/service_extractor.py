@@ -47,6 +47,10 @@ UNLISTED_SERVICE = "unlisted_service"
 UNKNOWN_SERVICE = "unknown"  # unlisted_service's value when the not-yet list does not name it
 CANDIDATE_SEPARATOR = "|"
 _QUESTION_WORDS_FILE = "question_words.json"
+# A not-yet name is taken as written (or a long one with a slip): the typo allowance that serves
+# catalog names read "مع السلامة" (goodbye) as "سلاح" and "قديه" (how long) as "قضيه" (court case).
+# The unknown-word rule still catches a misspelt unlisted service, only without naming it.
+_NOT_YET_SIMILARITY = 0.95
 
 # Agency references look like "2024-118734", "ABC-55120", "5512093": at least 5 digits in all.
 _TRANSACTION = re.compile(r"(?<![\w-])(?:[A-Za-z]{1,4}[-/]?)?\d[\d\-/]{3,18}\d(?![\w-])")
@@ -157,7 +161,7 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         assert self.resolver is not None
         found = self.resolver.resolve_tokens(norms, spans)
         not_yet = self.not_yet.resolve_tokens(norms, spans)
-        if not_yet.service_id and _outweighs(not_yet, found):
+        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY and _outweighs(not_yet, found):
             return [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
         if found.service_id:
             return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)]
