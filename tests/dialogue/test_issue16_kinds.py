@@ -20,10 +20,11 @@ UNLISTED = [
     for line in (HERE.parent / "nlu" / "unlisted_messages.tsv").read_text(encoding="utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 ]
-# Known misses, kept visible (strict: a fix must move them back): every word of the first was seen
-# beside some catalog service in data/nlu, so it reads as a follow-up; "تصريح" is one of the work
+# Known misses, kept visible (strict: a fix must move them back): every word of the first and third
+# was seen beside some catalog service in data/nlu ("علامة" beside the tawjihi, "كرت", "طلاب"), so
+# they read as follow-ups and the service discussed before answers them; "تصريح" is one of the work
 # permit's own names in the catalog, so the second is answered as a work permit.
-MISSES = {"كيف بعمل كرت مواصلات للطلاب", "كيف بعمل تصريح حفر للشارع"}
+MISSES = {"كيف بعمل كرت مواصلات للطلاب", "كيف بعمل تصريح حفر للشارع", "بدي اسجل علامة تجارية"}
 UNLISTED_CASES = [
     pytest.param(t, e, marks=pytest.mark.xfail(strict=True, reason="known miss")) if t in MISSES else (t, e)
     for t, e in UNLISTED
