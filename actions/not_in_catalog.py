@@ -40,24 +40,22 @@ def answer_not_in_catalog(
 ) -> List[Dict[Text, Any]]:
     value = unlisted_service(tracker) or UNKNOWN_SERVICE
     known = not_yet_list().get(value)
-    close: list[str] = []
     if known is not None:
-        close += known.related
-    else:
-        candidates = next(tracker.get_latest_entity_values(SERVICE_CANDIDATES), None)
-        close += candidates.split(CANDIDATE_SEPARATOR) if candidates else []
-        # Only an unknown word stood between the message and the service just discussed: one tap
-        # gets that answer if the word was a detail ("وللسيارة الهايبرد؟"), not another service.
-        if tracker.get_slot("service"):
-            close.append(tracker.get_slot("service"))
-    services = [s for s in dict.fromkeys(catalog().service(i) for i in close) if s is not None][:_MAX_CLOSE]
-
-    if known is not None:
+        close = list(known.related)
         text = say("not_in_catalog_named", language, service=known.name_in(language), agency=known.agency_in(language))
     else:
+        candidates = next(tracker.get_latest_entity_values(SERVICE_CANDIDATES), None)
+        close = candidates.split(CANDIDATE_SEPARATOR) if candidates else []
         text = say("not_in_catalog", language)
+    services = [s for s in dict.fromkeys(catalog().service(i) for i in close) if s is not None][:_MAX_CLOSE]
     if services:
         text = f"{text}\n\n{say('closest_services', language)}"
+    # Only an unknown word stood between the message and the service just discussed: it may have
+    # been a detail ("وللسيارة الهايبرد؟"), not another service, so that answer is one tap away.
+    previous = catalog().service(tracker.get_slot("service") or "") if known is None else None
+    if previous is not None and previous not in services:
+        text = f"{text}\n\n{say('still_about', language, service=previous.name.get(language))}"
+        services.append(previous)
     intent = INTENT_OF_ASPECT.get(aspect, "ask_overview")
     choices = [choice(s.name.get(language), intent_payload(intent, service=s.id)) for s in services]
     choices.append(choice(say("talk_to_agent", language), "/human_handoff"))

@@ -240,3 +240,14 @@ async def test_a_follow_up_naming_another_service_switches_to_it(brain, citizen,
     assert any(service in c.id for c in after.replies[0].choices)
     if before.intent != "ask_overview":
         assert f"/{before.intent}" not in " ".join(c.id for c in after.replies[0].choices)
+
+
+async def test_an_unknown_name_offers_the_service_just_discussed_as_such_and_a_known_one_does_not(brain, citizen):
+    await brain.respond(citizen, said("قديش رسوم الهوية"))
+    unknown = await brain.respond(citizen, said("how do I get a fishing permit"))
+    assert "If your question was about National ID card" in unknown.replies[0].text
+    assert any("cspd.id_card" in c.id for c in unknown.replies[0].choices)
+    await brain.respond(citizen, said("قديش رسوم الهوية"))
+    named = await brain.respond(citizen, said("بدي اوصل عداد كهرباء"))
+    assert not any("cspd.id_card" in c.id for c in named.replies[0].choices)
+    assert [c.id for c in named.replies[0].choices] == ["/human_handoff"]
