@@ -28,13 +28,19 @@ class TransactionStatus:
 
 
 class AgencyBackend(Protocol):
+    # True while the statuses are invented (the demo): every answer from it must say so.
+    demo: bool
+
     def lookup(self, number: str) -> Optional[TransactionStatus]:
         """The transaction's status, None if the agency has no such number; raises BackendUnavailable."""
 
 
 class DemoBackend:
     """Demo data: numbers ending in 0000 do not exist; those ending in 999 find the system down;
-    any other number gets a status and service derived from its hash, stable across calls."""
+    any other number gets a status and service derived from its hash, stable across calls.
+    Nothing it says is a real transaction's status, so the citizen is told it is demo data."""
+
+    demo = True
 
     def __init__(self, service_ids: list[str], today: Optional[date] = None) -> None:
         self.service_ids = sorted(service_ids)

@@ -67,7 +67,7 @@ class _OpenTicket(Action, abc.ABC):
         text = tracker.latest_message.get("text") or ""
         ticket = store().tickets.open(citizen_id(tracker), self.kind, text, tracker.get_slot("service"))
         logger.info("ticket opened kind=%s ticket=%s", self.kind, ticket_reference(ticket))
-        utter(dispatcher, say(self.reply_key, language, ticket=ticket_reference(ticket)))
+        utter(dispatcher, say(self.reply_key, language, ticket=ticket_reference(ticket)), language=language)
         return []
 
 
@@ -96,7 +96,8 @@ class ActionSubscribeAlerts(Action):
         citizen = citizen_id(tracker)
         records.subscriptions.subscribe(citizen, ALERT_TOPIC)
         records.citizens.opt_in(citizen)  # asking for alerts undoes an earlier STOP
-        utter(dispatcher, say("subscribed", language_of(tracker)))
+        language = language_of(tracker)
+        utter(dispatcher, say("subscribed", language), language=language)
         return []
 
 
@@ -112,5 +113,6 @@ class ActionUnsubscribe(Action):
         topics = records.subscriptions.topics(citizen)
         for topic in topics:
             records.subscriptions.unsubscribe(citizen, topic)
-        utter(dispatcher, say("unsubscribed" if topics else "not_subscribed", language_of(tracker)))
+        language = language_of(tracker)
+        utter(dispatcher, say("unsubscribed" if topics else "not_subscribed", language), language=language)
         return []

@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import catalog
+from actions.not_in_catalog import answer_not_in_catalog, named_not_yet
 from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
 from catalog.replies import say
 
@@ -25,6 +26,9 @@ class _FixedReply(Action, abc.ABC):
     reply_key = ""
     review: Optional[str] = None
     offer_menu = False
+    # A message the model filed as off-topic or did not understand may still name a government
+    # service we do not have ("عداد كهرباء"): that deserves the honest "not here yet" instead.
+    names_unlisted_services = False
 
     @abc.abstractmethod
     def name(self) -> Text:
@@ -34,6 +38,8 @@ class _FixedReply(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
+        if self.names_unlisted_services and named_not_yet(tracker):
+            return answer_not_in_catalog(dispatcher, tracker, "overview", language)
         if self.review:
             flag_for_review(dispatcher, self.review)
         choices = []
@@ -42,7 +48,7 @@ class _FixedReply(Action, abc.ABC):
                 choice(say("menu_button", language), "/list_services"),
                 choice(say("talk_to_agent", language), "/human_handoff"),
             ]
-        utter(dispatcher, say(self.reply_key, language), choices)
+        utter(dispatcher, say(self.reply_key, language), choices, language=language)
         return []
 
 
@@ -92,6 +98,7 @@ class ActionOutOfScope(_FixedReply):
     reply_key = "out_of_scope"
     review = "out_of_scope"
     offer_menu = True
+    names_unlisted_services = True
 
     def name(self) -> Text:
         return "action_out_of_scope"
@@ -101,6 +108,7 @@ class ActionNotUnderstood(_FixedReply):
     reply_key = "not_understood"
     review = "low_confidence"
     offer_menu = True
+    names_unlisted_services = True
 
     def name(self) -> Text:
         return "action_not_understood"
@@ -123,7 +131,7 @@ class ActionListServices(Action):
                 choice(s.name.get(language), intent_payload("ask_overview", service=s.id))
                 for s in agency.services[:10]
             ]
-            utter(dispatcher, say("list_services_of", language, agency=agency.name.get(language)), choices)
+            utter(dispatcher, say("list_services_of", language, agency=agency.name.get(language)), choices, language=language)
             return []
 
         page = _page_number(next(tracker.get_latest_entity_values("page"), None))
@@ -137,7 +145,7 @@ class ActionListServices(Action):
         ]
         if start + AGENCIES_PER_PAGE < len(agencies):
             choices.append(choice(say("more_agencies", language), intent_payload("list_services", page=str(page + 1))))
-        utter(dispatcher, say("list_agencies", language), choices)
+        utter(dispatcher, say("list_agencies", language), choices, language=language)
         return []
 
 

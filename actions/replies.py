@@ -10,8 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from catalog.replies import reply_language
 
-# A custom JSON message the brain reads and never sends: marks the turn for staff review.
+# Custom JSON the brain reads and never sends: marks the turn for staff review; says which language
+# the actions spoke (a message with no language of its own, "2024-118734", keeps the conversation's).
 REVIEW_SIGNAL = "tawasol_review"
+LANGUAGE_SIGNAL = "tawasol_language"
 
 
 def language_of(tracker: Tracker) -> str:
@@ -31,13 +33,15 @@ def choice(title: str, payload: str, description: Optional[str] = None) -> dict[
 
 
 def utter(
-    dispatcher: CollectingDispatcher, text: str, choices: Iterable[dict[str, Any]] = ()
+    dispatcher: CollectingDispatcher, text: str, choices: Iterable[dict[str, Any]] = (), *, language: str
 ) -> None:
+    """Say `text` (written in `language`, "ar" or "en") with optional choices."""
     buttons = list(choices)
+    signal = {LANGUAGE_SIGNAL: language}
     if buttons:
-        dispatcher.utter_message(text=text, buttons=buttons)
+        dispatcher.utter_message(text=text, buttons=buttons, json_message=signal)
     else:
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=text, json_message=signal)
 
 
 def flag_for_review(dispatcher: CollectingDispatcher, reason: str) -> None:

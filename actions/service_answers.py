@@ -10,9 +10,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import ASPECT_OF_INTENT, INTENT_OF_ASPECT, catalog
-from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
+from actions.not_in_catalog import answer_not_in_catalog, unlisted_service
+from actions.replies import LANGUAGE_SIGNAL, choice, flag_for_review, intent_payload, language_of, utter
 from catalog.services import Service
 from catalog.replies import say
+from nlu.follow_ups import names_only_the_service
 from nlu.service_extractor import CANDIDATE_SEPARATOR, SERVICE, SERVICE_CANDIDATES
 
 # After an answer, offer the aspects citizens most often ask next (WhatsApp shows three buttons).
@@ -50,11 +52,12 @@ def compose_answer(service: Service, aspect: str, language: str) -> ComposedAnsw
 
 
 def utter_answer(
-    dispatcher: CollectingDispatcher, answer: ComposedAnswer, choices: list[dict[str, Any]]
+    dispatcher: CollectingDispatcher, answer: ComposedAnswer, choices: list[dict[str, Any]], *, language: str
 ) -> None:
-    """The answer as Rasa text (what stock `rasa shell` shows) with its parts beside it for the brain."""
+    """The answer as Rasa text (what stock `rasa shell` shows) with its parts beside it for the brain,
+    and the language it is written in (as `utter` says it)."""
     parts = {"heading": answer.heading, "caveat": answer.caveat}
-    dispatcher.utter_message(text=answer.text, buttons=choices, json_message={ANSWER_PARTS: parts})
+    dispatcher.utter_message(text=answer.text, buttons=choices, json_message={ANSWER_PARTS: parts, LANGUAGE_SIGNAL: language})
 
 
 def follow_up_choices(service: Service, answered: str, language: str) -> list[dict[str, Any]]:
@@ -80,6 +83,15 @@ class ActionAnswerService(Action):
         if named and pending and aspect == "overview":
             # "عن أي خدمة تسأل؟" — "الجواز": the earlier question is the one to answer.
             aspect = pending
+        elif named and aspect == "overview" and tracker.get_slot("answered_aspect"):
+            # "كم رسوم عدم المحكومية؟" — "وللهوية؟": the same question, about the service now named.
+            mention = next(e for e in tracker.latest_message.get("entities", []) if e.get("entity") == SERVICE)
+            if names_only_the_service(tracker.latest_message.get("text") or "", mention["start"], mention["end"]):
+                aspect = tracker.get_slot("answered_aspect")
+
+        if unlisted_service(tracker) and not named:
+            # A service we do not have: never the earlier service's answer, nor a menu of guesses.
+            return answer_not_in_catalog(dispatcher, tracker, aspect, language) + [SlotSet("answered_aspect", None)]
 
         candidates = latest_entity(tracker, SERVICE_CANDIDATES)
         if candidates and not named:
@@ -90,11 +102,16 @@ class ActionAnswerService(Action):
         if service is None:
             if aspect != "overview" or not named:
                 flag_for_review(dispatcher, "no_service")
-            utter(dispatcher, say("which_service", language))
+            utter(dispatcher, say("which_service", language), language=language)
             return [SlotSet("pending_aspect", aspect)]
 
-        utter_answer(dispatcher, compose_answer(service, aspect, language), follow_up_choices(service, aspect, language))
-        return [SlotSet("service", service.id), SlotSet("pending_aspect", None)]
+        utter_answer(
+            dispatcher,
+            compose_answer(service, aspect, language),
+            follow_up_choices(service, aspect, language),
+            language=language,
+        )
+        return [SlotSet("service", service.id), SlotSet("pending_aspect", None), SlotSet("answered_aspect", aspect)]
 
     @staticmethod
     def _ask_which(
@@ -110,5 +127,5 @@ class ActionAnswerService(Action):
             )
             for s in services[:10]
         ]
-        utter(dispatcher, say("choose_service", language), choices)
+        utter(dispatcher, say("choose_service", language), choices, language=language)
         return [SlotSet("pending_aspect", aspect)]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.agency_backends import BackendUnavailable, backend_for
+from actions.agency_backends import BackendUnavailable, TransactionStatus, backend_for
 from actions.catalog_access import catalog
 from actions.replies import language_of, utter
 from catalog.replies import say
@@ -26,7 +26,7 @@ class ActionAskTransactionNumber(Action):
         asked_before = tracker.get_slot("requested_slot") == "transaction_number" and tracker.latest_message.get(
             "intent", {}
         ).get("name") != "transaction_status"
-        utter(dispatcher, say("bad_transaction_number" if asked_before else "ask_transaction_number", language))
+        utter(dispatcher, say("bad_transaction_number" if asked_before else "ask_transaction_number", language), language=language)
         return []
 
 
@@ -50,30 +50,34 @@ class ActionTransactionStatus(Action):
     ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         number = tracker.get_slot("transaction_number") or ""
-        service_ids = list(catalog().services)
+        backend = backend_for(number, list(catalog().services))
         try:
-            found = backend_for(number, service_ids).lookup(number)
+            found = backend.lookup(number)
         except BackendUnavailable:
-            utter(dispatcher, say("transaction_unavailable", language))
-            return [SlotSet("transaction_number", None)]
-        if found is None:
-            utter(dispatcher, say("transaction_not_found", language, number=number))
-            return [SlotSet("transaction_number", None)]
-        service = catalog().service(found.service_id)
-        utter(
-            dispatcher,
-            say(
-                "transaction_status",
-                language,
-                number=found.number,
-                service=service.name.get(language) if service else found.service_id,
-                agency=service.agency.name.get(language) if service else "",
-                status=say(f"status.{found.status}", language),
-                updated=found.updated_on.isoformat(),
-            ),
-        )
+            text = say("transaction_unavailable", language)
+        else:
+            text = _status_text(found, number, language)
+        if backend.demo:
+            # Until the agency's system is connected the status is invented: never let it pass as real.
+            text = f"{text}\n\n{say('demo_data', language)}"
+        utter(dispatcher, text, language=language)
         # Forget the number: the next "where is my transaction?" may be about another one.
         return [SlotSet("transaction_number", None)]
+
+
+def _status_text(found: Optional[TransactionStatus], number: str, language: str) -> str:
+    if found is None:
+        return say("transaction_not_found", language, number=number)
+    service = catalog().service(found.service_id)
+    return say(
+        "transaction_status",
+        language,
+        number=found.number,
+        service=service.name.get(language) if service else found.service_id,
+        agency=service.agency.name.get(language) if service else "",
+        status=say(f"status.{found.status}", language),
+        updated=found.updated_on.isoformat(),
+    )
 
 
 class ActionCancelForm(Action):
@@ -83,5 +87,6 @@ class ActionCancelForm(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        utter(dispatcher, say("cancelled", language_of(tracker)))
+        language = language_of(tracker)
+        utter(dispatcher, say("cancelled", language), language=language)
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("transaction_number", None)]

@@ -27,7 +27,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 
 from actions.catalog_access import catalog_generation
-from actions.replies import REVIEW_SIGNAL
+from actions.replies import LANGUAGE_SIGNAL, REVIEW_SIGNAL
 from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
 from core.brain import Answer
@@ -193,7 +193,9 @@ class RasaBrain:
     @staticmethod
     def _answer(parse: dict[str, Any], outputs: list[dict[str, Any]]) -> Answer:
         written_in = parse.get("language") or "ar"
-        reply_lang = reply_language(entity_value(parse, "language") or written_in)
+        # The language the actions spoke in: a message with none of its own keeps the conversation's.
+        spoken = [o["custom"][LANGUAGE_SIGNAL] for o in outputs if isinstance(o.get("custom"), dict) and LANGUAGE_SIGNAL in o["custom"]]
+        reply_lang = reply_language(spoken[0] if spoken else entity_value(parse, "language") or written_in)
         replies: list[BotReply] = []
         review: Optional[str] = None
         for output in outputs:

@@ -31,6 +31,11 @@ _BOTH_VOTE = (0.4, 0.4)  # "law", "men": a word in both lists
 _ENGLISH_WORD_VOTE = (0.0, 0.6)
 _UNKNOWN_ENGLISH_LOOKING_VOTE = (0.0, 0.3)
 _UNKNOWN_VOTE = (0.3, 0.0)  # misspelled Arabizi is more common than rare English here
+# A longer word one slip from an English word is English with a typo ("renwal", "requird",
+# "documants"): English writers slip as often as anyone. An Arabizi lexicon word that is an English
+# word with one letter dropped ("pasport") is both.
+_ENGLISH_TYPO_VOTE = (0.0, 0.5)
+_MIN_TYPO_LENGTH = 6
 _NO_VOTE = (0.0, 0.0)
 # A longer Latin "word" is a link or pasted junk, not evidence of a language.
 _LONGEST_WORD = 64
@@ -70,9 +75,35 @@ def _word_vote(text: str) -> tuple[float, float]:
     if has_arabizi_digits(word):
         return _DIGIT_LETTERS_VOTE
     if in_lexicon:
-        return _ARABIZI_WORD_VOTE
+        return _BOTH_VOTE if word in _english_with_a_letter_dropped() else _ARABIZI_WORD_VOTE
     if any(char.isdigit() for char in word):
         return _NO_VOTE  # "10am", "2nd", "covid19": a number with letters, no language
+    if len(word) >= _MIN_TYPO_LENGTH and _one_slip_from_english(word):
+        return _ENGLISH_TYPO_VOTE
     if _ENGLISH_LOOKING.search(word):
         return _UNKNOWN_ENGLISH_LOOKING_VOTE
     return _UNKNOWN_VOTE
+
+
+@lru_cache(maxsize=1)
+def _english_with_a_letter_dropped() -> frozenset[str]:
+    return frozenset(
+        w[:i] + w[i + 1 :] for w in ENGLISH_WORDS if len(w) > _MIN_TYPO_LENGTH for i in range(len(w))
+    )
+
+
+@lru_cache(maxsize=1)
+def _english_slip_keys() -> frozenset[str]:
+    """Every English word (5+ letters) with one letter deleted, and the word itself: two words one
+    letter dropped, added, changed or swapped apart share a key."""
+    return frozenset(
+        key
+        for w in ENGLISH_WORDS
+        if len(w) >= _MIN_TYPO_LENGTH
+        for key in {w} | {w[:i] + w[i + 1 :] for i in range(len(w))}
+    )
+
+
+def _one_slip_from_english(word: str) -> bool:
+    keys = _english_slip_keys()
+    return any(key in keys for key in {word} | {word[:i] + word[i + 1 :] for i in range(len(word))})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["levantine_to_msa"]
+__all__ = ["levantine_to_msa", "everyday_words"]
 
 # Dialect word -> MSA word(s), folded spelling. General vocabulary, not any one domain's terms.
 _LEXICON = {
@@ -109,3 +109,12 @@ def levantine_to_msa(normalized: str) -> str:
     """`normalized` (output of `normalize_arabic`, space-separated words) with Levantine words
     replaced by MSA ones; words it does not know, and non-Arabic words, pass through unchanged."""
     return " ".join(mapped for mapped in (_map_word(w) for w in normalized.split()) if mapped)
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """Every word of the map, dialect and MSA sides: general vocabulary that names no service."""
+    words = set(_LEXICON) | _NEGATORS
+    for msa in _LEXICON.values():
+        words |= set(msa.split())
+    return frozenset(words)

@@ -4,12 +4,20 @@
   several), from `nlu.services.ServiceResolver` over the catalog as it is *now*: a service staff add
   is recognised at the next load, without retraining;
 - `transaction_number`: a number that looks like a transaction reference;
+- `unlisted_service`: the message names a service the catalog does not have: the id of a
+  well-known one on the not-yet list (nlu/not_yet.py), or "unknown" when it names something in
+  words that are no question words (nlu/unlisted.py); never beside `service`;
 - `language`: how to answer — the citizen's chosen language if they set one (message metadata
-  `preferred_language`), else how they wrote ("ar", "en", "arabizi").
+  `preferred_language`), else how they wrote ("ar", "en", "arabizi"); absent when the message
+  carries no language (a transaction number, a digit, an emoji), so the conversation keeps its own.
+
+Trainable only to learn the question words (nlu/unlisted.py) from the training data; services
+themselves still come from the catalog as it is at load time.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -25,29 +33,52 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.catalog_names import resolver_for_catalog
-from nlu.services import ServiceResolver
+from nlu.not_yet import not_yet_list
+from nlu.services import Resolution, ServiceResolver
 from nlu.tokenizer import LANGUAGE
+from nlu.unlisted import MIN_SERVICES, QuestionWords, unexplained_words
 
 logger = logging.getLogger(__name__)
 
 SERVICE = "service"
 SERVICE_CANDIDATES = "service_candidates"
 TRANSACTION_NUMBER = "transaction_number"
+UNLISTED_SERVICE = "unlisted_service"
+UNKNOWN_SERVICE = "unknown"  # unlisted_service's value when the not-yet list does not name it
 CANDIDATE_SEPARATOR = "|"
+_QUESTION_WORDS_FILE = "question_words.json"
+# A not-yet name is taken as written (or a long one with a slip): the typo allowance that serves
+# catalog names read "مع السلامة" (goodbye) as "سلاح" and "قديه" (how long) as "قضيه" (court case).
+# The unknown-word rule still catches a misspelt unlisted service, only without naming it.
+_NOT_YET_SIMILARITY = 0.95
 
 # Agency references look like "2024-118734", "ABC-55120", "5512093": at least 5 digits in all.
 _TRANSACTION = re.compile(r"(?<![\w-])(?:[A-Za-z]{1,4}[-/]?)?\d[\d\-/]{3,18}\d(?![\w-])")
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class ServiceExtractor(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"catalog_dir": None}  # None: catalog.services's default (TAWASOL_CATALOG_DIR or data/catalog)
+        return {
+            "catalog_dir": None,  # None: catalog.services's default (TAWASOL_CATALOG_DIR or data/catalog)
+            "min_services": MIN_SERVICES,  # a question word was seen beside this many services
+        }
 
-    def __init__(self, config: Dict[Text, Any], resolver: Optional[ServiceResolver]) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        resolver: Optional[ServiceResolver],
+        question_words: Optional[QuestionWords] = None,
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.resolver = resolver
+        self.not_yet = not_yet_list(self.config["catalog_dir"]).resolver()
+        self.question_words = question_words or QuestionWords()
+        self._model_storage = model_storage
+        self._resource = resource
 
     @classmethod
     def create(
@@ -58,10 +89,46 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         execution_context: ExecutionContext,
     ) -> "ServiceExtractor":
         merged = {**cls.get_default_config(), **config}
-        return cls(merged, resolver_for_catalog(merged["catalog_dir"]))
+        return cls(merged, resolver_for_catalog(merged["catalog_dir"]), None, model_storage, resource)
 
-    def train(self, training_data: TrainingData) -> Resource:  # pragma: no cover - not trainable
-        raise NotImplementedError
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ServiceExtractor":
+        merged = {**cls.get_default_config(), **config}
+        words: frozenset[str] = frozenset()
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = frozenset(json.loads((directory / _QUESTION_WORDS_FILE).read_text(encoding="utf-8")))
+        except (ValueError, FileNotFoundError):
+            # A model trained before question words were learnt: closed-class words only.
+            logger.warning("model has no learnt question words: unlisted services are found less well")
+        return cls(merged, resolver_for_catalog(merged["catalog_dir"]), QuestionWords(words), model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the question words: the words around catalog names in the training examples."""
+        examples = []
+        for example in training_data.intent_examples:
+            tokens = example.get(TOKENS_NAMES[TEXT]) or []
+            if self.resolver is None or not tokens or example.get("intent") == "out_of_scope":
+                continue
+            norms = [t.lemma or "" for t in tokens]
+            found = self.resolver.resolve_tokens(norms, [(t.start, t.end) for t in tokens])
+            if found.service_id:
+                outside = [n for n, t in zip(norms, tokens) if not (found.start < t.end and t.start < found.end)]
+                examples.append((outside, found.service_id))
+        self.question_words = QuestionWords.learn(examples, int(self.config["min_services"]))
+        if self._model_storage is not None and self._resource is not None:
+            with self._model_storage.write_to(self._resource) as directory:
+                (directory / _QUESTION_WORDS_FILE).write_text(
+                    json.dumps(sorted(self.question_words.words), ensure_ascii=False), encoding="utf-8"
+                )
+        return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -76,25 +143,36 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         text = message.get(TEXT) or ""
         entities: List[Dict[Text, Any]] = []
         metadata = message.get("metadata") or {}
-        language = metadata.get("preferred_language") or message.get(LANGUAGE) or "ar"
-        entities.append(self._entity("language", language, 0, 0, 1.0))
+        number = _TRANSACTION.search(_ascii_digits(text))
+        chosen = metadata.get("preferred_language")
+        if chosen or carries_language(text, number):
+            entities.append(self._entity("language", chosen or message.get(LANGUAGE) or "ar", 0, 0, 1.0))
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         if self.resolver is not None and tokens:
-            resolution = self.resolver.resolve_tokens(
+            entities += self._services(
                 [t.lemma or "" for t in tokens], [(t.start, t.end) for t in tokens]
             )
-            if resolution.service_id:
-                entities.append(
-                    self._entity(SERVICE, resolution.service_id, resolution.start, resolution.end, resolution.confidence)
-                )
-            elif resolution.candidates:
-                value = CANDIDATE_SEPARATOR.join(resolution.candidates)
-                entities.append(
-                    self._entity(SERVICE_CANDIDATES, value, resolution.start, resolution.end, resolution.confidence)
-                )
-        number = _TRANSACTION.search(_ascii_digits(text))
         if number:
             entities.append(self._entity(TRANSACTION_NUMBER, number.group(0), number.start(), number.end(), 1.0))
+        return entities
+
+    def _services(self, norms: List[str], spans: List[tuple[int, int]]) -> List[Dict[Text, Any]]:
+        """The catalog service named, or the candidates; or the service named that we do not have."""
+        assert self.resolver is not None
+        found = self.resolver.resolve_tokens(norms, spans)
+        not_yet = self.not_yet.resolve_tokens(norms, spans)
+        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY and _outweighs(not_yet, found):
+            return [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
+        if found.service_id:
+            return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)]
+        entities = []
+        if found.candidates:
+            value = CANDIDATE_SEPARATOR.join(found.candidates)
+            entities.append(self._entity(SERVICE_CANDIDATES, value, found.start, found.end, found.confidence))
+        unexplained = unexplained_words(norms, spans, (found.start, found.end), self.question_words)
+        if unexplained:
+            start, end = spans[unexplained[0]][0], spans[unexplained[-1]][1]
+            entities.append(self._entity(UNLISTED_SERVICE, UNKNOWN_SERVICE, start, end, 1.0))
         return entities
 
     def _entity(self, name: str, value: str, start: int, end: int, confidence: float) -> Dict[Text, Any]:
@@ -106,6 +184,22 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
             "confidence_entity": round(float(confidence), 4),
             "extractor": self.__class__.__name__,
         }
+
+
+def _outweighs(not_yet: Resolution, found: Resolution) -> bool:
+    """A not-yet name wins over a catalog match it covers and outgrows ("شهادة وفاة" over the
+    generic "شهادة"), never over a catalog service named elsewhere in the message."""
+    if not (found.service_id or found.candidates):
+        return True
+    overlaps = not_yet.start < found.end and found.start < not_yet.end
+    return overlaps and not_yet.end - not_yet.start > found.end - found.start
+
+
+def carries_language(text: str, number: Optional["re.Match[str]"]) -> bool:
+    """Whether the message says anything in some language: letters outside a transaction number."""
+    if number is not None:
+        text = text[: number.start()] + text[number.end() :]
+    return any(ch.isalpha() for ch in text)
 
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")

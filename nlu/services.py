@@ -36,7 +36,10 @@ from nlu.typos import deletions, typo_cost
 _STOPWORDS = frozenset(
     "ال و في من عن علي الي لل ل ب my the a an of for to your el al il w".split()
 )
-_PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+# "و/ف" before another clitic too: "وللهوية؟" (and for the ID?) must find "هويه" like "للهوية" does.
+_PREFIXES = (
+    "وبال", "وال", "بال", "فال", "كال", "ولل", "فلل", "لل", "ال", "وب", "ول", "فب", "فل", "و", "ب", "ل", "ف", "ك"
+)
 # Catalog words lose only the article: a one-letter "prefix" there is usually the word's own first
 # letter ("باسبور" must not become "اسبور" and meet "اسبوع").
 _ARTICLES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال")

@@ -24,6 +24,7 @@ from core.messages import (
 )
 from catalog.replies import reply
 from store import Store
+from store.models import DIRECTION_OUT
 from sqlalchemy.engine import Row
 
 
@@ -58,7 +59,10 @@ class FastPaths:
 
         match = match_keyword(message.text)
         if match is not None:
-            return FastPath(replies=await self._keyword(citizen, match.keyword, language or match.language))
+            # A keyword is no choice of language (except AR/EN): STOP in an Arabic conversation is
+            # answered in Arabic. The citizen's own choice first, then the conversation's.
+            said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
+            return FastPath(replies=await self._keyword(citizen, match.keyword, said or match.language))
 
         number = menu_number(message.text) if message.channel in self._numbered_menus else None
         if number is not None:
@@ -70,6 +74,13 @@ class FastPaths:
                 picked = dataclasses.replace(message, kind=KIND_CHOICE, payload=choice["id"], text=choice["title"])
                 return FastPath(inbound=picked, interpreted_kind=KIND_CHOICE, interpreted_payload=choice["id"])
         return FastPath(inbound=message)
+
+    def _conversation_language(self, citizen_id: int) -> Optional[str]:
+        """The language of the last thing we said to this citizen, if we said anything."""
+        for row in reversed(self._store.messages.history(citizen_id, limit=6)):
+            if row.direction == DIRECTION_OUT and row.language:
+                return row.language
+        return None
 
     async def _keyword(self, citizen: Row, keyword: Keyword, language: str) -> list[BotReply]:
         citizens = self._store.citizens

@@ -8,7 +8,7 @@ from core.messages import utcnow
 from store.database import Database
 from store.models import UnrecognisedMessage
 
-REASONS = ("low_confidence", "no_service", "out_of_scope")
+REASONS = ("low_confidence", "no_service", "out_of_scope", "not_in_catalog")
 
 
 class ReviewRepository:

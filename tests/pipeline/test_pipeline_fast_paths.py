@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -87,8 +88,50 @@ async def test_stop_and_start_toggle_pushes_without_the_brain(make_pipeline, sto
 
     await say(pipeline, sms("START"))
     assert store.citizens.get(citizen_id).opted_out_at is None
-    assert senders["sms"].texts[-1].startswith("Alerts are allowed again")  # answered in the keyword's language
+    # A keyword carries no choice of language: the conversation so far was Arabic.
+    assert senders["sms"].texts[-1].startswith("تم السماح برسائل التنبيه")
     assert brain.calls == []
+
+
+class EnglishBrain(EchoBrain):
+    async def respond(self, conversation_key, message, *, language=None):
+        answer = await super().respond(conversation_key, message, language=language)
+        return dataclasses.replace(answer, replies=[BotReply(text="Passport renewal costs 50 JD.", language="en")])
+
+
+KEYWORD_REPLIES = {  # (keyword as written, the start of its confirmation in ar, in en)
+    "STOP": ("تم إيقاف", "You will no longer"), "stop": ("تم إيقاف", "You will no longer"),
+    "إيقاف": ("تم إيقاف", "You will no longer"), "الغاء": ("تم إيقاف", "You will no longer"),
+    "START": ("تم السماح", "Alerts are allowed"), "ابدأ": ("تم السماح", "Alerts are allowed"),
+    "HELP": ("أهلاً بك في تواصل", "Welcome to Tawasol"), "help": ("أهلاً بك في تواصل", "Welcome to Tawasol"),
+    "مساعدة": ("أهلاً بك في تواصل", "Welcome to Tawasol"), "MORE": ("لا يوجد المزيد", "There is nothing more"),
+    "المزيد": ("لا يوجد المزيد", "There is nothing more"),
+}
+
+
+@pytest.mark.parametrize("keyword", sorted(KEYWORD_REPLIES))
+@pytest.mark.parametrize("conversation", ["ar", "en"])
+async def test_a_keyword_is_answered_in_the_conversations_language(make_pipeline, store, senders, keyword, conversation):
+    brain = EchoBrain() if conversation == "ar" else EnglishBrain()
+    pipeline = make_pipeline(brain, senders)
+    await say(pipeline, sms("قديش رسوم الجواز" if conversation == "ar" else "passport fees"))
+    await say(pipeline, sms(keyword))
+    arabic, english = KEYWORD_REPLIES[keyword]
+    assert senders["sms"].texts[-1].startswith(arabic if conversation == "ar" else english)
+
+
+@pytest.mark.parametrize("keyword, language", [("STOP", "en"), ("إيقاف", "ar"), ("HELP", "en"), ("مساعدة", "ar")])
+async def test_a_first_keyword_is_answered_in_its_own_language(make_pipeline, store, senders, keyword, language):
+    await say(make_pipeline(EchoBrain(), senders), sms(keyword))
+    assert (senders["sms"].texts[-1][0].isascii()) == (language == "en")
+
+
+async def test_the_citizens_choice_wins_over_the_conversation(make_pipeline, store, senders):
+    pipeline = make_pipeline(EnglishBrain(), senders)
+    await say(pipeline, sms("passport fees"))
+    await say(pipeline, sms("عربي"))
+    await say(pipeline, sms("STOP"))
+    assert senders["sms"].texts[-1].startswith("تم إيقاف")
 
 
 async def test_language_keywords_set_the_preference_the_brain_then_gets(make_pipeline, store, senders):
@@ -159,7 +202,8 @@ async def test_more_sends_what_the_sms_summary_kept_back_once(make_pipeline, sen
     await say(pipeline, sms("MORE"))
     assert senders["sms"].texts[-1] == "التفاصيل الكاملة للإجابة"
     await say(pipeline, sms("MORE"))
-    assert senders["sms"].texts[-1].startswith("There is nothing more")  # not the same details again
+    # Not the same details again; in the conversation's language, not the keyword's.
+    assert senders["sms"].texts[-1].startswith("لا يوجد المزيد")
 
 
 async def test_media_gets_a_polite_text_only_reply(make_pipeline, senders):

@@ -1,0 +1,98 @@
+"""Well-known government services that are not in the pilot yet (data/catalog/not_yet/services.yml).
+
+The list only lets the bot name what it understood ("company registration is not in this service
+yet", and who provides it); a service on no list at all is still recognised as "not ours" by
+nlu/unlisted.py. Names are matched exactly like catalog names (nlu/services.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional, Union
+
+import yaml
+
+from catalog.services import default_catalog_dir
+from nlu.services import ServiceResolver
+
+logger = logging.getLogger(__name__)
+
+NOT_YET_FILE = Path("not_yet") / "services.yml"
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class NotYetError(ValueError):
+    """The not-yet list cannot be used: the message names the entry and the problem."""
+
+
+@dataclass(frozen=True)
+class NotYetService:
+    id: str
+    name: dict[str, str]  # {"ar": ..., "en": ...}
+    agency: dict[str, str]
+    names: tuple[str, ...]
+    related: tuple[str, ...] = ()  # catalog service ids really close to it
+
+    def name_in(self, language: str) -> str:
+        return self.name.get(language) or self.name.get("ar", "")
+
+    def agency_in(self, language: str) -> str:
+        return self.agency.get(language) or self.agency.get("ar", "")
+
+
+@dataclass(frozen=True)
+class NotYetList:
+    services: dict[str, NotYetService]
+
+    def get(self, service_id: Optional[str]) -> Optional[NotYetService]:
+        return self.services.get(service_id or "")
+
+    def resolver(self) -> ServiceResolver:
+        return ServiceResolver.from_names({s.id: s.names for s in self.services.values()})
+
+
+def not_yet_path(catalog_dir: Union[str, Path, None] = None) -> Path:
+    return Path(catalog_dir if catalog_dir is not None else default_catalog_dir()) / NOT_YET_FILE
+
+
+def load_not_yet(path: Path) -> NotYetList:
+    """Read the list; a missing file is an empty list, a bad one raises NotYetError naming the entry."""
+    if not path.exists():
+        return NotYetList({})
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise NotYetError(f"{path}: {error}") from error
+    services: dict[str, NotYetService] = {}
+    for position, raw in enumerate(data.get("services") or [], start=1):
+        entry_id = raw.get("id") if isinstance(raw, dict) else None
+        where = f"{path.name}: entry #{position} ({entry_id})"
+        if not isinstance(entry_id, str) or not _ID.match(entry_id) or entry_id in services:
+            raise NotYetError(f"{where}: id must be unique lower-case letters, digits and _")
+        name, agency, names = raw.get("name"), raw.get("agency"), raw.get("names")
+        if not isinstance(name, dict) or not isinstance(agency, dict) or not name.get("ar") or not agency.get("ar"):
+            raise NotYetError(f"{where}: name and agency need at least {{ar: ...}}")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise NotYetError(f"{where}: names must be a non-empty list of phrases (quote them)")
+        related = raw.get("related") or []
+        if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
+            raise NotYetError(f"{where}: related must be a list of catalog service ids")
+        services[entry_id] = NotYetService(
+            entry_id, dict(name), dict(agency), tuple(n.strip() for n in names), tuple(related)
+        )
+    return NotYetList(services)
+
+
+@lru_cache(maxsize=4)
+def not_yet_list(catalog_dir: Optional[str] = None) -> NotYetList:
+    """The list beside the catalog, loaded once per process; a bad file is logged and left out."""
+    path = not_yet_path(catalog_dir)
+    try:
+        return load_not_yet(path)
+    except NotYetError as error:
+        logger.error("not-yet list unavailable, unlisted services will not be named: %s", error)
+        return NotYetList({})

@@ -1,0 +1,162 @@
+"""The parts that tell a service we do not have from a follow-up, without a trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions.agency_backends import DemoBackend
+from language.language import detect_language
+from nlu.not_yet import NotYetError, load_not_yet, not_yet_list
+from nlu.service_extractor import _TRANSACTION, carries_language
+from nlu.services import stems
+from nlu.unlisted import QuestionWords, is_content_word
+
+HERE = Path(__file__).resolve().parent
+UNLISTED = [
+    line.split("\t")
+    for line in (HERE / "unlisted_messages.tsv").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+
+@pytest.mark.parametrize("text, expected", [(t, e) for t, e in UNLISTED if e != "unknown"])
+def test_the_not_yet_list_names_well_known_services(text, expected):
+    assert not_yet_list().resolver().resolve(text).service_id == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["قديش رسوم تجديد الجواز", "شهادة عدم محكومية", "كشف الضمان", "ترخيص السيارة", "passport renewal",
+     "وين مكتب الاحوال", "بدي اجدد هويتي", "تصريح العمل", "شو اوراق دفتر العائلة", "نتائج التوجيهي"],
+)
+def test_catalog_questions_name_nothing_on_the_not_yet_list(text):
+    assert not_yet_list().resolver().resolve(text).service_id is None
+
+
+def test_every_related_service_is_in_the_catalog():
+    from catalog.services import Catalog
+
+    services = Catalog.load().services
+    for entry in not_yet_list().services.values():
+        assert set(entry.related) <= set(services), entry.id
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [("services: [{id: Bad-Id, name: {ar: x}, agency: {ar: y}, names: [z]}]", "id must be"),
+     ("services: [{id: a, name: {ar: x}, agency: {ar: y}, names: []}]", "names must be"),
+     ("services: [{id: a, name: {en: x}, agency: {ar: y}, names: [z]}]", "name and agency"),
+     ("services: [{id: a, name: {ar: x}, agency: {ar: y}, names: [z], related: x}]", "related must be"),
+     ("services: [{id: a, name: {ar: x}, agency: {ar: y}, names: [z]}, {id: a, name: {ar: x}, agency: {ar: y}, names: [w]}]", "unique"),
+     ("services: [", "services.yml")],
+)
+def test_a_bad_not_yet_file_is_refused_by_entry(tmp_path, body, problem):
+    path = tmp_path / "services.yml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(NotYetError, match=problem):
+        load_not_yet(path)
+
+
+def test_a_missing_not_yet_file_is_an_empty_list(tmp_path):
+    assert load_not_yet(tmp_path / "none.yml").services == {}
+
+
+# --- question words -------------------------------------------------------------------------------
+
+QUESTION_WORDS = QuestionWords.learn([(["قديش", "رسوم"], "a"), (["اوراق", "المطلوبه"], "b")], 1)
+
+
+@pytest.mark.parametrize("word", ["قديش", "رسوم", "والرسوم", "رسومها", "الاوراق", "المطلوبة", "المطلوبه",
+                                  "المطلبوه", "شو", "وكم", "فكم", "وشو", "وقديش", "ووين", "how", "the", "وين", "اربد", "بدي"])
+def test_question_words_and_their_forms_and_slips_are_known(word):
+    from language.analysis import analyse
+
+    assert not is_content_word(analyse(word).tokens[0].norm, QUESTION_WORDS), word
+
+
+@pytest.mark.parametrize("word", ["شركه", "زواج", "كهرباء", "company", "marriage", "جمارك", "عداد"])
+def test_other_words_are_content_words(word):
+    from language.analysis import analyse
+
+    assert is_content_word(analyse(word).tokens[0].norm, QUESTION_WORDS), word
+
+
+def test_a_word_seen_beside_too_few_services_is_no_question_word():
+    learnt = QuestionWords.learn([(["موديل"], "a"), (["قديش"], "a"), (["قديش"], "b")], 2)
+    assert "قديش" in learnt.words and "موديل" not in learnt.words
+
+
+# --- 6. "وللهوية؟" ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word, stem", [("وللهويه", "هويه"), ("فللجواز", "جواز"), ("وبالجواز", "جواز"),
+                                         ("ولجوازي", "جواز"), ("وبشهاده", "شهاده"), ("فلرخصه", "رخصه")])
+def test_and_before_another_clitic_is_stripped(word, stem):
+    assert stem in stems(word)
+
+
+# --- 2. language ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["2024-118734", "5512093", "٢٠٢٤-١١٨٧٣٤", "ABC-55120", "👍", "🙏🙏", "1", "؟", "...", " "])
+def test_numbers_codes_and_emoji_carry_no_language(text):
+    from nlu.service_extractor import _ascii_digits
+
+    assert not carries_language(text, _TRANSACTION.search(_ascii_digits(text)))
+
+
+@pytest.mark.parametrize("text", ["رقم 2024-118734", "my number is 5512093", "ok", "قديش"])
+def test_words_carry_a_language(text):
+    from nlu.service_extractor import _ascii_digits
+
+    assert carries_language(text, _TRANSACTION.search(_ascii_digits(text)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["pasport renwal fee?", "how much is pasport renewl", "requird documants for pasport", "drivng licence renewl fee",
+     "birth certficate fees", "what are the requirments", "pasport renewal requirments", "documants for family book",
+     "tax clearence certificate", "how long does the retirment take", "non conviction certificat",
+     "where is the licensng department", "how to get a buildng permit", "is the residnce permit free",
+     "how do i renw my driving licence", "what documents for passport renewl", "can i pay trafic fines online",
+     "how much does the helth certificate cost", "wher do i renew my passprt", "how long dose the id card take"],
+)
+def test_english_with_typos_is_english(text):
+    assert detect_language(text) == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["bde ajaded jawaz", "kam rsoom el hawiye", "wen sarat mu3amalti", "shu el awra2 el matloobe",
+     "2desh rsoom shahadet el meelad?", "badi ajadded el basbor", "kif bjadded rokhset el sewa2a",
+     "ana badi asajel sharikeh", "bdi a3mal pasport jdeed", "wein maktab el ahwal"],
+)
+def test_arabizi_stays_arabizi(text):
+    assert detect_language(text) == "arabizi"
+
+
+# --- 5. demo statuses -----------------------------------------------------------------------------
+
+
+def test_the_demo_backend_says_it_is_a_demo():
+    assert DemoBackend(["cspd.id_card"]).demo is True
+
+
+# --- 6. a message that only names a service -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, name, bare",
+    [("وللهوية؟", "للهوية", True), ("والهوية؟", "الهوية", True), ("طيب ودفتر العائلة؟", "دفتر العائلة", True),
+     ("وبالنسبة لشهادة الميلاد؟", "لشهادة الميلاد", True), ("and for the ID card?", "ID card", True),
+     ("what about the passport?", "passport", True), ("وشو عن الجواز", "الجواز", True), ("wel hawiye?", "hawiye", True),
+     ("شو الهوية", "الهوية", False), ("قديش رسوم الهوية", "الهوية", False), ("ID card documents", "ID card", False),
+     ("وين مكتب الجوازات", "الجوازات", False)],
+)
+def test_a_bare_mention_is_only_the_name_and_linking_words(text, name, bare):
+    from nlu.follow_ups import names_only_the_service
+
+    start = text.index(name)
+    assert names_only_the_service(text, start, start + len(name)) is bare
