@@ -77,7 +77,7 @@ class FastPaths:
 
     def _conversation_language(self, citizen_id: int) -> Optional[str]:
         """The language of the last thing we said to this citizen, if we said anything."""
-        for row in reversed(self._store.messages.history(citizen_id, limit=6)):
+        for row in reversed(self._store.conversations.history(citizen_id, limit=6)):
             if row.direction == DIRECTION_OUT and row.language:
                 return row.language
         return None
