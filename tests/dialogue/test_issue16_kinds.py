@@ -113,7 +113,7 @@ async def test_a_follow_up_of_question_words_still_carries_the_service(brain, ci
     await brain.respond(citizen, said(first))
     answer = await brain.respond(citizen, said(follow_up))
     assert answer.review_reason is None, answer.replies[0].text
-    assert expected in answer.replies[0].text
+    assert expected in answer.replies[0].whole_text()  # the service is named in the heading
 
 
 # --- 2. the reply language --------------------------------------------------------------------------
