@@ -16,18 +16,17 @@ rejects it does this policy speak.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from dialogue.deciding_policy import DecidingPolicy
 
 DEFAULT_THRESHOLD = 0.40
 
@@ -40,7 +39,7 @@ def is_low_confidence(intent: Optional[Dict[Text, Any]], threshold: float) -> bo
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class LowConfidencePolicy(Policy):
+class LowConfidencePolicy(DecidingPolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -61,22 +60,6 @@ class LowConfidencePolicy(Policy):
         super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, featurizer)
         self.threshold = float(self.config["threshold"])
         self.action = str(self.config["action"])
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource  # nothing to learn: the threshold is configuration
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
-        decided = self._decide(tracker)
-        if decided is not None:
-            probabilities[domain.index_for_action(decided)] = 1.0
-        return self._prediction(probabilities)
 
     def _decide(self, tracker: DialogueStateTracker) -> Optional[str]:
         message = tracker.latest_message

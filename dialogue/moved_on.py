@@ -11,22 +11,21 @@ leaves the form waiting (the citizen has not clearly moved on).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_DEACTIVATE_LOOP_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from dialogue.deciding_policy import DecidingPolicy
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class MovedOnPolicy(Policy):
+class MovedOnPolicy(DecidingPolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -45,22 +44,6 @@ class MovedOnPolicy(Policy):
     ) -> None:
         super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, featurizer)
         self.keep_form_after = frozenset(self.config["keep_form_after"])
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource  # nothing to learn
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
-        decided = self._decide(tracker)
-        if decided is not None:
-            probabilities[domain.index_for_action(decided)] = 1.0
-        return self._prediction(probabilities)
 
     def _decide(self, tracker: DialogueStateTracker) -> Optional[str]:
         latest = tracker.latest_action_name
