@@ -19,10 +19,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -49,15 +46,7 @@ class LowConfidencePolicy(DecidingPolicy):
             POLICY_PRIORITY: RULE_POLICY_PRIORITY + 1,
         }
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Optional[Any] = None,
-    ) -> None:
-        super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, featurizer)
+    def _read_config(self) -> None:
         self.threshold = float(self.config["threshold"])
         self.action = str(self.config["action"])
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.constants import POLICY_PRIORITY, RULE_POLICY_PRIORITY
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_DEACTIVATE_LOOP_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -34,15 +31,7 @@ class MovedOnPolicy(DecidingPolicy):
             POLICY_PRIORITY: RULE_POLICY_PRIORITY + 1,
         }
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Optional[Any] = None,
-    ) -> None:
-        super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, featurizer)
+    def _read_config(self) -> None:
         self.keep_form_after = frozenset(self.config["keep_form_after"])
 
     def _decide(self, tracker: DialogueStateTracker) -> Optional[str]:
