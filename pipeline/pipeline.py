@@ -31,13 +31,11 @@ from core.messages import (
     Verdict,
     utcnow,
 )
-from pipeline.outbox import Outbox, PushResult
+from pipeline.outbox import Outbox
 from core.privacy import mask_phone
 from catalog.replies import reply
 from store import Store
 from pipeline.group_commit import GroupCommit
-from routing.billing import MessageKind
-from routing.policy import MINISTRY, Agency
 from store.inbound import AnswerContext, DuplicateMessage, Understanding
 from store.messages import MessageRow
 from store.statuses import ProviderStatus
@@ -250,19 +248,6 @@ class Pipeline:
         )
         return list(answer.replies), understanding, answer.review_reason
 
-    # --- pushes ---------------------------------------------------------------------------------
-
-    async def push(
-        self,
-        citizen_id: int,
-        reply: BotReply,
-        kind: str,
-        *,
-        category: Optional[MessageKind] = None,
-        agency: Agency = MINISTRY,
-    ) -> PushResult:
-        """An agency push (alert, status update): see Outbox.push."""
-        return await self.outbox.push(citizen_id, reply, kind, category=category, agency=agency)
 
     # --- running ----------------------------------------------------------------------------------
 

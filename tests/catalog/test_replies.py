@@ -16,9 +16,10 @@ REPLIES: dict[str, dict[str, str]] = yaml.safe_load(DEFAULT_REPLIES.read_text(en
 # Until the alert and handoff features deliver, no reply may say they do.
 BROKEN_PROMISES = {
     "en": ("will contact you", "someone will", "before they expire", "we will alert", "will be passed",
-           "talk to a staff member, write", "\"agent\" to talk", "ask for a staff member", "alerts are on"),
+           "talk to a staff member, write", "\"agent\" to talk", "ask for a staff member", "alerts are on",
+           "team to review"),  # no staff console reads the review queue yet
     "ar": ("سيتواصل", "سنرسل لك تنبيه", "ستُحال", "تم تحويل طلبك", "للتحدث مع موظف اكتب", "«موظف» للتحدث",
-           "اطلب التحدث مع موظف", "تم اشتراكك"),
+           "اطلب التحدث مع موظف", "تم اشتراكك", "ليراجعه فريق", "لفريق تواصل"),
 }
 
 

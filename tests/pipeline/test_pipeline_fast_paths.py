@@ -83,7 +83,7 @@ async def test_stop_and_start_toggle_pushes_without_the_brain(make_pipeline, sto
     assert store.citizens.get(citizen_id).opted_out_at is not None
     assert "تم إيقاف" in senders["sms"].texts[-1]
 
-    push = await pipeline.push(citizen_id, BotReply(text="جوازك ينتهي قريباً"), kind="alert")
+    push = await pipeline.outbox.push(citizen_id, BotReply(text="جوازك ينتهي قريباً"), kind="alert")
     assert push.skipped == "opted_out" and push.message_ids == []
 
     await say(pipeline, sms("START"))

@@ -92,7 +92,7 @@ async def test_not_on_whatsapp_marks_the_number_and_falls_back_to_sms(make_pipel
     assert identity.unreachable_at is not None
 
     # Later pushes go straight to SMS, without trying WhatsApp again.
-    push = await pipeline.push(failed.citizen_id, BotReply(text="طلبك جاهز"), kind="status_update")
+    push = await pipeline.outbox.push(failed.citizen_id, BotReply(text="طلبك جاهز"), kind="status_update")
     assert push.channel == "sms" and sms.texts[-1] == "طلبك جاهز" and wa.attempts == 1
 
 
@@ -136,17 +136,17 @@ async def test_push_uses_whatsapp_in_the_window_a_template_outside_it_and_sms_la
     await say(pipeline, whatsapp("wamid.1"))
     citizen_id = rows(store)[0].citizen_id
 
-    in_window = await pipeline.push(citizen_id, BotReply(text="طلبك جاهز"), kind="status_update")
+    in_window = await pipeline.outbox.push(citizen_id, BotReply(text="طلبك جاهز"), kind="status_update")
     assert (in_window.channel, wa.texts[-1]) == ("whatsapp", "طلبك جاهز")
     assert rows(store, id=in_window.message_ids[0])[0].kind == "status_update"
 
     with store.db.session() as s:  # two days later
         s.execute(update(ChannelIdentity).values(last_inbound_at=utcnow() - timedelta(days=2)))
     template = TemplateRef(name="document_expiry", language="ar", parameters=["جواز السفر"])
-    by_template = await pipeline.push(citizen_id, BotReply(text="جوازك ينتهي", template=template), kind="alert")
+    by_template = await pipeline.outbox.push(citizen_id, BotReply(text="جوازك ينتهي", template=template), kind="alert")
     assert by_template.channel == "whatsapp" and wa.sent[-1].body == {"template": "document_expiry"}
 
-    free_text = await pipeline.push(citizen_id, BotReply(text="تذكير"), kind="alert")
+    free_text = await pipeline.outbox.push(citizen_id, BotReply(text="تذكير"), kind="alert")
     assert (free_text.channel, sms.texts) == ("sms", ["تذكير"])
 
 
@@ -154,9 +154,9 @@ async def test_push_to_a_citizen_known_only_by_sms(make_pipeline, store):
     sms = FakeSender("sms")
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp"), "sms": sms})
     citizen_id = store.citizens.resolve("sms", "962780000000")
-    result = await pipeline.push(citizen_id, BotReply(text="تنبيه"), kind="alert")
+    result = await pipeline.outbox.push(citizen_id, BotReply(text="تنبيه"), kind="alert")
     assert result.channel == "sms" and sms.sent[0].address == "962780000000"
-    assert (await pipeline.push(999_999, BotReply(text="x"), kind="alert")).skipped == "unknown_citizen"
+    assert (await pipeline.outbox.push(999_999, BotReply(text="x"), kind="alert")).skipped == "unknown_citizen"
 
 
 async def test_a_brain_exception_gets_an_apology_and_the_worker_goes_on(make_pipeline, store, caplog):

@@ -85,7 +85,7 @@ async def test_a_whatsapp_reply_is_recorded_unpriced(make_pipeline, store):
 async def test_an_awareness_push_is_billed_to_its_body(make_pipeline, store, agency, sms, expected):
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp"), "sms": sms})
     citizen_id = store.citizens.resolve("sms", SMS_ONLY)
-    result = await pipeline.push(
+    result = await pipeline.outbox.push(
         citizen_id, BotReply(text="حملة التطعيم"), kind="campaign", category=MessageKind.AWARENESS, agency=agency
     )
     assert (result.channel, result.reason) == ("sms", "no_whatsapp_identity")
@@ -98,7 +98,7 @@ async def test_a_push_kind_without_a_category_is_refused_before_anything_is_stor
     pipeline = make_pipeline(EchoBrain(), {"sms": FakeSender("sms")})
     citizen_id = store.citizens.resolve("sms", SMS_ONLY)
     with pytest.raises(ValueError, match="campaign"):
-        await pipeline.push(citizen_id, BotReply(text="x"), kind="campaign")
+        await pipeline.outbox.push(citizen_id, BotReply(text="x"), kind="campaign")
     assert rows(store, direction="out") == [] and ledger_count(store) == 0
 
 
@@ -127,7 +127,7 @@ async def test_a_status_webhook_fallback_of_a_push_keeps_its_payer(make_pipeline
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": wa, "sms": sms})
     await say(pipeline, "whatsapp", "wamid.1")  # opens the window
     citizen_id = rows(store)[0].citizen_id
-    push = await pipeline.push(
+    push = await pipeline.outbox.push(
         citizen_id, BotReply(text="طلبك جاهز"), kind="status_update", agency=GOVERNMENT_BODY
     )
     assert (push.channel, push.reason) == ("whatsapp", "whatsapp_window_open")
