@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, List, Optional  # noqa: E402
 
 import typer  # noqa: E402
 
+from bot.commands import agency as agency_commands  # noqa: E402
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -31,29 +33,11 @@ dialogue_app = typer.Typer(help="Whole conversations through the running service
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(db_app, name="db")
 app.add_typer(dialogue_app, name="dialogue")
+app.add_typer(agency_commands.app, name="agency")
 
 
-def _logging(level: str = "INFO") -> None:
-    from bot.logs import configure
-
-    configure(level)
-
-
-def _settings(*, needs_a_channel: bool = False) -> "Settings":
-    """The process's settings, with the catalog and wording pointed where they say; a bad
-    configuration is printed (each variable and why) and the command exits 2."""
-    from bot.runtime import use_content
-    from bot.settings import Settings, SettingsError
-
-    try:
-        settings = Settings.from_env()
-        if needs_a_channel:
-            settings.require_a_channel()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2)
-    use_content(settings)
-    return settings
+from bot.commands.process import load_settings as _settings  # noqa: E402
+from bot.commands.process import start_logging as _logging  # noqa: E402
 
 
 def _model(given: Optional[Path], settings: "Settings") -> str:

@@ -21,7 +21,7 @@ class Agency:
     """The body a push is sent for: it pays its share (routing/billing.py) and may send under its
     own sender IDs. The ministry's own messages (answers, its pushes) go as `MINISTRY`."""
 
-    id: Optional[int]
+    id: Optional[str]  # agencies.id (the catalog prefix); None for the ministry
     body_type: BodyType
     sender_ids: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # channel -> sender ID
 

@@ -1,4 +1,4 @@
-"""The conversation store: citizens, messages and their timelines, tickets, subscriptions.
+"""The conversation store: citizens, agencies, messages and their timelines, tickets, subscriptions.
 
     store = Store(settings.database_url)     # after store.migrate.upgrade(url)
     store.inbound.add(...)
@@ -9,6 +9,7 @@ run them in a thread (`asyncio.to_thread`) so the event loop never waits on the 
 
 from __future__ import annotations
 
+from store.agencies import AgencyRepository
 from store.citizens import CitizenRepository
 from store.database import Database
 from store.conversations import ConversationRepository
@@ -32,6 +33,7 @@ class Store:
         self.tickets = TicketRepository(self.db)
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
+        self.agencies = AgencyRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -116,18 +116,54 @@ class Message(Base):
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
+class Agency(Base):
+    """A government body that reaches citizens through Tawasol. Its id is the prefix of its services
+    in the catalog (`cspd` for `cspd.passport_renew`), so catalog rows, API keys and the ledger all
+    name it the same way."""
+
+    __tablename__ = "agencies"
+
+    id = Column(String(32), primary_key=True)
+    name_ar = Column(String(256), nullable=False)
+    name_en = Column(String(256), nullable=False)
+    # Seed 000: an independent body pays all of its messages; the others share some with the ministry.
+    independent = Column(Boolean, nullable=False, default=False)
+    sms_sender_ids = Column(JsonType, nullable=False, default=list)  # sender IDs it may send SMS under
+    liaison_name = Column(String(256))
+    liaison_phone = Column(String(32))  # digits, international form
+    liaison_email = Column(String(256))
+    message_credit = Column(Integer)  # messages it may still send in billed categories; NULL: no cap
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ApiKey(Base):
+    """A key an agency's systems call the API with. Only a hash is kept: the key itself is shown
+    once, when made. `prefix` is the key's public start, to name it when revoking."""
+
+    __tablename__ = "api_keys"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    prefix = Column(String(32), nullable=False, unique=True)
+    key_hash = Column(String(64), nullable=False)  # SHA-256 hex of the whole key
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_used_at = Column(UtcDateTime)
+    revoked_at = Column(UtcDateTime)
+
+
 class LedgerEntry(Base):
     """What one outbound message costs and who pays (routing/billing.py), written with the message.
 
     Amounts are NULL on a channel these rules do not price (WhatsApp: Meta bills per conversation).
-    `agency_id` names the body that sent a push; NULL for the ministry's own messages (and until
-    agencies have their own table)."""
+    `agency_id` names the body that sent a push (an `agencies.id`); NULL for the ministry's own
+    messages."""
 
     __tablename__ = "ledger_entries"
 
     id = Column(Integer, primary_key=True)
     message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, unique=True)
-    agency_id = Column(Integer, index=True)
+    agency_id = Column(String(32), index=True)
     body_type = Column(String(16))  # "government" / "independent": decides the shares (kept for a re-route)
     category = Column(String(32), nullable=False)  # "reply", "transaction_status", "awareness", ...
     channel = Column(String(16), nullable=False)

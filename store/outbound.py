@@ -36,7 +36,7 @@ class Billing:
     Amounts are None where the channel is not priced by these rules."""
 
     category: str
-    agency_id: Optional[int] = None
+    agency_id: Optional[str] = None  # agencies.id
     body_type: Optional[str] = None
     unit_cost: Optional[Decimal] = None
     amount: Optional[Decimal] = None

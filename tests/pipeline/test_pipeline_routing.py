@@ -20,8 +20,8 @@ ADDRESS = "962791234567"
 SMS_ONLY = "962780000000"
 RATE = Decimal("0.006842")  # seed 000: one message costs 0.006842 JOD
 ZERO = Decimal("0")
-INDEPENDENT_BODY = Agency(id=7, body_type=BodyType.INDEPENDENT)
-GOVERNMENT_BODY = Agency(id=3, body_type=BodyType.GOVERNMENT)
+INDEPENDENT_BODY = Agency(id="jtrc", body_type=BodyType.INDEPENDENT)
+GOVERNMENT_BODY = Agency(id="moi", body_type=BodyType.GOVERNMENT)
 
 
 class TwoPartSms(FakeSender):
@@ -73,13 +73,13 @@ async def test_a_whatsapp_reply_is_recorded_unpriced(make_pipeline, store):
     "agency, sms, expected",
     [
         # An independent body pays the whole 0.006842 JOD.
-        (INDEPENDENT_BODY, FakeSender("sms"), ("awareness", 7, "sms", 1, RATE, RATE, RATE, ZERO, ZERO)),
+        (INDEPENDENT_BODY, FakeSender("sms"), ("awareness", "jtrc", "sms", 1, RATE, RATE, RATE, ZERO, ZERO)),
         # A government body pays half of an awareness message, the ministry the other half: 0.003421 each.
         (GOVERNMENT_BODY, FakeSender("sms"),
-         ("awareness", 3, "sms", 1, RATE, RATE, Decimal("0.003421"), Decimal("0.003421"), ZERO)),
+         ("awareness", "moi", "sms", 1, RATE, RATE, Decimal("0.003421"), Decimal("0.003421"), ZERO)),
         # Two segments are two messages: 0.013684 JOD, 0.006842 each.
         (GOVERNMENT_BODY, TwoPartSms("sms"),
-         ("awareness", 3, "sms", 2, RATE, Decimal("0.013684"), RATE, RATE, ZERO)),
+         ("awareness", "moi", "sms", 2, RATE, Decimal("0.013684"), RATE, RATE, ZERO)),
     ],
 )
 async def test_an_awareness_push_is_billed_to_its_body(make_pipeline, store, agency, sms, expected):
@@ -132,7 +132,7 @@ async def test_a_status_webhook_fallback_of_a_push_keeps_its_payer(make_pipeline
     )
     assert (push.channel, push.reason) == ("whatsapp", "whatsapp_window_open")
     [pushed] = rows(store, id=push.message_ids[0])
-    assert ledger(store, pushed.id)[:3] == ("transaction_status", 3, "whatsapp")
+    assert ledger(store, pushed.id)[:3] == ("transaction_status", "moi", "whatsapp")
 
     failure = StatusUpdate(channel="whatsapp", provider_id=pushed.provider_id, status="failed", error_code="131026",
                            verdict=Verdict.NOT_ON_THIS_CHANNEL)
@@ -143,7 +143,7 @@ async def test_a_status_webhook_fallback_of_a_push_keeps_its_payer(make_pipeline
         "status_update", pushed.reply_key, "fallback_after_failure", "not_on_this_channel",
     )
     assert ledger(store, moved.id) == (
-        "transaction_status", 3, "sms", 1, RATE, RATE, Decimal("0.003421"), Decimal("0.003421"), ZERO,
+        "transaction_status", "moi", "sms", 1, RATE, RATE, Decimal("0.003421"), Decimal("0.003421"), ZERO,
     )
     assert sms.texts == ["طلبك جاهز"]
 

@@ -183,7 +183,7 @@ def test_the_order_is_data():
 
 def test_senders_come_from_the_agency_then_the_table():
     policy = RoutingPolicy(senders={"sms": "94444"})
-    moi = Agency(id=3, body_type=BodyType.GOVERNMENT, sender_ids={"sms": "MOI"})
+    moi = Agency(id="moi", body_type=BodyType.GOVERNMENT, sender_ids={"sms": "MOI"})
     for agency, expected in ((MINISTRY, "94444"), (moi, "MOI")):
         plan = router(*BOTH, policy=policy).for_push(
             opted_out=False, identities=[sms()], has_template=False, category=MessageKind.AWARENESS, agency=agency
@@ -242,17 +242,17 @@ def test_push_kinds_map_to_billing_categories():
         (MessageKind.REPLY, MINISTRY, "sms", 2,
          Billing("reply", None, "government", Decimal("0.006842"), Decimal("0.013684"),
                  Decimal("0"), Decimal("0.013684"), Decimal("0"))),
-        (MessageKind.AWARENESS, Agency(7, BodyType.INDEPENDENT), "sms", 1,
-         Billing("awareness", 7, "independent", Decimal("0.006842"), Decimal("0.006842"),
+        (MessageKind.AWARENESS, Agency("jtrc", BodyType.INDEPENDENT), "sms", 1,
+         Billing("awareness", "jtrc", "independent", Decimal("0.006842"), Decimal("0.006842"),
                  Decimal("0.006842"), Decimal("0"), Decimal("0"))),
-        (MessageKind.AWARENESS, Agency(3, BodyType.GOVERNMENT), "sms", 3,
-         Billing("awareness", 3, "government", Decimal("0.006842"), Decimal("0.020526"),
+        (MessageKind.AWARENESS, Agency("moi", BodyType.GOVERNMENT), "sms", 3,
+         Billing("awareness", "moi", "government", Decimal("0.006842"), Decimal("0.020526"),
                  Decimal("0.010263"), Decimal("0.010263"), Decimal("0"))),
-        (MessageKind.PROMOTIONAL, Agency(3, BodyType.GOVERNMENT), "sms", 1,
-         Billing("promotional", 3, "government", Decimal("0.006842"), Decimal("0.006842"),
+        (MessageKind.PROMOTIONAL, Agency("moi", BodyType.GOVERNMENT), "sms", 1,
+         Billing("promotional", "moi", "government", Decimal("0.006842"), Decimal("0.006842"),
                  Decimal("0.006842"), Decimal("0"), Decimal("0"))),
-        (MessageKind.AWARENESS, Agency(3, BodyType.GOVERNMENT), "whatsapp", 1,
-         Billing("awareness", 3, "government")),  # Meta bills WhatsApp; these rules price SMS only
+        (MessageKind.AWARENESS, Agency("moi", BodyType.GOVERNMENT), "whatsapp", 1,
+         Billing("awareness", "moi", "government")),  # Meta bills WhatsApp; these rules price SMS only
     ],
 )
 def test_bills(category, agency, channel, segments, expected):

@@ -1,0 +1,107 @@
+"""`tawasol agency`: the agencies that reach citizens through Tawasol, and their API keys."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from bot.commands.process import load_settings, open_store, start_logging
+
+app = typer.Typer(help="Agencies and their API keys.", no_args_is_help=True)
+
+
+def _phone(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    from core.phones import InvalidPhone, international_digits
+
+    try:
+        return international_digits(value)
+    except InvalidPhone as error:
+        raise typer.BadParameter(str(error), param_hint="--liaison-phone")
+
+
+@app.command("add")
+def add(
+    agency_id: str = typer.Argument(..., metavar="ID", help="The catalog prefix of its services, e.g. cspd."),
+    name_ar: str = typer.Option(..., "--name-ar", help="Its name in Arabic."),
+    name_en: str = typer.Option(..., "--name-en", help="Its name in English."),
+    independent: bool = typer.Option(False, "--independent", help="An independent body: pays all its messages."),
+    sender_id: List[str] = typer.Option([], "--sender-id", help="An SMS sender ID it may use (repeatable)."),
+    liaison_name: Optional[str] = typer.Option(None, help="Its liaison officer's name."),
+    liaison_phone: Optional[str] = typer.Option(None, help="The liaison officer's international phone number."),
+    liaison_email: Optional[str] = typer.Option(None, help="The liaison officer's email."),
+    credit: Optional[int] = typer.Option(None, min=0, help="Messages it may send in billed categories (none: no cap)."),
+) -> None:
+    """Add an agency."""
+    from store.agencies import AgencyError
+
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        agency = store.agencies.add(
+            agency_id, name_ar=name_ar, name_en=name_en, independent=independent, sms_sender_ids=sender_id,
+            liaison_name=liaison_name, liaison_phone=_phone(liaison_phone), liaison_email=liaison_email,
+            message_credit=credit,
+        )
+    except AgencyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
+    finally:
+        store.close()
+    kind = "independent" if agency.independent else "government"
+    typer.echo(f"agency {agency.id} added: {agency.name_en} / {agency.name_ar} ({kind})")
+
+
+@app.command("list")
+def list_agencies() -> None:
+    """The agencies, with how many live API keys each has."""
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        for agency in store.agencies.all():
+            live = sum(1 for key in store.agencies.keys(agency.id) if key.revoked_at is None)
+            kind = "independent" if agency.independent else "government"
+            typer.echo(f"{agency.id}\t{agency.name_en}\t{kind}\t{live} live key(s)")
+    finally:
+        store.close()
+
+
+@app.command("key")
+def key(agency_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """Make a new API key for an agency. The key is printed once, alone on the last line: only its
+    hash is kept, so copy it now."""
+    from store.agencies import AgencyError
+
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        issued = store.agencies.issue_key(agency_id)
+    except AgencyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
+    finally:
+        store.close()
+    typer.echo(f"new API key {issued.prefix} for {issued.agency_id}; it is shown only now:")
+    typer.echo(issued.key)
+
+
+@app.command("revoke")
+def revoke(prefix: str = typer.Argument(..., metavar="KEY_PREFIX", help="The key's start, e.g. tws_ab12cd34.")) -> None:
+    """Revoke an API key: calls made with it get 401 from now on."""
+    from store.agencies import AgencyError
+
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        agency_id = store.agencies.revoke_key(prefix)
+    except AgencyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
+    finally:
+        store.close()
+    typer.echo(f"key {prefix} of {agency_id} revoked")
