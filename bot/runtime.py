@@ -41,8 +41,10 @@ def use_content(settings: Settings) -> None:
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:
-    """The default routing table, with the short code recorded as the sender of SMS messages."""
-    return RoutingPolicy(senders={SMS: settings.sms.short_code}) if settings.sms is not None else RoutingPolicy()
+    """The default routing table, with the short code recorded as the sender of SMS messages and
+    the configured tariff."""
+    senders = {SMS: settings.sms.short_code} if settings.sms is not None else {}
+    return RoutingPolicy(senders=senders, tariff=settings.tariff)
 
 
 def load_brain(settings: Settings) -> Brain:
