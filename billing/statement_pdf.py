@@ -158,7 +158,10 @@ def statement_pdf(statement: Statement, *, font_dir: Path = FONT_DIR) -> bytes:
     y = pdf.get_y()
     pdf.set_draw_color(120, 130, 140)
     pdf.set_line_width(0.2)
-    pdf.table_row([(ar, en) for ar, en, _ in COLUMNS], y=y, fill=True, bold=True)
+    headers = [(ar, en) for ar, en, _ in COLUMNS]
+    if payer.id is None:  # a ministry-wide statement sums every body's share
+        headers[5] = ("حصة الجهات", "Agencies' share")
+    pdf.table_row(headers, y=y, fill=True, bold=True)
     y += ROW
     if not statement.lines:
         pdf.set_xy(MARGIN, y + 2)

@@ -100,7 +100,9 @@ class Payer:
     independent: bool = False
 
 
-MINISTRY_WIDE = Payer(None, "وزارة الاقتصاد الرقمي والريادة — جميع الجهات", "Ministry of Digital Economy — all bodies")
+MINISTRY_WIDE = Payer(
+    None, "وزارة الاقتصاد الرقمي والريادة — جميع الجهات", "Ministry of Digital Economy and Entrepreneurship — all bodies"
+)
 
 
 @dataclass(frozen=True)
