@@ -26,9 +26,6 @@ from store.models import LedgerEntry, MessageStatusEvent
 MICRO = Decimal("0.000001")
 ACCEPTED = (STATUS_SENT, STATUS_DELIVERED, STATUS_READ)
 
-# LedgerTotals.agency_id for the ministry's own messages (its answers, its pushes): NULL in the table.
-MINISTRY = None
-
 
 @dataclass(frozen=True)
 class LedgerTotals:

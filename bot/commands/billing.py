@@ -56,19 +56,23 @@ def statement(
     finally:
         store.close()
     if output_format is StatementFormat.csv:
-        text = statement_csv(made)
+        content: bytes = statement_csv(made).encode("utf-8")
         if out is None:
-            sys.stdout.write(text)
+            sys.stdout.write(content.decode("utf-8"))
             return
-        out.write_text(text, encoding="utf-8")
     else:
         from billing.statement_pdf import FontMissing, statement_pdf
 
         try:
-            out.write_bytes(statement_pdf(made))
+            content = statement_pdf(made)
         except FontMissing as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(1)
+    try:
+        out.write_bytes(content)
+    except OSError as error:
+        typer.echo(f"bad --out: cannot write {out}: {error.strerror or error}", err=True)
+        raise typer.Exit(2)
     totals = made.totals
     typer.echo(
         f"{made.payer.id or 'ministry-wide'} {period.label}: {len(made.lines)} line(s), {totals.messages} message(s), "

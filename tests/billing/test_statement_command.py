@@ -8,10 +8,9 @@ import io
 import shutil
 import subprocess
 
+import arabic_reshaper
 import pytest
 from typer.testing import CliRunner
-
-import arabic_reshaper
 
 from billing.statement_pdf import FontMissing, statement_pdf
 from billing.statements import Quarter, build_statement
@@ -57,6 +56,13 @@ def test_an_unknown_agency_or_a_bad_quarter_exits_2_with_the_reason(store, datab
     result = run(database_url, "billing", "statement", *args)
     assert result.exit_code == 2
     assert says in result.stderr and result.stdout == ""
+
+
+def test_an_unwritable_out_file_exits_2_with_the_reason(store, database_url, tmp_path):
+    write_example(store)
+    result = run(database_url, "billing", "statement", "--agency", "moi", "--quarter", "2026Q4",
+                 "--out", str(tmp_path / "no" / "such" / "dir.csv"))
+    assert result.exit_code == 2 and "cannot write" in result.stderr
 
 
 def test_the_ministry_wide_statement_needs_no_agency(store, database_url):
