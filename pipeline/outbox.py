@@ -99,7 +99,7 @@ class Outbox:
         for reply in replies:
             informs = reply.heading is not None and not query_priced
             parts = self.reply_rows(reply, to=to, identities=identities, supplies_information=informs)
-            query_priced = query_priced or informs and bool(parts)
+            query_priced = query_priced or (informs and bool(parts))
             rows.extend(parts)
         return rows
 
