@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 from actions.citizen_records import use_store
+from billing.credit import CreditKeeper
 from bot.settings import Settings
 from catalog.replies import use_replies_file
 from catalog.services import use_catalog_dir
@@ -41,8 +42,10 @@ def use_content(settings: Settings) -> None:
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:
-    """The default routing table, with the short code recorded as the sender of SMS messages."""
-    return RoutingPolicy(senders={SMS: settings.sms.short_code}) if settings.sms is not None else RoutingPolicy()
+    """The default routing table, with the short code recorded as the sender of SMS messages and
+    the configured tariff."""
+    senders = {SMS: settings.sms.short_code} if settings.sms is not None else {}
+    return RoutingPolicy(senders=senders, tariff=settings.tariff)
 
 
 def load_brain(settings: Settings) -> Brain:
@@ -90,6 +93,7 @@ class Runtime:
             **build_channels(whatsapp=settings.whatsapp, sms=settings.sms),
         }
         self.pipeline: Optional[Pipeline] = None
+        self.credit: Optional[CreditKeeper] = None  # agencies' message credit (the agency API reserves here)
         self.store: Optional[Store] = None
         self.started_at: Optional[float] = None
         self._coordination: Any = None
@@ -130,6 +134,7 @@ class Runtime:
             routing=routing_policy(settings),
         )
         self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
+        self.credit = CreditKeeper(self.store, outbox)
         for channel in self.channels.values():
             await channel.start(self.pipeline)
         await self.pipeline.recover()

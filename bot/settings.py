@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,7 @@ from channels.whatsapp.config import (
     WhatsAppConfig,
     normalise_version,
 )
+from routing.billing import DEFAULT_TARIFF, Tariff
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPOSITORY / "models"  # where `tawasol train` writes
@@ -82,6 +84,7 @@ class Settings:
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     replies_file: Path = DEFAULT_REPLIES
     log_level: str = "INFO"
+    tariff: Tariff = DEFAULT_TARIFF  # what a message costs and what a citizen is charged (seed 000)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -99,6 +102,7 @@ class Settings:
             catalog_dir=reader.value("TAWASOL_CATALOG_DIR", _existing_dir, DEFAULT_CATALOG_DIR),
             replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),
             log_level=reader.value("LOG_LEVEL", _log_level, "INFO"),
+            tariff=_tariff(reader),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -236,6 +240,29 @@ def _sms(reader: _Reader) -> Optional[SmsConfig]:
 
 
 # --- one rule per variable: each parser raises ValueError saying why ------------------------------
+
+
+def _tariff(reader: _Reader) -> Tariff:
+    return Tariff(
+        sms_segment=reader.value("BILLING_SMS_SEGMENT_JOD", _jod, DEFAULT_TARIFF.sms_segment),
+        pop_query=reader.value("BILLING_POP_QUERY_JOD", _jod, DEFAULT_TARIFF.pop_query),
+        subscription_message=reader.value(
+            "BILLING_SUBSCRIPTION_MESSAGE_JOD", _jod, DEFAULT_TARIFF.subscription_message
+        ),
+    )
+
+
+def _jod(raw: str) -> Decimal:
+    """An amount in JOD, exact, to the ledger's six decimals (0.006842)."""
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"must be an amount in JOD such as 0.006842, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"must be zero or a positive amount in JOD, got {raw!r}")
+    if value != value.quantize(Decimal("0.000001")):
+        raise ValueError(f"at most six decimals (the ledger keeps millionths of a JOD), got {raw!r}")
+    return value
 
 
 def _number(raw: str) -> float:

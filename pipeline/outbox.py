@@ -22,7 +22,7 @@ from typing import Mapping, Optional, Sequence
 from coordination.base import Coordination, RateLimiter
 from core.messages import BotReply, Verdict, utcnow
 from core.privacy import mask_phone
-from routing.billing import BodyType, MessageKind
+from routing.billing import BodyType, CitizenCharge, MessageKind
 from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
 from routing.router import OPTED_OUT, RoutePlan, RouteStep, Router
 from store import Store
@@ -88,11 +88,27 @@ class Outbox:
 
     # --- rendering ----------------------------------------------------------------------------
 
+    def answer_rows(
+        self, replies: Sequence[BotReply], *, to: MessageRow, identities: Sequence[Identity]
+    ) -> list[NewOutbound]:
+        """Rows for every reply answering the inbound message `to`. A question answered with
+        information (a catalog answer: it has a heading) is one POP query, priced once, on the
+        first such answer's first message, where the router says the price applies (SMS both ways)."""
+        rows: list[NewOutbound] = []
+        query_priced = False
+        for reply in replies:
+            informs = reply.heading is not None and not query_priced
+            parts = self.reply_rows(reply, to=to, identities=identities, supplies_information=informs)
+            query_priced = query_priced or (informs and bool(parts))
+            rows.extend(parts)
+        return rows
+
     def reply_rows(
-        self, reply: BotReply, *, to: MessageRow, identities: Sequence[Identity]
+        self, reply: BotReply, *, to: MessageRow, identities: Sequence[Identity], supplies_information: bool = False
     ) -> list[NewOutbound]:
         """Rows answering the inbound message `to`, on the channel the router chooses; [] when no
-        channel can carry the reply (the reasons are logged)."""
+        channel can carry the reply (the reasons are logged). `supplies_information`: the reply
+        answers the question (the citizen's POP price may apply, routing/billing.py)."""
         plan = self.router.for_reply(
             channel=to.channel, address=to.address, identities=identities, has_template=reply.template is not None
         )
@@ -101,18 +117,32 @@ class Outbox:
                 "reply not sent: no route message_id=%s to=%s passed_over=%s",
                 to.id, mask_phone(to.address), ",".join(plan.passed_over),
             )
-        return self._render_plan(reply, plan, citizen_id=to.citizen_id, kind="reply", reply_to_id=to.id)
+        return self._render_plan(
+            reply, plan, citizen_id=to.citizen_id, kind="reply", reply_to_id=to.id,
+            asked_on=to.channel, supplies_information=supplies_information,
+        )
 
     def _render_plan(
-        self, reply: BotReply, plan: RoutePlan, *, citizen_id: int, kind: str, reply_to_id: Optional[int] = None
+        self,
+        reply: BotReply,
+        plan: RoutePlan,
+        *,
+        citizen_id: int,
+        kind: str,
+        reply_to_id: Optional[int] = None,
+        asked_on: Optional[str] = None,
+        supplies_information: bool = False,
     ) -> list[NewOutbound]:
         """Rows on the plan's first channel that can shape the reply (a later one if a channel's
         renderer fails)."""
         for position, step in enumerate(plan.steps):
+            citizen = self.router.citizen_charge(
+                kind=kind, channel=step.channel, asked_on=asked_on, supplies_information=supplies_information
+            )
             rows = self._render(
                 reply, step, plan.category, plan.agency,
                 citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id,
-                cause=RENDER_FAILED if position else None,
+                cause=RENDER_FAILED if position else None, citizen=citizen,
             )
             if rows:
                 return rows
@@ -130,9 +160,12 @@ class Outbox:
         reply_to_id: Optional[int] = None,
         reply_key: Optional[str] = None,
         cause: Optional[str] = None,
+        citizen: CitizenCharge = CitizenCharge.NONE,
     ) -> list[NewOutbound]:
         """Rows for one reply on the step's channel, each with its route and ledger entry; [] when
-        the channel can't shape it (a render error, or a closed session and no template: logged)."""
+        the channel can't shape it (a render error, or a closed session and no template: logged).
+        The citizen's POP price (`citizen`) goes on the first row only: it is per query or per
+        subscription message, not per part."""
         channel = self._channels[step.channel]
         try:
             rendered = channel.render(reply, step.address, free_form=step.free_form)
@@ -163,9 +196,15 @@ class Outbox:
                 sender=step.sender,
                 route_reason=step.reason,
                 route_cause=step.cause or cause,
-                billing=self.router.bill(category, agency, step.channel, part.segments) if category else None,
+                billing=(
+                    self.router.bill(
+                        category, agency, step.channel, part.segments,
+                        citizen=citizen if position == 0 else CitizenCharge.NONE,
+                    )
+                    if category else None
+                ),
             )
-            for part in rendered
+            for position, part in enumerate(rendered)
         ]
 
     # --- sending ------------------------------------------------------------------------------
@@ -313,6 +352,9 @@ class Outbox:
         rows = self._render(
             reply, step, category, agency,
             citizen_id=row.citizen_id, kind=row.kind, reply_to_id=row.reply_to_id, reply_key=row.reply_key,
+            # A reply falls back only from a channel other than the one asked on (SMS has no
+            # fallback), so no POP query price; a subscription message keeps its own.
+            citizen=self.router.citizen_charge(kind=row.kind, channel=step.channel),
         )
         ids = await asyncio.to_thread(self._store.outbound.fall_back, row.reply_key, row.channel, rows)
         if ids:

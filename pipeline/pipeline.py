@@ -209,9 +209,7 @@ class Pipeline:
             replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
         # The router decides where each reply goes (one recovered after a long outage may find the
         # channel's session closed); the rows are queued with the "answered" mark, in one transaction.
-        outbound = [
-            part for reply in replies for part in self.outbox.reply_rows(reply, to=row, identities=context.identities)
-        ]
+        outbound = self.outbox.answer_rows(replies, to=row, identities=context.identities)
         completed = await asyncio.to_thread(
             inbound.complete,
             row.id,

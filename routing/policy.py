@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Mapping, Optional
 
 from core.messages import SMS, WHATSAPP
-from routing.billing import BodyType, MessageKind
+from routing.billing import DEFAULT_TARIFF, BodyType, MessageKind, Tariff
 
 
 def _frozen(mapping: Mapping[str, object]) -> Mapping:
@@ -52,6 +52,12 @@ class RoutingPolicy:
             {"status_update": MessageKind.TRANSACTION_STATUS, "alert": MessageKind.TRANSACTION_STATUS}
         )
     )
+
+    # Push kinds that are messages of a citizen's subscription (seed 000: the citizen pays 5 piasters
+    # a message by SMS). Document-expiry alerts go to citizens who subscribed to them (seed 000, item 3).
+    subscription_kinds: frozenset[str] = frozenset({"alert"})
+    # The prices (routing/billing.py; bot/settings.py reads them from BILLING_* variables).
+    tariff: Tariff = DEFAULT_TARIFF
 
     def category_of_push(self, kind: str) -> MessageKind:
         """The billing category of a push of `kind`; ValueError when the kind has none."""

@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Callable, Mapping, Optional, Sequence
 
 from channels.base import Channel
 from core.messages import utcnow
-from routing.billing import MessageKind, channel_charge, unit_cost
+from routing.billing import CitizenCharge, MessageKind, channel_charge, citizen_charge_applies, unit_cost
 from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
 from store.citizens import Identity
 from store.outbound import Billing
@@ -136,21 +137,53 @@ class Router:
 
     # --- who pays ---------------------------------------------------------------------------------
 
-    def bill(self, category: MessageKind, agency: Agency, channel: str, segments: int) -> Billing:
-        """The ledger entry of one outbound message (routing/billing.py's rules)."""
-        charge = channel_charge(category, agency.body_type, channel, segments)
+    def bill(
+        self,
+        category: MessageKind,
+        agency: Agency,
+        channel: str,
+        segments: int,
+        *,
+        citizen: CitizenCharge = CitizenCharge.NONE,
+    ) -> Billing:
+        """The ledger entry of one outbound message (routing/billing.py's rules, at the policy's
+        tariff); `citizen`: the POP price the message carries, if any (`citizen_charge`)."""
+        tariff = self.policy.tariff
+        charge = channel_charge(category, agency.body_type, channel, segments, citizen=citizen, tariff=tariff)
         if charge is None:
             return Billing(category.value, agency.id, agency.body_type.value)
+        if agency.id is None:
+            # The ministry's own messages (its answers, its notices to agencies): no body shares them.
+            return Billing(
+                category.value, None, agency.body_type.value, unit_cost(channel, tariff), charge.sms_cost,
+                agency_share=Decimal("0"), ministry_share=charge.sms_cost, citizen_share=charge.citizen_pays,
+            )
         return Billing(
             category=category.value,
             agency_id=agency.id,
             body_type=agency.body_type.value,
-            unit_cost=unit_cost(channel),
+            unit_cost=unit_cost(channel, tariff),
             amount=charge.sms_cost,
             agency_share=charge.body_pays,
             ministry_share=charge.ministry_pays,
             citizen_share=charge.citizen_pays,
         )
+
+    def citizen_charge(
+        self, *, kind: str, channel: str, asked_on: Optional[str] = None, supplies_information: bool = False
+    ) -> CitizenCharge:
+        """The POP price the first message of a reply or push carries (routing/billing.py says when):
+        a reply (`kind` "reply") to a question asked on `asked_on` that `supplies_information`, or a
+        push of one of the policy's subscription kinds."""
+        if kind == "reply":
+            wanted = CitizenCharge.POP_QUERY if supplies_information else CitizenCharge.NONE
+        elif kind in self.policy.subscription_kinds:
+            wanted = CitizenCharge.SUBSCRIPTION_MESSAGE
+        else:
+            wanted = CitizenCharge.NONE
+        if wanted is CitizenCharge.NONE or not citizen_charge_applies(wanted, asked_on=asked_on, answered_on=channel):
+            return CitizenCharge.NONE
+        return wanted
 
     # --- the rules --------------------------------------------------------------------------------
 

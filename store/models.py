@@ -132,9 +132,29 @@ class Agency(Base):
     liaison_name = Column(String(256))
     liaison_phone = Column(String(32))  # digits, international form
     liaison_email = Column(String(256))
-    message_credit = Column(Integer)  # messages it may still send in billed categories; NULL: no cap
+    # Messages it may still send (store/credit.py); NULL: no cap. Urgent messages (transaction
+    # status) may take it below zero: the next top-up pays that back.
+    message_credit = Column(Integer)
+    credit_granted = Column(Integer)  # the credit at the last top-up: 80% and 100% are of this
+    credit_alerted = Column(Integer, nullable=False, default=0, server_default="0")  # highest alert (0, 80, 100) since then
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CreditAlert(Base):
+    """A record that an agency's message credit reached 80% or 100% of its last top-up, and how
+    its liaison officer was told (the SMS, if one could be sent)."""
+
+    __tablename__ = "credit_alerts"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    threshold = Column(Integer, nullable=False)  # 80 or 100 (percent of credit_granted used)
+    credit_granted = Column(Integer, nullable=False)
+    remaining = Column(Integer, nullable=False)
+    message_id = Column(Integer, ForeignKey("messages.id"))  # the SMS to the liaison officer; NULL: none sent
+    note = Column(String(256))  # why no SMS went, when none did
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class ApiKey(Base):
@@ -172,8 +192,8 @@ class LedgerEntry(Base):
     amount = Column(Money)
     agency_share = Column(Money)
     ministry_share = Column(Money)
-    citizen_share = Column(Money)
-    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    citizen_share = Column(Money)  # a POP price charged to the citizen, beside the cost (routing/billing.py)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow, index=True)  # a statement's quarter
 
 
 class MessageStatusEvent(Base):
