@@ -87,7 +87,9 @@ class Runtime:
         # Built now, not at start: the app mounts the channels' webhook routes when it is created.
         self.channels: dict[str, Channel] = {
             **self._stand_ins,
-            **build_channels(whatsapp=settings.whatsapp, sms=settings.sms),
+            **build_channels(
+                whatsapp=settings.whatsapp, sms=settings.sms, whatsapp_templates=settings.whatsapp_templates
+            ),
         }
         self.pipeline: Optional[Pipeline] = None
         self.store: Optional[Store] = None
@@ -128,6 +130,7 @@ class Runtime:
             self.channels,
             rates={name: channel.rate for name, channel in self.channels.items()},
             routing=routing_policy(settings),
+            delivery_timeout=settings.delivery_timeout,
         )
         self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
         for channel in self.channels.values():

@@ -6,16 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.messages import STATUS_FAILED, STATUS_QUEUED, STATUS_RETRYING, STATUS_SENT, utcnow
+from core.messages import (
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_QUEUED,
+    STATUS_READ,
+    STATUS_RETRYING,
+    STATUS_SENT,
+    utcnow,
+)
 from store.conversations import touch_conversation
 from store.database import Database
 from store.messages import INSERT_MESSAGE, MESSAGES, PENDING_OUTBOUND, UPDATE_MESSAGE, MessageRow
-from store.models import DIRECTION_OUT, LedgerEntry, Message
+from store.models import DIRECTION_OUT, LedgerEntry, Message, MessageStatusEvent
 from store.statuses import add_event, status_advances
 
 _INSERT_LEDGER_ENTRY = insert(LedgerEntry.__table__)
@@ -65,6 +73,95 @@ class NewOutbound:
     route_reason: Optional[str] = None
     route_cause: Optional[str] = None
     billing: Optional[Billing] = None  # None: no ledger entry (nothing to bill, e.g. a test message)
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """One entry of a message's timeline."""
+
+    status: str
+    at: datetime
+    error_code: Optional[str] = None
+    error_title: Optional[str] = None
+    detail: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One outbound message of a step: where it went, as whom, why there, and what became of it."""
+
+    message_id: int
+    channel: str
+    sender: Optional[str]  # None: the channel's own (the short code, the WhatsApp number)
+    status: str  # queued, retrying, sent, delivered, read, failed
+    route_reason: Optional[str]  # why this channel (routing/router.py)
+    route_cause: Optional[str]  # for a fallback: what happened on the channel before
+    superseded: bool  # its reply was moved to another channel (it failed, or was not delivered in time)
+    kind: str
+    text: str
+    created_at: datetime
+    sent_at: Optional[datetime]
+    delivered_at: Optional[datetime]  # delivered or read, as the provider said (first time)
+    failed_at: Optional[datetime]
+    error_code: Optional[str]  # the provider's last error code, if any
+    error_title: Optional[str]
+    events: tuple[DeliveryEvent, ...]
+
+
+@dataclass(frozen=True)
+class StepDelivery:
+    """How one notification step reached the citizen: every attempt in order, and the outcome.
+
+    `channel`/`status` are the step's outcome: the delivered attempt if one was (the first), else
+    the last attempt. `doubled` says the citizen may have it twice: a message that was moved on
+    (not delivered in time) was delivered after all, late; providers cannot recall a message, so
+    this is reported, and the step still counts once."""
+
+    reply_key: str
+    channel: str
+    status: str
+    sender: Optional[str]
+    attempts: tuple[DeliveryAttempt, ...]
+    doubled: bool
+
+
+def _first(events: list[DeliveryEvent], *statuses: str) -> Optional[datetime]:
+    return next((e.at for e in events if e.status in statuses), None)
+
+
+def _attempt(m: Message, events: list[DeliveryEvent]) -> DeliveryAttempt:
+    error = next((e for e in reversed(events) if e.error_code), None)
+    return DeliveryAttempt(
+        message_id=m.id,
+        channel=m.channel,
+        sender=m.sender,
+        status=m.status,
+        route_reason=m.route_reason,
+        route_cause=m.route_cause,
+        superseded=m.superseded_at is not None,
+        kind=m.kind,
+        text=m.text,
+        created_at=m.created_at,
+        sent_at=_first(events, STATUS_SENT),
+        delivered_at=_first(events, STATUS_DELIVERED, STATUS_READ),
+        failed_at=_first(events, STATUS_FAILED),
+        error_code=error.error_code if error else None,
+        error_title=error.error_title if error else None,
+        events=tuple(events),
+    )
+
+
+def _step(reply_key: str, attempts: list[DeliveryAttempt]) -> StepDelivery:
+    delivered = [a for a in attempts if a.status in (STATUS_DELIVERED, STATUS_READ)]
+    outcome = delivered[0] if delivered else attempts[-1]
+    return StepDelivery(
+        reply_key=reply_key,
+        channel=outcome.channel,
+        status=outcome.status,
+        sender=outcome.sender,
+        attempts=tuple(attempts),
+        doubled=len({a.channel for a in delivered}) > 1,
+    )
 
 
 def insert_outbound(s: Session, rows: Iterable[NewOutbound], conversation_id: Optional[int] = None) -> list[int]:
@@ -165,12 +262,16 @@ class OutboundRepository:
                 ).scalars()
             )
 
-    def mark_sent(self, message_id: int, provider_id: Optional[str]) -> None:
+    def mark_sent(self, message_id: int, provider_id: Optional[str], *, deliver_by: Optional[datetime] = None) -> None:
+        """The provider took the message. `deliver_by`: if it is still not delivered then, it
+        goes by the fallback channel (`overdue`, `fall_back`)."""
         with self._db.session() as s:
             current = s.execute(
                 select(MESSAGES.c.status, MESSAGES.c.attempts).where(MESSAGES.c.id == message_id).with_for_update()
             ).one()
             changes: dict[str, Any] = {"provider_id": provider_id, "attempts": (current.attempts or 0) + 1}
+            if deliver_by is not None:
+                changes["deliver_by"] = deliver_by
             if status_advances(current.status, STATUS_SENT):
                 changes["status"] = STATUS_SENT
             s.execute(UPDATE_MESSAGE, {"target_id": message_id, **changes})
@@ -217,17 +318,38 @@ class OutboundRepository:
             row.next_attempt_at = None
             add_event(s, message_id, STATUS_FAILED, error_code=error_code, error_title=error_title, detail=detail)
 
-    def fall_back(self, reply_key: str, from_channel: str, rows: list[NewOutbound]) -> list[int]:
+    def fall_back(
+        self, reply_key: str, from_channel: str, rows: list[NewOutbound], *, overdue_at: Optional[datetime] = None
+    ) -> list[int]:
         """Replace a reply's messages on `from_channel` by `rows` on another channel, once.
 
+        Once is a conditional update: the reply's messages on `from_channel` are marked superseded
+        only where nobody marked them before, and only the caller that marked some inserts `rows`,
+        so two workers (or a failure webhook and the delivery timer) never both send the fallback.
+        With `overdue_at` (the delivery timer) only messages still merely "sent" whose deadline is
+        at or before it are taken: one delivered meanwhile is left alone and nothing is queued.
         The reply's other parts still pending on `from_channel` are failed ("superseded"), so a
-        split reply is not sent twice. Returns [] if this reply already fell back to that channel
-        (e.g. the send error and a later status webhook both asked for it).
+        split reply is not sent twice. Returns [] when it was moved already (or need not be).
         """
         if not rows:
             return []
         to_channel = rows[0].channel
+        now = utcnow()
+        claim = (
+            update(MESSAGES)
+            .where(
+                MESSAGES.c.reply_key == reply_key,
+                MESSAGES.c.channel == from_channel,
+                MESSAGES.c.direction == DIRECTION_OUT,
+                MESSAGES.c.superseded_at.is_(None),
+            )
+            .values(superseded_at=now)
+        )
+        if overdue_at is not None:
+            claim = claim.where(MESSAGES.c.status == STATUS_SENT, MESSAGES.c.deliver_by <= overdue_at)
         with self._db.session() as s:
+            if s.execute(claim).rowcount == 0:
+                return []
             already = s.execute(
                 select(Message.id).where(Message.reply_key == reply_key, Message.channel == to_channel).limit(1)
             ).scalar_one_or_none()
@@ -243,7 +365,70 @@ class OutboundRepository:
             for row in superseded:
                 row.status = STATUS_FAILED
                 add_event(s, row.id, STATUS_FAILED, detail=f"superseded: reply sent by {to_channel} instead")
+            if overdue_at is not None:
+                for message_id in s.execute(
+                    select(Message.id).where(
+                        Message.reply_key == reply_key, Message.channel == from_channel, Message.status == STATUS_SENT
+                    )
+                ).scalars():
+                    add_event(s, message_id, STATUS_SENT, detail=f"not delivered in time: reply sent by {to_channel} instead")
             return insert_outbound(s, rows)
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[MessageRow]:
+        """Messages the provider took but has not confirmed delivered by their deadline, not
+        moved to another channel yet: oldest deadline first."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(MESSAGES)
+                    .where(
+                        MESSAGES.c.direction == DIRECTION_OUT,
+                        MESSAGES.c.deliver_by <= now,
+                        MESSAGES.c.superseded_at.is_(None),
+                        MESSAGES.c.status == STATUS_SENT,
+                    )
+                    .order_by(MESSAGES.c.deliver_by, MESSAGES.c.id)
+                    .limit(limit)
+                )
+            )
+
+    def clear_deadline(self, message_id: int) -> None:
+        """The delivery timer is done with this message (moved, delivered, or nowhere to go)."""
+        with self._db.session() as s:
+            s.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(deliver_by=None))
+
+    def delivery_history(self, message_ids: Sequence[int]) -> list[StepDelivery]:
+        """How each message in `message_ids` reached the citizen: one `StepDelivery` per reply
+        (a push and every fallback of it, found by their shared reply key), in the order of
+        `message_ids`; each attempt with its channel, sender, route reason and cause, status and
+        timeline. Unknown ids are left out."""
+        if not message_ids:
+            return []
+        with self._db.session() as s:
+            asked = s.execute(
+                select(Message.id, Message.reply_key).where(Message.id.in_(list(message_ids)), Message.direction == DIRECTION_OUT)
+            ).all()
+            key_of = {row.id: row.reply_key or f"message:{row.id}" for row in asked}
+            keys = [k for k in dict.fromkeys(key_of[i] for i in message_ids if i in key_of)]
+            reply_keys = [k for k in keys if not k.startswith("message:")]
+            lone_ids = [int(k.split(":", 1)[1]) for k in keys if k.startswith("message:")]
+            found = select(Message).where(Message.direction == DIRECTION_OUT)
+            found = found.where(or_(Message.reply_key.in_(reply_keys), Message.id.in_(lone_ids)))
+            messages = list(s.execute(found.order_by(Message.id)).scalars())
+            events: dict[int, list[DeliveryEvent]] = {}
+            if messages:
+                for event in s.execute(
+                    select(MessageStatusEvent)
+                    .where(MessageStatusEvent.message_id.in_([m.id for m in messages]))
+                    .order_by(MessageStatusEvent.id)
+                ).scalars():
+                    events.setdefault(event.message_id, []).append(
+                        DeliveryEvent(event.status, event.at, event.error_code, event.error_title, event.detail)
+                    )
+            by_key: dict[str, list[DeliveryAttempt]] = {}
+            for m in messages:
+                by_key.setdefault(m.reply_key or f"message:{m.id}", []).append(_attempt(m, events.get(m.id, [])))
+            return [_step(key, by_key[key]) for key in keys if key in by_key]
 
     # --- what the citizen was last offered -----------------------------------------------------
 
