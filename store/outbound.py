@@ -112,10 +112,10 @@ class DeliveryAttempt:
 class StepDelivery:
     """How one notification step reached the citizen: every attempt in order, and the outcome.
 
-    `channel`/`status` are the step's outcome: the delivered attempt if one was (the first), else
-    the last attempt. `doubled` says the citizen may have it twice: a message that was moved on
-    (not delivered in time) was delivered after all, late; providers cannot recall a message, so
-    this is reported, and the step still counts once."""
+    `channel`/`status`/`sender` are the step's outcome: its live attempt (the one no fallback
+    replaced), else the last. `doubled`: the citizen may have it twice — an attempt moved on
+    because it was not delivered in time was delivered after all, late, beside the fallback.
+    Providers cannot recall a message, so this is reported, not prevented; the step counts once."""
 
     reply_key: str
     channel: str
@@ -152,15 +152,17 @@ def _attempt(m: Message, events: list[DeliveryEvent]) -> DeliveryAttempt:
 
 
 def _step(reply_key: str, attempts: list[DeliveryAttempt]) -> StepDelivery:
-    delivered = [a for a in attempts if a.status in (STATUS_DELIVERED, STATUS_READ)]
-    outcome = delivered[0] if delivered else attempts[-1]
+    live = [a for a in attempts if not a.superseded]
+    outcome = live[-1] if live else attempts[-1]
+    reached = (STATUS_SENT, STATUS_DELIVERED, STATUS_READ)
+    late = any(a.superseded and a.status in (STATUS_DELIVERED, STATUS_READ) for a in attempts)
     return StepDelivery(
         reply_key=reply_key,
         channel=outcome.channel,
         status=outcome.status,
         sender=outcome.sender,
         attempts=tuple(attempts),
-        doubled=len({a.channel for a in delivered}) > 1,
+        doubled=late and any(a.status in reached for a in live),
     )
 
 
@@ -349,11 +351,6 @@ class OutboundRepository:
             claim = claim.where(MESSAGES.c.status == STATUS_SENT, MESSAGES.c.deliver_by <= overdue_at)
         with self._db.session() as s:
             if s.execute(claim).rowcount == 0:
-                return []
-            already = s.execute(
-                select(Message.id).where(Message.reply_key == reply_key, Message.channel == to_channel).limit(1)
-            ).scalar_one_or_none()
-            if already is not None:
                 return []
             superseded = s.execute(
                 select(Message).where(
