@@ -63,6 +63,9 @@ class Channel(Protocol):
 
     name: str
     rate: Optional[float]  # messages (SMS: segments) a second the provider allows us; None: no cap
+    # Choices shown as a numbered menu: a bare number from the citizen picks from the last one
+    # (where choices are buttons, a number is just text for the brain).
+    numbered_menus: bool
 
     async def start(self, sink: InboundSink) -> None:
         """Begin receiving (bind, connect); inbound traffic goes to `sink` from now on."""

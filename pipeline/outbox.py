@@ -18,6 +18,7 @@ chose goes to the channel on `Rendered.sender`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from coordination.base import Coordination, RateLimiter
 from core.messages import BotReply, Verdict, utcnow
 from core.privacy import mask_phone
 from routing.billing import BodyType, MessageKind
-from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
+from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy, agency_of
 from routing.router import NOT_DELIVERED_IN_TIME, OPTED_OUT, RoutePlan, RouteStep, Router
 from store import Store
 from store.citizens import Identity
@@ -90,6 +91,10 @@ class Outbox:
         self._locks = coordination.locks
         self._channels = dict(channels)
         self.router = Router(self._channels, routing)
+        # A channel written before the attribute existed shows buttons, not numbers.
+        self.numbered_menu_channels = frozenset(
+            name for name, channel in self._channels.items() if getattr(channel, "numbered_menus", False)
+        )
         self._limiters: dict[str, RateLimiter] = {
             channel: coordination.rate_limiter(f"send:{channel}", rate) for channel, rate in rates.items() if rate
         }
@@ -392,7 +397,13 @@ class Outbox:
         category when nothing says (the fallback then gets no ledger entry, logged)."""
         entry = self._store.outbound.ledger(row.id)
         if entry is not None:
-            return MessageKind(entry.category), Agency(entry.agency_id, BodyType(entry.body_type or BodyType.GOVERNMENT))
+            body_type = BodyType(entry.body_type or BodyType.GOVERNMENT)
+            record = self._store.agencies.get(entry.agency_id) if entry.agency_id else None
+            if record is None:
+                return MessageKind(entry.category), Agency(entry.agency_id, body_type)
+            # The agency's sender IDs too, so its fallback SMS goes under its name; the body type
+            # stays the one billed when the push was made.
+            return MessageKind(entry.category), dataclasses.replace(agency_of(record), body_type=body_type)
         # Queued before the ledger existed (or written without one): its kind says what it was.
         if row.kind == "reply":
             return MessageKind.REPLY, MINISTRY

@@ -85,7 +85,7 @@ class Pipeline:
         self.brain = brain
         self.tuning = tuning
         self.outbox = outbox
-        self._fast_paths = FastPaths(store, numbered_menus=outbox.router.policy.numbered_menus)
+        self._fast_paths = FastPaths(store, numbered_menus=outbox.numbered_menu_channels)
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
         self._background: set[asyncio.Task[None]] = set()

@@ -58,9 +58,6 @@ class RoutingPolicy:
     # passes (TAWASOL_DELIVERY_TIMEOUT_MINUTES after it was sent) goes by its fallback instead,
     # once (pipeline/delivery_fallbacks.py). Channels without a fallback are never timed.
     delivery_deadline: frozenset[str] = frozenset({WHATSAPP})
-    # Channels that show a reply's choices as a numbered menu: there a bare number picks from the
-    # last menu (elsewhere choices are buttons, and a number is just text for the brain).
-    numbered_menus: frozenset[str] = frozenset({SMS})
     # Push kinds that are not billing categories themselves, and the category each is billed as.
     # Document-expiry alerts are about the citizen's own records (seed 000, item 3): transaction status.
     push_categories: Mapping[str, MessageKind] = field(

@@ -24,6 +24,7 @@ class ChannelNotStarted(RuntimeError):
 
 class WhatsAppChannel:
     name = WHATSAPP
+    numbered_menus = False  # buttons and lists
 
     def __init__(self, config: WhatsAppConfig, *, templates: Optional[TemplateCatalog] = None) -> None:
         self.config = config

@@ -83,16 +83,20 @@ async def test_not_on_whatsapp_131026_moves_the_step_to_sms_once_and_later_steps
     phone = "962790000005"
     citizen = world.on_whatsapp(phone)
     await world.deliveries_to(phone, "fail", 131026)
-    first = await world.push(citizen, "transaction_registered", REGISTERED, text=REGISTERED_TEXT)
+    record = world.store.agencies.add("dls", name_ar="دائرة الأراضي", name_en="DLS", sms_sender_ids=["DLS"])
+    first = await world.push(citizen, "transaction_registered", REGISTERED, text=REGISTERED_TEXT, agency=agency_of(record))
     assert first.channel == "whatsapp"  # we could not know before Meta said so
     await eventually(lambda: len(world.sms_to(phone)) == 1, timeout=10)
     await world.settle()
     [step] = world.store.outbound.delivery_history(first.message_ids)
     tried, moved = step.attempts
     assert (tried.channel, tried.status, tried.superseded, tried.error_code) == ("whatsapp", "failed", True, "131026")
+    # The fallback goes under the agency's sender ID, and is billed to it as the push was.
     assert (moved.channel, moved.route_reason, moved.route_cause, moved.sender) == (
-        "sms", "fallback_after_failure", "not_on_this_channel", SHORT_CODE,
+        "sms", "fallback_after_failure", "not_on_this_channel", "DLS",
     )
+    assert world.sms_to(phone)[0].source_addr == "DLS"
+    assert world.store.outbound.ledger(moved.message_id).agency_id == "dls"
     assert (step.channel, step.doubled) == ("sms", False)
 
     second = await world.push(citizen, "transaction_completed", {"number": "123456", "service_name": "x"}, text="اكتملت")
