@@ -318,6 +318,7 @@ class OutboundRepository:
                 row.attempts = (row.attempts or 0) + 1
             row.status = STATUS_FAILED
             row.next_attempt_at = None
+            row.deliver_by = None
             add_event(s, message_id, STATUS_FAILED, error_code=error_code, error_title=error_title, detail=detail)
 
     def fall_back(
@@ -345,7 +346,7 @@ class OutboundRepository:
                 MESSAGES.c.direction == DIRECTION_OUT,
                 MESSAGES.c.superseded_at.is_(None),
             )
-            .values(superseded_at=now)
+            .values(superseded_at=now, deliver_by=None)
         )
         if overdue_at is not None:
             claim = claim.where(MESSAGES.c.status == STATUS_SENT, MESSAGES.c.deliver_by <= overdue_at)
