@@ -11,7 +11,15 @@ from typing import Any, Iterable, Optional, Sequence
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.messages import STATUS_FAILED, STATUS_QUEUED, STATUS_RETRYING, STATUS_SENT, utcnow
+from core.messages import (
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_QUEUED,
+    STATUS_READ,
+    STATUS_RETRYING,
+    STATUS_SENT,
+    utcnow,
+)
 from store.conversations import touch_conversation
 from store.database import Database
 from store.delivery_history import StepDelivery, delivery_history
@@ -247,6 +255,8 @@ class OutboundRepository:
                 MESSAGES.c.channel == from_channel,
                 MESSAGES.c.direction == DIRECTION_OUT,
                 MESSAGES.c.superseded_at.is_(None),
+                # A late "failed" after "delivered" (webhooks come out of order) moves nothing.
+                MESSAGES.c.status.notin_((STATUS_DELIVERED, STATUS_READ)),
             )
             .values(superseded_at=now, deliver_by=None)
         )

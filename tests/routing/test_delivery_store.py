@@ -96,3 +96,13 @@ def test_history_groups_each_step_and_leaves_unknown_ids_out(store):
     assert (fallback.message_id, fallback.sender, fallback.route_reason) == (moved, "94444", "fallback_after_failure")
     assert [e.status for e in failed.events] == ["queued", "failed"]
     assert store.outbound.delivery_history([]) == []
+
+
+def test_a_late_failure_of_a_delivered_step_moves_nothing(store):
+    citizen, message_id = _queued_push(store)
+    store.outbound.mark_sent(message_id, "wamid.1")
+    store.statuses.record("whatsapp", ["wamid.1"], "delivered", at=utcnow())
+    store.statuses.record("whatsapp", ["wamid.1"], "failed", at=utcnow(), error_code="131000")
+    assert store.outbound.fall_back("step-1", "whatsapp", _sms(citizen)) == []
+    [step] = store.outbound.delivery_history([message_id])
+    assert (step.channel, step.status, len(step.attempts)) == ("whatsapp", "delivered", 1)
