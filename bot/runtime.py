@@ -90,7 +90,9 @@ class Runtime:
         # Built now, not at start: the app mounts the channels' webhook routes when it is created.
         self.channels: dict[str, Channel] = {
             **self._stand_ins,
-            **build_channels(whatsapp=settings.whatsapp, sms=settings.sms),
+            **build_channels(
+                whatsapp=settings.whatsapp, sms=settings.sms, whatsapp_templates=settings.whatsapp_templates
+            ),
         }
         self.pipeline: Optional[Pipeline] = None
         self.credit: Optional[CreditKeeper] = None  # agencies' message credit (the agency API reserves here)
@@ -132,6 +134,7 @@ class Runtime:
             self.channels,
             rates={name: channel.rate for name, channel in self.channels.items()},
             routing=routing_policy(settings),
+            delivery_timeout=settings.delivery_timeout,
         )
         self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
         self.credit = CreditKeeper(self.store, outbox)

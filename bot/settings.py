@@ -12,9 +12,12 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+import yaml
 
 from catalog.replies import DEFAULT_REPLIES
 from catalog.services import DEFAULT_CATALOG_DIR
@@ -28,6 +31,8 @@ from channels.whatsapp.config import (
     normalise_version,
 )
 from routing.billing import DEFAULT_TARIFF, Tariff
+from channels.whatsapp.templates import DEFAULT_PATH as DEFAULT_WHATSAPP_TEMPLATES
+from channels.whatsapp.templates import TemplateCatalog, TemplateError
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPOSITORY / "models"  # where `tawasol train` writes
@@ -85,6 +90,10 @@ class Settings:
     replies_file: Path = DEFAULT_REPLIES
     log_level: str = "INFO"
     tariff: Tariff = DEFAULT_TARIFF  # what a message costs and what a citizen is charged (seed 000)
+    # Approved WhatsApp templates by notification kind (channels/whatsapp/templates.py)
+    whatsapp_templates: Path = DEFAULT_WHATSAPP_TEMPLATES
+    # A push WhatsApp has not confirmed delivered this long after it was sent goes by SMS; None: never
+    delivery_timeout: Optional[timedelta] = timedelta(minutes=10)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -103,6 +112,8 @@ class Settings:
             replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),
             log_level=reader.value("LOG_LEVEL", _log_level, "INFO"),
             tariff=_tariff(reader),
+            whatsapp_templates=reader.value("TAWASOL_WHATSAPP_TEMPLATES", _templates_file, DEFAULT_WHATSAPP_TEMPLATES),
+            delivery_timeout=reader.value("TAWASOL_DELIVERY_TIMEOUT_MINUTES", _minutes_or_off, timedelta(minutes=10)),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -349,6 +360,23 @@ def _existing_dir(raw: str) -> Path:
     if not Path(raw).is_dir():
         raise ValueError(f"no such directory: {raw}")
     return Path(raw)
+
+
+def _templates_file(raw: str) -> Path:
+    path = _existing_file_path(raw)
+    try:
+        TemplateCatalog.load(path)
+    except (TemplateError, OSError, ValueError, yaml.YAMLError, AttributeError) as error:
+        raise ValueError(f"not a templates file: {error}") from None
+    return path
+
+
+def _minutes_or_off(raw: str) -> Optional[timedelta]:
+    """Minutes (a decimal is fine: 0.5 is 30 seconds); 0 turns the timer off."""
+    value = _number(raw)
+    if value < 0:
+        raise ValueError(f"must be zero (off) or a positive number of minutes, got {raw!r}")
+    return timedelta(minutes=value) if value else None
 
 
 def _log_level(raw: str) -> str:

@@ -6,35 +6,44 @@ whatever is still queued. Sending for one citizen happens under that citizen's l
 first; a row waiting for a retry holds back the rows after it, so a citizen never reads answers out
 of order. Failures: RETRY_LATER → "retrying" with backoff (bounded); TRY_ANOTHER_CHANNEL /
 NOT_ON_THIS_CHANNEL → the router names the next channel and the same reply is re-rendered for it
-(once per reply and channel). Which channel, which sender and who pays are the router's
-(routing/router.py): nothing here names a channel.
+(once per reply and channel). A push (an agency's notification) moves on after any failure, giving
+up on retries included: the step must reach the citizen; an answer does so only for the two
+verdicts above. A push sent on a channel that must confirm delivery (routing policy
+`delivery_deadline`: WhatsApp) carries a deadline, `delivery_timeout` after it was sent; still
+undelivered then, it moves on too (pipeline/delivery_fallbacks.py). Which channel, which sender and
+who pays are the router's (routing/router.py): nothing here names a channel; the sender the router
+chose goes to the channel on `Rendered.sender`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Mapping, Optional, Sequence
+from datetime import datetime, timedelta
+from typing import Callable, Mapping, Optional, Sequence
 
 from coordination.base import Coordination, RateLimiter
 from core.messages import BotReply, Verdict, utcnow
 from core.privacy import mask_phone
 from routing.billing import BodyType, CitizenCharge, MessageKind
-from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
-from routing.router import OPTED_OUT, RoutePlan, RouteStep, Router
+from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy, agency_of
+from routing.router import NOT_DELIVERED_IN_TIME, OPTED_OUT, RoutePlan, RouteStep, Router
 from store import Store
 from store.citizens import Identity
 from store.messages import MessageRow
 from store.outbound import NewOutbound
-from channels.base import Channel, Rendered, SendOutcome
+from channels.base import Channel, Rendered, SendOutcome, SessionTemplates
 
 logger = logging.getLogger(__name__)
 
 RENDER_FAILED = "render_failed"  # a route cause: the channel could not shape the reply
 NO_CHANNEL = "no_channel"  # a route cause: the row's channel is not configured (any more)
+GAVE_UP = "gave_up"  # a route cause: the channel kept asking us to retry, and we stopped
+DEFAULT_DELIVERY_TIMEOUT = timedelta(minutes=10)
+REPLY = "reply"  # the kind of an answer to the citizen's own message; every other kind is a push
 
 
 def _log_recording_failure(task: "asyncio.Future[bool]") -> None:
@@ -73,11 +82,19 @@ class Outbox:
         *,
         routing: RoutingPolicy = DEFAULT_ROUTING,
         retry: RetryPolicy = RetryPolicy(),
+        delivery_timeout: Optional[timedelta] = DEFAULT_DELIVERY_TIMEOUT,
     ) -> None:
+        """`delivery_timeout`: how long a push may stay undelivered on a channel that must confirm
+        delivery before it goes by the fallback (TAWASOL_DELIVERY_TIMEOUT_MINUTES); None: never."""
         self._store = store
+        self.delivery_timeout = delivery_timeout
         self._locks = coordination.locks
         self._channels = dict(channels)
         self.router = Router(self._channels, routing)
+        # A channel written before the attribute existed shows buttons, not numbers.
+        self.numbered_menu_channels = frozenset(
+            name for name, channel in self._channels.items() if getattr(channel, "numbered_menus", False)
+        )
         self._limiters: dict[str, RateLimiter] = {
             channel: coordination.rate_limiter(f"send:{channel}", rate) for channel, rate in rates.items() if rate
         }
@@ -85,6 +102,24 @@ class Outbox:
 
     def channel(self, name: str) -> Optional[Channel]:
         return self._channels.get(name)
+
+    def moves_on(self, kind: str, verdict: Verdict) -> bool:
+        """Whether a message of `kind` failed with `verdict` goes to the next channel: a push after
+        any failure, an answer only when the channel says another may reach the citizen."""
+        if verdict in (Verdict.NOT_ON_THIS_CHANNEL, Verdict.TRY_ANOTHER_CHANNEL):
+            return True
+        return kind != REPLY and verdict in (Verdict.FAILED, Verdict.RETRY_LATER)
+
+    def _has_template(self, reply: BotReply) -> Callable[[str], bool]:
+        """Per channel: does the reply have a form the channel's closed session allows?"""
+
+        def test(name: str) -> bool:
+            channel = self._channels.get(name)
+            if isinstance(channel, SessionTemplates):
+                return channel.has_template(reply)
+            return reply.template is not None
+
+        return test
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -110,7 +145,7 @@ class Outbox:
         channel can carry the reply (the reasons are logged). `supplies_information`: the reply
         answers the question (the citizen's POP price may apply, routing/billing.py)."""
         plan = self.router.for_reply(
-            channel=to.channel, address=to.address, identities=identities, has_template=reply.template is not None
+            channel=to.channel, address=to.address, identities=identities, has_template=self._has_template(reply)
         )
         if not plan.steps:
             logger.error(
@@ -264,6 +299,7 @@ class Outbox:
             text=row.text,
             body=dict(row.body or {}),
             segments=row.segments or 1,
+            sender=row.sender,
         )
         try:
             outcome = await channel.send(message)
@@ -279,7 +315,7 @@ class Outbox:
     async def _record_outcome(self, row: MessageRow, outcome: SendOutcome) -> bool:
         outbound = self._store.outbound
         if outcome.ok:
-            await asyncio.to_thread(outbound.mark_sent, row.id, outcome.provider_id)
+            await asyncio.to_thread(outbound.mark_sent, row.id, outcome.provider_id, deliver_by=self._deadline(row))
             logger.info(
                 "sent message_id=%s channel=%s to=%s provider_id=%s",
                 row.id, row.channel, mask_phone(row.address), outcome.provider_id,
@@ -309,6 +345,8 @@ class Outbox:
                     detail=f"gave up after {attempt} attempts",
                 )
                 logger.error("send gave up message_id=%s channel=%s attempts=%d", row.id, row.channel, attempt)
+                if self.moves_on(row.kind, outcome.verdict):
+                    await self.fall_back(row, GAVE_UP)
                 return False
             delay = self._retry.delay(attempt, outcome.retry_after)
             await asyncio.to_thread(
@@ -327,11 +365,42 @@ class Outbox:
             outbound.mark_failed, row.id, error_code=outcome.error_code, error_title=outcome.error_title
         )
         logger.warning("send failed message_id=%s channel=%s error=%s", row.id, row.channel, outcome.error_code)
+        if self.moves_on(row.kind, outcome.verdict):
+            await self.fall_back(row, outcome.verdict.value)
         return False
 
-    async def fall_back(self, row: MessageRow, cause: str) -> list[int]:
+    def _deadline(self, row: MessageRow) -> Optional[datetime]:
+        """When a push just sent must be confirmed delivered by, if its channel must and has a
+        fallback to move to; None for answers and elsewhere."""
+        if self.delivery_timeout is None or row.kind == REPLY:
+            return None
+        if row.channel not in self.router.policy.delivery_deadline or not self.router.has_fallback(row.channel):
+            return None
+        return utcnow() + self.delivery_timeout
+
+    async def move_undelivered(self, overdue: Sequence[MessageRow], now: datetime) -> int:
+        """Send by the fallback channel each of these pushes (store.outbound.overdue) whose channel
+        has still not confirmed delivery by its deadline as of `now`; each once, whichever worker
+        gets there first. Returns how many moved."""
+        moved = 0
+        for row in overdue:
+            async with self._locks.hold(row.citizen_id):
+                if await self.fall_back(row, NOT_DELIVERED_IN_TIME, overdue_at=now):
+                    moved += 1
+                    await self.flush(row.citizen_id)
+                else:
+                    # Moved by another worker, delivered meanwhile, or nowhere to go (logged):
+                    # either way the timer is done with it.
+                    await asyncio.to_thread(self._store.outbound.clear_deadline, row.id)
+        if moved:
+            logger.info("moved undelivered pushes count=%d as_of=%s", moved, now.isoformat())
+        return moved
+
+    async def fall_back(self, row: MessageRow, cause: str, *, overdue_at: Optional[datetime] = None) -> list[int]:
         """Queue the reply `row` carried on the channel the router names after `row.channel`
-        failed it (`cause`), once per reply and channel."""
+        failed it (`cause`), once per reply (store.outbound.fall_back: a conditional update, so
+        only one of several workers, webhooks or timers queues it). `overdue_at`: the delivery
+        timer's moment; the move then happens only if the row is still undelivered past its deadline."""
         if not row.reply or not row.reply_key:
             logger.warning("no fallback for message_id=%s channel=%s: no reply to re-render", row.id, row.channel)
             return []
@@ -342,7 +411,7 @@ class Outbox:
             failed_channel=row.channel,
             address=row.address,
             identities=identities,
-            has_template=reply.template is not None,
+            has_template=self._has_template(reply),
             cause=cause,
             agency=agency,
         )
@@ -356,7 +425,9 @@ class Outbox:
             # fallback), so no POP query price; a subscription message keeps its own.
             citizen=self.router.citizen_charge(kind=row.kind, channel=step.channel),
         )
-        ids = await asyncio.to_thread(self._store.outbound.fall_back, row.reply_key, row.channel, rows)
+        ids = await asyncio.to_thread(
+            self._store.outbound.fall_back, row.reply_key, row.channel, rows, overdue_at=overdue_at
+        )
         if ids:
             logger.info(
                 "fell back message_id=%s from=%s to=%s cause=%s new_ids=%s", row.id, row.channel, step.channel, cause, ids
@@ -368,7 +439,13 @@ class Outbox:
         category when nothing says (the fallback then gets no ledger entry, logged)."""
         entry = self._store.outbound.ledger(row.id)
         if entry is not None:
-            return MessageKind(entry.category), Agency(entry.agency_id, BodyType(entry.body_type or BodyType.GOVERNMENT))
+            body_type = BodyType(entry.body_type or BodyType.GOVERNMENT)
+            record = self._store.agencies.get(entry.agency_id) if entry.agency_id else None
+            if record is None:
+                return MessageKind(entry.category), Agency(entry.agency_id, body_type)
+            # The agency's sender IDs too, so its fallback SMS goes under its name; the body type
+            # stays the one billed when the push was made.
+            return MessageKind(entry.category), dataclasses.replace(agency_of(record), body_type=body_type)
         # Queued before the ledger existed (or written without one): its kind says what it was.
         if row.kind == "reply":
             return MessageKind.REPLY, MINISTRY
@@ -402,7 +479,7 @@ class Outbox:
         plan = self.router.for_push(
             opted_out=citizen.opted_out_at is not None,
             identities=identities,
-            has_template=reply.template is not None,
+            has_template=self._has_template(reply),
             category=category,
             agency=agency,
         )

@@ -13,7 +13,13 @@ message:
     no_<channel>_identity      the citizen has no address on the channel: the next one
     <channel>_window_closed    free text the session no longer allows, and no template: the next one
     <channel>_not_configured   this deployment has no such channel: the next one
-    fallback_after_failure     the channel before failed it (the message's route_cause says how)
+    fallback_after_failure     the channel before failed it, or did not deliver it in time (the
+                               message's route_cause says which: a verdict such as
+                               not_on_this_channel / try_another_channel / failed, render_failed,
+                               no_channel, or not_delivered_in_time)
+
+`<channel>_window_closed` on an SMS push means: outside WhatsApp's window, and no approved template
+fits the push's kind (or its values are incomplete).
 
 Nothing here names a channel: the names are data in the policy.
 """
@@ -24,7 +30,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from channels.base import Channel
 from core.messages import utcnow
@@ -39,9 +45,19 @@ REPLY_ON_INBOUND_CHANNEL = "reply_on_inbound_channel"
 TEMPLATE_OUTSIDE_WINDOW = "template_outside_window"
 PREFERRED_CHANNEL = "preferred_channel"
 FALLBACK_AFTER_FAILURE = "fallback_after_failure"
+NOT_DELIVERED_IN_TIME = "not_delivered_in_time"  # a route cause: the channel before did not confirm delivery in time
 # Why nothing could be planned (PushResult.skipped).
 OPTED_OUT = "opted_out"
 UNREACHABLE = "unreachable"
+
+
+# Whether a message has a form its channel's closed session allows (a WhatsApp template): one
+# answer for every channel, or asked per channel name.
+HasTemplate = Union[bool, Callable[[str], bool]]
+
+
+def _template_test(has_template: HasTemplate) -> Callable[[str], bool]:
+    return has_template if callable(has_template) else (lambda channel: bool(has_template))
 
 
 @dataclass(frozen=True)
@@ -90,7 +106,7 @@ class Router:
     # --- plans ------------------------------------------------------------------------------------
 
     def for_reply(
-        self, *, channel: str, address: str, identities: Sequence[Identity], has_template: bool = False
+        self, *, channel: str, address: str, identities: Sequence[Identity], has_template: HasTemplate = False
     ) -> RoutePlan:
         """An answer to the citizen's message that came on (`channel`, `address`): that channel
         first, then the policy's fallback. Sent even to a citizen who opted out: they asked."""
@@ -106,7 +122,7 @@ class Router:
         *,
         opted_out: bool,
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         category: MessageKind,
         agency: Agency = MINISTRY,
     ) -> RoutePlan:
@@ -122,7 +138,7 @@ class Router:
         failed_channel: str,
         address: str,
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         cause: str,
         agency: Agency = MINISTRY,
     ) -> Optional[RouteStep]:
@@ -134,6 +150,10 @@ class Router:
                 return RouteStep(step.channel, step.address, step.sender, step.free_form, FALLBACK_AFTER_FAILURE, cause)
             logger.info("no fallback on %s after %s failed (%s): %s", candidate, failed_channel, cause, passed)
         return None
+
+    def has_fallback(self, channel: str) -> bool:
+        """Whether the policy names anywhere to go after `channel`."""
+        return bool(self._fallbacks_after(channel))
 
     # --- who pays ---------------------------------------------------------------------------------
 
@@ -193,7 +213,7 @@ class Router:
         agency: Agency,
         candidates: list[str],
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         *,
         first_reason: Callable[[str, bool], str],
         home_address: Optional[str] = None,
@@ -222,7 +242,7 @@ class Router:
         self,
         channel: str,
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         agency: Agency,
         *,
         home_address: Optional[str] = None,
@@ -246,7 +266,7 @@ class Router:
         else:
             return None, f"no_{channel}_identity"
         free_form = found.free_form_open(identity.last_inbound_at if identity else None, self._clock())
-        if not free_form and not has_template:
+        if not free_form and not _template_test(has_template)(channel):
             return None, f"{channel}_window_closed"
         return RouteStep(channel, address, self._sender(channel, agency), free_form, ""), ""
 

@@ -81,6 +81,7 @@ class Message(Base):
         UniqueConstraint("channel", "direction", "provider_id", name="uq_messages_channel_direction_provider_id"),
         Index("ix_messages_citizen_direction_status", "citizen_id", "direction", "status"),
         Index("ix_messages_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_messages_deliver_by", "deliver_by"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -109,6 +110,12 @@ class Message(Base):
     sender = Column(String(32))  # the sender it goes out as (a short code, an agency's sender ID); NULL: the channel's own
     route_reason = Column(String(48))  # e.g. "reply_on_inbound_channel", "whatsapp_window_open", "fallback_after_failure"
     route_cause = Column(String(48))  # for a fallback: what failed on the channel before ("not_on_this_channel", ...)
+    # outbound pushes on a channel that must confirm delivery: still not delivered at this time, the
+    # push goes by the fallback channel instead (pipeline/delivery_fallbacks.py)
+    deliver_by = Column(UtcDateTime)
+    # set once, by whoever moved this message's reply to another channel (a failure, or deliver_by
+    # passed): the conditional update that sets it is what lets only one worker send the fallback
+    superseded_at = Column(UtcDateTime)
     reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime)
