@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.catalog_names import resolver_for_catalog
 from nlu.not_yet import not_yet_list
-from nlu.services import Resolution, ServiceResolver
+from nlu.services import STOPWORDS, Resolution, ServiceResolver
 from nlu.tokenizer import LANGUAGE
 from nlu.unlisted import MIN_SERVICES, QuestionWords, unexplained_words
 
@@ -161,7 +161,7 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         assert self.resolver is not None
         found = self.resolver.resolve_tokens(norms, spans)
         not_yet = self.not_yet.resolve_tokens(norms, spans)
-        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY and _outweighs(not_yet, found):
+        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY and _outweighs(not_yet, found, norms):
             return [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
         if found.service_id:
             return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)]
@@ -186,13 +186,26 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         }
 
 
-def _outweighs(not_yet: Resolution, found: Resolution) -> bool:
-    """A not-yet name wins over a catalog match it covers and outgrows ("شهادة وفاة" over the
-    generic "شهادة"), never over a catalog service named elsewhere in the message."""
-    if not (found.service_id or found.candidates):
+def _outweighs(not_yet: Resolution, found: Resolution, norms: List[str]) -> bool:
+    """A not-yet name wins over a catalog service's name when, together, they are one name whose
+    extra word is the qualifier that makes it another service: they share a word ("military
+    retirement" over "retirement pension", "بيع السيارة" over a name found around it) or the not-yet
+    name sits inside the catalog one ("السيارة ونقل ملكيتها بالترخيص"), with no other word between
+    them. It never wins over a catalog name that explains all of its words, nor over one named apart
+    (a purpose: "عدم محكومية للوظيفة الحكومية"; or "رخصة السواقة بدها فحص نظر؟", about the licence).
+    A word several catalog services share, or an agency's name, says which agency or offers a
+    choice, not which service: a not-yet name wins over it anywhere ("ترخيص موقع اخباري", "تقدير سعر
+    الارض من دائرة الاراضي")."""
+    if not found.service_id or found.by_agency:
         return True
-    overlaps = not_yet.start < found.end and found.start < not_yet.end
-    return overlaps and not_yet.end - not_yet.start > found.end - found.start
+    ours, theirs = set(not_yet.positions), set(found.positions)
+    inside = found.start <= not_yet.start and not_yet.end <= found.end
+    if not (ours & theirs or inside):
+        return False
+    together = ours | theirs
+    if any(norms[i] not in STOPWORDS for i in range(min(together), max(together)) if i not in together):
+        return False
+    return any(norms[i] not in STOPWORDS for i in ours - theirs)
 
 
 def carries_language(text: str, number: Optional["re.Match[str]"]) -> bool:
