@@ -273,6 +273,10 @@ class ServiceResolver:
         self._fuzzy_cache[token] = found, weak
         return found, weak
 
+    def has_word(self, token: str) -> bool:
+        """Whether some name has this word as written (its clitics aside), not only as a slip."""
+        return not stems(token).isdisjoint(self._by_form)
+
     def resolve(self, text: str) -> Resolution:
         tokens = [t for t in analyse(text).tokens]
         return self.resolve_tokens([t.norm for t in tokens], [(t.start, t.end) for t in tokens])
