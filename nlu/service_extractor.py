@@ -162,16 +162,15 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         assert self.resolver is not None
         found = self.resolver.resolve_tokens(norms, spans)
         not_yet = self.not_yet.resolve_tokens(norms, spans)
-        named_not_yet = bool(not_yet.service_id) and not_yet.confidence >= _NOT_YET_SIMILARITY
-        unlisted = self._entity(UNLISTED_SERVICE, not_yet.service_id or "", not_yet.start, not_yet.end, not_yet.confidence)
-        if named_not_yet and (_outweighs(not_yet, found, norms) or self._named_only_through(not_yet, found, norms, spans)):
-            return [unlisted]
+        unlisted = []
+        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY:
+            unlisted = [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
+            if _outweighs(not_yet, found, norms) or self._named_only_through(not_yet, found, norms, spans):
+                return unlisted
         if found.service_id:
             # A not-yet service named apart ("... للوظيفة الحكومية", or a second question) leaves the
             # catalog service the answer, and is said beside it so staff learn that it was asked for.
-            return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)] + (
-                [unlisted] if named_not_yet else []
-            )
+            return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)] + unlisted
         entities = []
         if found.candidates:
             value = CANDIDATE_SEPARATOR.join(found.candidates)
