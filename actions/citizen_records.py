@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.not_in_catalog import keep_for_review_if_unlisted
 from actions.replies import language_of, utter
 from catalog.replies import say
 from store import Store
@@ -67,6 +68,7 @@ class _OpenTicket(Action, abc.ABC):
         text = tracker.latest_message.get("text") or ""
         ticket = store().tickets.open(citizen_id(tracker), self.kind, text, tracker.get_slot("service"))
         logger.info("ticket opened kind=%s ticket=%s", self.kind, ticket_reference(ticket))
+        keep_for_review_if_unlisted(dispatcher, tracker)
         utter(dispatcher, say(self.reply_key, language, ticket=ticket_reference(ticket)), language=language)
         return []
 
@@ -97,6 +99,7 @@ class ActionSubscribeAlerts(Action):
         records.subscriptions.subscribe(citizen, ALERT_TOPIC)
         records.citizens.opt_in(citizen)  # asking for alerts undoes an earlier STOP
         language = language_of(tracker)
+        keep_for_review_if_unlisted(dispatcher, tracker)
         utter(dispatcher, say("subscribed", language), language=language)
         return []
 
@@ -114,5 +117,6 @@ class ActionUnsubscribe(Action):
         for topic in topics:
             records.subscriptions.unsubscribe(citizen, topic)
         language = language_of(tracker)
+        keep_for_review_if_unlisted(dispatcher, tracker)
         utter(dispatcher, say("unsubscribed" if topics else "not_subscribed", language), language=language)
         return []

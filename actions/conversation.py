@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import catalog
-from actions.not_in_catalog import answer_not_in_catalog, named_not_yet
+from actions.not_in_catalog import answer_not_in_catalog, keep_for_review_if_unlisted, named_not_yet
 from actions.replies import choice, flag_for_review, intent_payload, language_of, utter
 from catalog.replies import say
 
@@ -42,6 +42,8 @@ class _FixedReply(Action, abc.ABC):
             return answer_not_in_catalog(dispatcher, tracker, "overview", language)
         if self.review:
             flag_for_review(dispatcher, self.review)
+        else:
+            keep_for_review_if_unlisted(dispatcher, tracker)
         choices = []
         if self.offer_menu:
             choices = [
@@ -124,6 +126,7 @@ class ActionListServices(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
+        keep_for_review_if_unlisted(dispatcher, tracker)
         agency_id = next(tracker.get_latest_entity_values("agency"), None)
         agency = catalog().agency(agency_id) if agency_id else None
         if agency is not None:

@@ -25,8 +25,16 @@ _MAX_CLOSE = 3  # with "ask for staff", four choices: a short list, not a menu
 
 
 def unlisted_service(tracker: Tracker) -> Optional[str]:
-    """The not-yet id (or "unknown") the message names, if it names no catalog service."""
+    """The not-yet id (or "unknown") the message names; beside a catalog service only when named apart."""
     return next(tracker.get_latest_entity_values(UNLISTED_SERVICE), None)
+
+
+def keep_for_review_if_unlisted(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """A message naming a service we do not have is kept for staff review whatever else it asks for
+    or is answered with: a complaint's ticket, a subscription or the catalog service it also names
+    serve the citizen, the review row tells staff what citizens want that the catalog lacks."""
+    if unlisted_service(tracker):
+        flag_for_review(dispatcher, REVIEW_REASON)
 
 
 def named_not_yet(tracker: Tracker) -> bool:

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog_access import ASPECT_OF_INTENT, INTENT_OF_ASPECT, catalog
-from actions.not_in_catalog import answer_not_in_catalog, unlisted_service
+from actions.not_in_catalog import answer_not_in_catalog, keep_for_review_if_unlisted, unlisted_service
 from actions.replies import LANGUAGE_SIGNAL, choice, flag_for_review, intent_payload, language_of, utter
 from catalog.services import Service
 from catalog.replies import say
@@ -105,6 +105,7 @@ class ActionAnswerService(Action):
             utter(dispatcher, say("which_service", language), language=language)
             return [SlotSet("pending_aspect", aspect)]
 
+        keep_for_review_if_unlisted(dispatcher, tracker)
         utter_answer(
             dispatcher,
             compose_answer(service, aspect, language),

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.agency_backends import BackendUnavailable, TransactionStatus, backend_for
 from actions.catalog_access import catalog
+from actions.not_in_catalog import keep_for_review_if_unlisted
 from actions.replies import language_of, utter
 from catalog.replies import say
 
@@ -26,6 +27,7 @@ class ActionAskTransactionNumber(Action):
         asked_before = tracker.get_slot("requested_slot") == "transaction_number" and tracker.latest_message.get(
             "intent", {}
         ).get("name") != "transaction_status"
+        keep_for_review_if_unlisted(dispatcher, tracker)
         utter(dispatcher, say("bad_transaction_number" if asked_before else "ask_transaction_number", language), language=language)
         return []
 
@@ -60,6 +62,7 @@ class ActionTransactionStatus(Action):
         if backend.demo:
             # Until the agency's system is connected the status is invented: never let it pass as real.
             text = f"{text}\n\n{say('demo_data', language)}"
+        keep_for_review_if_unlisted(dispatcher, tracker)
         utter(dispatcher, text, language=language)
         # Forget the number: the next "where is my transaction?" may be about another one.
         return [SlotSet("transaction_number", None)]

@@ -6,7 +6,8 @@
 - `transaction_number`: a number that looks like a transaction reference;
 - `unlisted_service`: the message names a service the catalog does not have: the id of a
   well-known one on the not-yet list (nlu/not_yet.py), or "unknown" when it names something in
-  words that are no question words (nlu/unlisted.py); never beside `service`;
+  words that are no question words (nlu/unlisted.py); beside `service` only when a not-yet service
+  is named apart from the catalog one (the catalog service is answered; the message is kept for review);
 - `language`: how to answer — the citizen's chosen language if they set one (message metadata
   `preferred_language`), else how they wrote ("ar", "en", "arabizi"); absent when the message
   carries no language (a transaction number, a digit, an emoji), so the conversation keeps its own.
@@ -34,7 +35,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.catalog_names import resolver_for_catalog
 from nlu.not_yet import not_yet_list
-from nlu.services import Resolution, ServiceResolver
+from nlu.services import STOPWORDS, Resolution, ServiceResolver
 from nlu.tokenizer import LANGUAGE
 from nlu.unlisted import MIN_SERVICES, QuestionWords, unexplained_words
 
@@ -161,10 +162,15 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         assert self.resolver is not None
         found = self.resolver.resolve_tokens(norms, spans)
         not_yet = self.not_yet.resolve_tokens(norms, spans)
-        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY and _outweighs(not_yet, found):
-            return [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
+        unlisted = []
+        if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY:
+            unlisted = [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
+            if _outweighs(not_yet, found, norms) or self._named_only_through(not_yet, found, norms, spans):
+                return unlisted
         if found.service_id:
-            return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)]
+            # A not-yet service named apart ("... للوظيفة الحكومية", or a second question) leaves the
+            # catalog service the answer, and is said beside it so staff learn that it was asked for.
+            return [self._entity(SERVICE, found.service_id, found.start, found.end, found.confidence)] + unlisted
         entities = []
         if found.candidates:
             value = CANDIDATE_SEPARATOR.join(found.candidates)
@@ -174,6 +180,22 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
             start, end = spans[unexplained[0]][0], spans[unexplained[-1]][1]
             entities.append(self._entity(UNLISTED_SERVICE, UNKNOWN_SERVICE, start, end, 1.0))
         return entities
+
+    def _named_only_through(
+        self, not_yet: Resolution, found: Resolution, norms: List[str], spans: List[tuple[int, int]]
+    ) -> bool:
+        """Is the catalog service found only by reading a word of the not-yet name as a slip? That word
+        is meant as itself: in "مكتب سياحة وسفر شو الترخيص" the tourism office's "سياحة" is no slip for
+        the car's "سيارة", and without it "الترخيص" only offers a choice. A catalog name that explains
+        every word of the not-yet name keeps them."""
+        assert self.resolver is not None
+        if not found.service_id or set(not_yet.positions) <= set(found.positions):
+            return False
+        theirs = {i for i in not_yet.positions if not self.resolver.has_word(norms[i])}
+        if not theirs:
+            return False
+        rest = self.resolver.resolve_tokens(["" if i in theirs else n for i, n in enumerate(norms)], spans)
+        return not rest.service_id or rest.by_agency
 
     def _entity(self, name: str, value: str, start: int, end: int, confidence: float) -> Dict[Text, Any]:
         return {
@@ -186,13 +208,26 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         }
 
 
-def _outweighs(not_yet: Resolution, found: Resolution) -> bool:
-    """A not-yet name wins over a catalog match it covers and outgrows ("شهادة وفاة" over the
-    generic "شهادة"), never over a catalog service named elsewhere in the message."""
-    if not (found.service_id or found.candidates):
+def _outweighs(not_yet: Resolution, found: Resolution, norms: List[str]) -> bool:
+    """A not-yet name wins over a catalog service's name when, together, they are one name whose
+    extra word is the qualifier that makes it another service: they share a word ("military
+    retirement" over "retirement pension", "بيع السيارة" over a name found around it) or the not-yet
+    name sits inside the catalog one ("السيارة ونقل ملكيتها بالترخيص"), with no other word between
+    them. It never wins over a catalog name that explains all of its words, nor over one named apart
+    (a purpose: "عدم محكومية للوظيفة الحكومية"; or "رخصة السواقة بدها فحص نظر؟", about the licence).
+    A word several catalog services share, or an agency's name, says which agency or offers a
+    choice, not which service: a not-yet name wins over it anywhere ("ترخيص موقع اخباري", "تقدير سعر
+    الارض من دائرة الاراضي")."""
+    if not found.service_id or found.by_agency:
         return True
-    overlaps = not_yet.start < found.end and found.start < not_yet.end
-    return overlaps and not_yet.end - not_yet.start > found.end - found.start
+    ours, theirs = set(not_yet.positions), set(found.positions)
+    inside = found.start <= not_yet.start and not_yet.end <= found.end
+    if not (ours & theirs or inside):
+        return False
+    together = ours | theirs
+    if any(norms[i] not in STOPWORDS for i in range(min(together), max(together)) if i not in together):
+        return False
+    return any(norms[i] not in STOPWORDS for i in ours - theirs)
 
 
 def carries_language(text: str, number: Optional["re.Match[str]"]) -> bool:

@@ -33,7 +33,7 @@ from nlu.typos import deletions, typo_cost
 # matches "renew passport", skipped inside messages by the gap allowance, and never read as a slip
 # for a catalog word ("بسجل على" is "I register on", not "السجل العدلي"). In folded spelling (على ->
 # علي), as tokens reach us.
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "ال و في من عن علي الي لل ل ب my the a an of for to your el al il w".split()
 )
 # "و/ف" before another clitic too: "وللهوية؟" (and for the ID?) must find "هويه" like "للهوية" does.
@@ -123,6 +123,9 @@ class Resolution:
     confidence: float = 0.0
     start: int = 0
     end: int = 0
+    # Which message tokens the name's words were found in (a name may skip a word or two inside it).
+    positions: tuple[int, ...] = ()
+    by_agency: bool = False  # found by an agency's name ("دائرة الأراضي"): it says where, not which service
 
     @property
     def ambiguous(self) -> bool:
@@ -134,6 +137,7 @@ class _Phrase:
     tokens: tuple[str, ...]
     services: tuple[str, ...]
     specific: bool  # a name of exactly this service (else a generic word or an agency name)
+    agency: bool = False  # an agency's name (specific when the agency has one service)
 
 
 @dataclass
@@ -143,6 +147,7 @@ class _Match:
     similarity: float
     start: int
     end: int
+    positions: tuple[int, ...] = ()
 
 
 @dataclass
@@ -189,7 +194,9 @@ class ServiceResolver:
                 tokens = _phrase_tokens(phrase)
                 if tokens and tokens not in grouped and tokens not in generic_owners:
                     # An agency with one service names that service.
-                    resolver.phrases.append(_Phrase(tokens, tuple(sorted(services)), specific=len(services) == 1))
+                    resolver.phrases.append(
+                        _Phrase(tokens, tuple(sorted(services)), specific=len(services) == 1, agency=True)
+                    )
         resolver._index()
         return resolver
 
@@ -243,7 +250,7 @@ class ServiceResolver:
         # A common word is meant as itself; it may only be a catalog word's inflection ("broke").
         inflection_only = token in _COMMON_WORDS
         lookalike = not forms.isdisjoint(_COMMON_ARABIC_LOOKALIKES)
-        if not token.isdigit() and token not in _STOPWORDS:
+        if not token.isdigit() and token not in STOPWORDS:
             # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت"), and
             # even when it is some catalog word already: that one keeps the higher score.
             # The budget is the bare word's: "الجويه" is a short word with an article, not a long word.
@@ -265,6 +272,10 @@ class ServiceResolver:
             self._fuzzy_cache.clear()
         self._fuzzy_cache[token] = found, weak
         return found, weak
+
+    def has_word(self, token: str) -> bool:
+        """Whether some name has this word as written (its clitics aside), not only as a slip."""
+        return not stems(token).isdisjoint(self._by_form)
 
     def resolve(self, text: str) -> Resolution:
         tokens = [t for t in analyse(text).tokens]
@@ -313,6 +324,7 @@ class ServiceResolver:
                 continue
             total, chars, position = score, len(tokens[0]), begin
             exact, slips = int(score == 1.0), int(weak)
+            placed = [begin]
             for token, token_forms in zip(tokens[1:], forms[1:]):
                 score = 0.0
                 for nxt in range(position + 1, min(position + 2 + _MAX_GAP, len(readings))):
@@ -322,6 +334,7 @@ class ServiceResolver:
                 if not score or exact_only and score < 1.0:
                     break
                 position = nxt
+                placed.append(nxt)
                 total += score
                 chars += len(token)
                 exact += score == 1.0
@@ -329,7 +342,9 @@ class ServiceResolver:
             else:
                 if slips > exact:
                     continue
-                match = _Match(phrase, chars, total / len(tokens), spans[begin][0], spans[position][1])
+                match = _Match(
+                    phrase, chars, total / len(tokens), spans[begin][0], spans[position][1], tuple(sorted(placed))
+                )
                 if best is None or (match.similarity, -match.end) > (best.similarity, -best.end):
                     best = match
         return best
@@ -348,10 +363,12 @@ class ServiceResolver:
                 if m.chars * m.similarity >= top - 1e-9 and _overlaps(m, best)
             }
             if len(rivals) > 1:
-                return Resolution(None, tuple(sorted(rivals)), best.similarity, best.start, best.end)
-            return Resolution(best.phrase.services[0], (), best.similarity, best.start, best.end)
+                return Resolution(None, tuple(sorted(rivals)), best.similarity, best.start, best.end, best.positions)
+            return Resolution(
+                best.phrase.services[0], (), best.similarity, best.start, best.end, best.positions, best.phrase.agency
+            )
         best = max(matches, key=lambda m: (m.chars * m.similarity, len(m.phrase.services)))
-        return Resolution(None, best.phrase.services, best.similarity, best.start, best.end)
+        return Resolution(None, best.phrase.services, best.similarity, best.start, best.end, best.positions)
 
 
 def _token_score(
@@ -373,5 +390,5 @@ def _overlaps(a: _Match, b: _Match) -> bool:
 @lru_cache(maxsize=20_000)
 def _phrase_tokens(phrase: str) -> tuple[str, ...]:
     tokens = tuple(t.norm for t in analyse(phrase).tokens if t.norm)
-    meaningful = tuple(t for t in tokens if t not in _STOPWORDS)
+    meaningful = tuple(t for t in tokens if t not in STOPWORDS)
     return meaningful or tokens

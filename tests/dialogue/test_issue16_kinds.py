@@ -83,6 +83,43 @@ async def test_asked_twice_a_company_registration_is_still_not_the_last_services
     assert "شهادة الميلاد" not in follow.replies[0].text and "عن أي خدمة" in follow.replies[0].text
 
 
+QUALIFIED = [  # a catalog service's name with a qualifier that makes it a service we do not have
+    ("كم راتب التقاعد العسكري للعريف", "التقاعد العسكري"),
+    ("how do I get a military pension", "Military retirement pensions"),
+    ("بدي اطلع بطاقة اعاقة لابني", "بطاقة الأشخاص ذوي الإعاقة"),
+    ("قديش رسوم بيع الارض بدائرة الاراضي", "بيع العقارات"),
+]
+
+
+@pytest.mark.parametrize("text, named", QUALIFIED)
+async def test_a_qualified_catalog_name_gets_the_honest_not_yet(brain, citizen, text, named):
+    answer = await brain.respond(citizen, said(text))
+    assert answer.service_id is None and named in answer.replies[0].text, answer.replies[0].text
+    assert answer.review_reason == "not_in_catalog"
+
+
+async def test_a_not_yet_service_named_beside_a_catalog_one_is_answered_for_the_catalog_one_and_kept(brain, citizen):
+    answer = await brain.respond(citizen, said("بدي شهادة عدم محكومية للوظيفة الحكومية، شو الاوراق؟"))
+    assert answer.service_id == "moj.non_conviction", answer.replies[0].text
+    assert answer.review_reason == "not_in_catalog"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["بدي اشتكي على شركة الكهرباء، الفاتورة غلط وما حدا رد علي", "I want to complain about the customs, they held my parcel for a month"],
+)
+async def test_a_complaint_about_a_service_we_do_not_have_is_also_kept_for_review(brain, citizen, _actions_store, text):
+    answer = await brain.respond(citizen, said(text))
+    assert answer.intent == "complaint", answer.intent
+    assert "T-" in answer.replies[0].text  # the ticket is still opened
+    assert answer.review_reason == "not_in_catalog"
+
+
+async def test_a_complaint_about_a_catalog_service_is_not_a_review_row(brain, citizen, _actions_store):
+    answer = await brain.respond(citizen, said("بدي اقدم شكوى على موظف الجوازات، اتأخر علي بتجديد جواز السفر"))
+    assert answer.intent == "complaint" and answer.review_reason is None
+
+
 FOLLOW_UPS = [  # (first question, follow-up, a word of the right answer)
     ("قديش رسوم تجديد جواز السفر؟", "وكم الرسوم؟", "50"),
     ("بدي اجدد جوازي", "شو الاوراق المطلوبة؟", "الجواز"),

@@ -160,3 +160,62 @@ def test_a_bare_mention_is_only_the_name_and_linking_words(text, name, bare):
 
     start = text.index(name)
     assert names_only_the_service(text, start, start + len(name)) is bare
+
+
+# --- a catalog name with a qualifier that makes it another service ----------------------------------
+
+
+def _extracted(text: str) -> dict[str, str]:
+    from language.analysis import analyse
+    from nlu.catalog_names import resolver_for_catalog
+    from nlu.service_extractor import ServiceExtractor
+
+    extractor = ServiceExtractor({}, resolver_for_catalog(), QuestionWords())
+    tokens = analyse(text).tokens
+    found = extractor._services([t.norm for t in tokens], [(t.start, t.end) for t in tokens])
+    return {e["entity"]: e["value"] for e in found}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("كم راتب التقاعد العسكري للعريف", "military_retirement"),  # shares "التقاعد" with the SSC pension
+        ("how do I get a military pension", "military_retirement"),
+        ("my dad is a civil retiree, when is the civil pension paid", "civil_retirement"),
+        ("بدي اطلع بطاقة اعاقة لابني", "disability_card"),  # shares "بطاقة" with the ID card
+        ("بطاقة ذوي الاعاقة شو بتعطي", "disability_card"),
+        ("قديش رسوم بيع الارض بدائرة الاراضي", "property_sale"),  # the agency says where, not which service
+        ("كيف بعمل تقدير قيمة عقار عند دائرة الاراضي", "property_valuation"),
+        ("ضريبة المسقفات قديش", "property_tax"),  # "ضريبة" is shared by two catalog services
+        ("بدي ترخيص مكتب سياحة وسفر", "tourism_licences"),  # "ترخيص" is shared by four
+        ("كم بكلف ترخيص مكتب سياحة وسفر جديد", "tourism_licences"),  # "سياحة" is no slip for "سيارة"
+        ("شو رسوم بيع سيارة بالترخيص", "vehicle_ownership_transfer"),
+    ],
+)
+def test_a_qualifier_that_names_another_service_wins_over_the_catalog_name(text, expected):
+    found = _extracted(text)
+    assert found.get("unlisted_service") == expected and "service" not in found, found
+
+
+@pytest.mark.parametrize(
+    "text, service",
+    [
+        ("بدي شهادة عدم محكومية للوظيفة الحكومية", "moj.non_conviction"),  # a purpose beside the name
+        ("كم اشتراك التأمين الصحي الاختياري", "moh.health_insurance"),  # the catalog name sits whole inside
+        ("رخصة السواقة بدها فحص نظر؟", "dvld.driving_license_renew"),  # other words stand between
+        ("ضاعت هويتي بدي بلاغ فقدان من المركز الامني", "cspd.id_card_lost"),
+        ("بدي شهادة ميلاد لابني عشان اسجله بالمدرسة", "cspd.birth_certificate"),
+        ("وين دائرة الاراضي", "dls.property_certificate"),
+        ("هلق لتجديد رخصة السواقة بدها فحص نظر؟", "dvld.driving_license_renew"),  # "السواقة" is the licence's word
+    ],
+)
+def test_a_not_yet_name_apart_from_the_catalog_name_leaves_the_catalog_service(text, service):
+    found = _extracted(text)
+    assert found.get("service") == service, found
+    # Named apart, the not-yet service is said beside it (so the message is kept for staff review).
+    assert found.get("unlisted_service", "") != "unknown", found
+
+
+def test_a_not_yet_service_named_apart_is_said_beside_the_catalog_one():
+    found = _extracted("بدي شهادة عدم محكومية للوظيفة الحكومية")
+    assert found == {"service": "moj.non_conviction", "unlisted_service": "civil_service_jobs"}, found
