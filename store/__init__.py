@@ -1,4 +1,5 @@
-"""The conversation store: citizens, agencies, messages and their timelines, tickets, subscriptions.
+"""The conversation store: citizens, agencies, messages and their timelines, tickets, subscriptions,
+the transaction registry.
 
     store = Store(settings.database_url)     # after store.migrate.upgrade(url)
     store.inbound.add(...)
@@ -19,6 +20,7 @@ from store.review import ReviewRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketRepository
+from store.transactions import TransactionRepository
 
 
 class Store:
@@ -34,6 +36,7 @@ class Store:
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
         self.agencies = AgencyRepository(self.db)
+        self.transactions = TransactionRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

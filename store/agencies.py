@@ -101,6 +101,29 @@ class AgencyRepository:
         with self._db.session() as s:
             return list(s.execute(select(Agency).order_by(Agency.id)).scalars())
 
+    def set_lookup_url(self, agency_id: str, url: Optional[str]) -> None:
+        """Where the agency's own system answers citizens' status questions; None: our registry."""
+        if url is not None and not re.match(r"^https?://[^\s/]+", url):
+            raise AgencyError("a lookup URL is an http(s) URL")
+        self._set(agency_id, lookup_url=url)
+
+    def set_escalation_period(self, agency_id: str, days: int) -> None:
+        if not 1 <= days <= 365:
+            raise AgencyError("the escalation period is 1 to 365 days")
+        self._set(agency_id, escalate_after_days=days)
+
+    def _set(self, agency_id: str, **values: object) -> None:
+        with self._db.session() as s:
+            agency = s.get(Agency, agency_id)
+            if agency is None:
+                raise AgencyError(f"no agency {agency_id!r}: add it first (tawasol agency add)")
+            for name, value in values.items():
+                setattr(agency, name, value)
+
+    def with_lookup_url(self) -> list[Agency]:
+        with self._db.session() as s:
+            return list(s.execute(select(Agency).where(Agency.lookup_url.is_not(None)).order_by(Agency.id)).scalars())
+
     def issue_key(self, agency_id: str) -> IssuedKey:
         """A new key for the agency (it may hold several); the key is returned once, here."""
         with self._db.session() as s:
