@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
-NUMBER_PATH = Path(..., min_length=1, max_length=64, regex=r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
+NUMBER_PATH = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
 ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422)}
 
 
