@@ -1,24 +1,14 @@
 """What each step says, to whom, in which language: the texts are data (data/replies.yml,
-`notify.*`); this module picks them and fills them in. Dates and times are Amman's (UTC+3 all year
-since 2022)."""
+`notify.*`); this module picks them and fills them in. Dates and times are Amman's (core/amman.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Optional
 
 from catalog.replies import reply_language, say
+from core.amman import local_date, local_time
 from store.models import Agency, Transaction, TransactionEvent
-
-AMMAN = timezone(timedelta(hours=3), "Asia/Amman")
-
-
-def local_date(moment: datetime) -> str:
-    return moment.astimezone(AMMAN).strftime("%Y-%m-%d")
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone(AMMAN).strftime("%H:%M")
 
 
 def agency_name(agency: Agency, language: str) -> str:

@@ -82,6 +82,8 @@ class Settings:
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     replies_file: Path = DEFAULT_REPLIES
     log_level: str = "INFO"
+    agency_lookup_timeout_s: float = 3.0  # per attempt, asking an agency's own system (actions/agency_backends.py)
+    agency_lookup_retries: int = 2  # attempts after the first
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -99,6 +101,8 @@ class Settings:
             catalog_dir=reader.value("TAWASOL_CATALOG_DIR", _existing_dir, DEFAULT_CATALOG_DIR),
             replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),
             log_level=reader.value("LOG_LEVEL", _log_level, "INFO"),
+            agency_lookup_timeout_s=reader.value("AGENCY_LOOKUP_TIMEOUT", _lookup_timeout, 3.0),
+            agency_lookup_retries=reader.value("AGENCY_LOOKUP_RETRIES", _lookup_retries, 2),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -322,6 +326,20 @@ def _existing_dir(raw: str) -> Path:
     if not Path(raw).is_dir():
         raise ValueError(f"no such directory: {raw}")
     return Path(raw)
+
+
+def _lookup_timeout(raw: str) -> float:
+    value = _positive_number(raw)
+    if value > 30:
+        raise ValueError(f"must be at most 30 seconds (a citizen is waiting), got {raw!r}")
+    return value
+
+
+def _lookup_retries(raw: str) -> int:
+    value = _whole_number(raw)
+    if value > 5:
+        raise ValueError(f"must be 0 to 5, got {raw!r}")
+    return value
 
 
 def _log_level(raw: str) -> str:
