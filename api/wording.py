@@ -15,16 +15,43 @@ def agency_name(agency: Agency, language: str) -> str:
     return agency.name_en if reply_language(language) == "en" else agency.name_ar
 
 
+# Two SMS segments: 134 characters of Arabic (UCS-2), about 306 of plain Latin text (GSM-7). A
+# notification that fits needs no MORE, so the opt-out line reaches the citizen in the first message.
+_TWO_SEGMENTS = {"ar": 134, "en": 300}
+
+
 def citizen_text(
     event: TransactionEvent, transaction: Transaction, agency: Agency, service_name: str, language: str
 ) -> str:
-    """The step's notification, with the line that says how to stop this agency's messages last
-    (short enough that an SMS carries it in its first message: tests/api/test_wording.py)."""
+    """The step's notification, with the line that says how to stop this agency's messages last.
+    When a long agency name, number or note would push that line past the first SMS, the agency
+    is named by its code, then the service is left out (the number identifies it), and at last the
+    line goes first: checked with the real SMS renderer in tests/agency_api/test_wording.py."""
     language = reply_language(language)
+    line = opt_out_line(agency.id, language)
+    budget = _TWO_SEGMENTS[language] - len(line) - 1
+    if any(ord(ch) > 0x7F for ch in transaction.number + (event.note or "") + (event.destination or "")):
+        budget = min(budget, _TWO_SEGMENTS["ar"] - len(line) - 1)
+    for name, service in (
+        (agency_name(agency, language), service_name),
+        (agency.id.upper(), service_name),
+        (agency.id.upper(), None),
+    ):
+        step = _step_text(event, transaction, name, service, language)
+        if len(step) <= budget:
+            return f"{step}\n{line}"
+    # Still too long (a long note, Arabic words in an English message): the line goes first, so
+    # the first SMS still carries it; the rest of the step follows with MORE.
+    return f"{line}\n{step}"
+
+
+def _step_text(
+    event: TransactionEvent, transaction: Transaction, agency: str, service: Optional[str], language: str
+) -> str:
     fields: dict[str, object] = {
-        "agency": agency_name(agency, language),
+        "agency": agency,
         "number": transaction.number,
-        "service": service_name,
+        "service": say("notify.service", language, name=service) if service else "",
         "date": local_date(event.at),
     }
     if event.type in ("payment_received", "documents_received"):
@@ -40,8 +67,7 @@ def citizen_text(
         )
     if event.type == "rejected":
         fields["note"] = event.note or ""
-    step = say(f"notify.{event.type}", language, **fields)
-    return f"{step}\n{opt_out_line(agency.id, language)}"
+    return say(f"notify.{event.type}", language, **fields)
 
 
 def opt_out_line(agency_id: str, language: str) -> str:
