@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Callable, Optional
 
@@ -115,12 +115,19 @@ class Notifier:
             return transaction.language
         return language_of_citizen(self._store, transaction.citizen_id)
 
-    async def notify_unfinished(self, now: Optional[datetime] = None) -> int:
-        """Notify the steps a dead process recorded but did not finish notifying."""
-        pending = await asyncio.to_thread(self._store.transactions.unnotified_events, utcnow() - UNFINISHED_AFTER)
-        for event_id in pending:
-            await self.notify_event(event_id)
-        return len(pending)
+
+
+async def resume_notifications(store: Store, outbox: Outbox, *, older_than: timedelta = UNFINISHED_AFTER) -> int:
+    """Notify the steps a dead process recorded but did not finish notifying (recorded more than
+    `older_than` ago, real time); recipients already notified are skipped. A sweep for the job
+    engine; returns how many steps it finished."""
+    from actions.catalog_access import catalog
+
+    notifier = Notifier(store, outbox, catalog)
+    pending = await asyncio.to_thread(store.transactions.unnotified_events, utcnow() - older_than)
+    for event_id in pending:
+        await notifier.notify_event(event_id)
+    return len(pending)
 
 
 def language_of_citizen(store: Store, citizen_id: int) -> str:

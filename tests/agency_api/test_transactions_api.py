@@ -217,3 +217,24 @@ async def test_a_one_off_notification_is_sent_once_per_key_and_billed_by_its_cat
 async def test_the_openapi_document_lists_the_endpoints(world):
     schema = (await world.client.get("/openapi.json")).json()
     assert {"/transactions", "/transactions/{number}/events", "/transactions/{number}", "/notifications"} <= set(schema["paths"])
+
+
+async def test_a_step_recorded_by_a_process_that_died_is_notified_once_by_the_sweep(world):
+    from datetime import datetime, timedelta, timezone
+
+    from api.lifecycle import transition
+    from api.notifier import resume_notifications
+    from store.transactions import NewEvent
+
+    await world.client.post("/transactions", json=registration(), headers=world.headers())
+    # The process stored the step and died before notifying anyone.
+    at = datetime(2026, 11, 3, 7, 0, tzinfo=timezone.utc)
+    world.store.transactions.add_event(
+        "cspd", "2026-000123", NewEvent("documents_received", at), transition=transition, idempotency=None,
+        respond=lambda view: {},
+    )
+    assert len(world.sent_to(SMS_ONLY)) == 1
+    assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 1
+    assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 0
+    texts = [m.text for m in world.sent_to(SMS_ONLY)]
+    assert len(texts) == 2 and "10:00" in texts[1]
