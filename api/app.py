@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from fastapi import Depends, FastAPI, Header, Path, Request
@@ -63,8 +63,12 @@ def _request_hash(request: Request, body: Any) -> str:
     return hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
 def record_json(view: TransactionView, *, full: bool = False) -> dict[str, Any]:
-    """A transaction as the API shows it (TransactionOut)."""
+    """A transaction as the API shows it (TransactionOut); times in UTC, whatever zone they came in."""
     t = view.transaction
     body: dict[str, Any] = {
         "number": t.number,
@@ -72,14 +76,14 @@ def record_json(view: TransactionView, *, full: bool = False) -> dict[str, Any]:
         "service_id": t.service_id,
         "citizen_phone": t.citizen_phone,
         "citizen_language": t.language,
-        "registered_at": t.registered_at.isoformat(),
+        "registered_at": _utc(t.registered_at),
         "assigned_employee_phone": t.assigned_employee_phone,
         "manager_phone": t.manager_phone,
         "escalate_after_days": t.escalate_after_days,
         "state": t.state,
         "events": [
             {
-                "id": e.id, "type": e.type, "at": e.at.isoformat(), "note": e.note, "destination": e.destination,
+                "id": e.id, "type": e.type, "at": _utc(e.at), "note": e.note, "destination": e.destination,
                 "document_number": e.document_number, "employee_phone": e.employee_phone,
             }
             for e in view.events
@@ -92,12 +96,12 @@ def record_json(view: TransactionView, *, full: bool = False) -> dict[str, Any]:
                 "message_id": n.message_id, "channel": n.channel, "status": n.status, "sender": n.sender,
                 "route_reason": n.route_reason, "route_cause": n.route_cause, "skipped": n.skipped,
                 "text": n.text, "segments": n.segments,
-                "timeline": [{"status": s.status, "at": s.at.isoformat(), "detail": s.detail} for s in n.timeline],
+                "timeline": [{"status": s.status, "at": _utc(s.at), "detail": s.detail} for s in n.timeline],
             }
             for n in view.notifications
         ]
         body["escalations"] = [
-            {"period": e.period, "due_at": e.due_at.isoformat(), "sent_at": e.sent_at.isoformat() if e.sent_at else None}
+            {"period": e.period, "due_at": _utc(e.due_at), "sent_at": _utc(e.sent_at) if e.sent_at else None}
             for e in view.escalations
         ]
     return body

@@ -238,3 +238,23 @@ async def test_a_step_recorded_by_a_process_that_died_is_notified_once_by_the_sw
     assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 0
     texts = [m.text for m in world.sent_to(SMS_ONLY)]
     assert len(texts) == 2 and "10:00" in texts[1]
+
+
+async def test_simultaneous_retries_with_one_key_record_and_send_once(world):
+    import asyncio
+
+    await world.client.post("/transactions", json=registration(), headers=world.headers())
+    step = {"type": "documents_received", "at": "2026-11-02T11:05:00+03:00"}
+    answers = await asyncio.gather(*(
+        world.client.post("/transactions/2026-000123/events", json=step, headers=world.headers(idempotency="same"))
+        for _ in range(6)
+    ))
+    assert {a.status_code for a in answers} == {201}
+    assert all(a.json() == answers[0].json() for a in answers)  # every retry got the first answer
+    assert world.count("transaction_events") == 2 and len(world.sent_to(SMS_ONLY)) == 2
+    bodies = [registration(number=f"2026-9{n}") for n in range(4)]
+    registered = await asyncio.gather(*(
+        world.client.post("/transactions", json=body, headers=world.headers(idempotency="reg"))
+        for body in [bodies[0]] * 4
+    ))
+    assert {a.status_code for a in registered} == {201} and world.count("transactions") == 2
