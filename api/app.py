@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
-NUMBER_PATH = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
+NUMBER_PATH = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422)}
 
 
@@ -277,7 +277,10 @@ def create_api(
                 raise ApiError(422, "idempotency_key_reused", str(reused))
             if stored is not None:
                 if stored.status_code == 0:
-                    raise ApiError(409, "in_progress", "the first request with this Idempotency-Key is still running")
+                    raise ApiError(
+                        409, "in_progress",
+                        "the first request with this Idempotency-Key has not finished: retry later (a new key sends again)",
+                    )
                 return respond(stored)
         try:
             status, result = await _one_off(records, outbox(), agency_id, body)

@@ -13,7 +13,7 @@ from core.phones import InvalidPhone, international_digits
 from routing.billing import MessageKind
 from routing.policy import PUSH_CATEGORIES
 
-Number = constr(strict=True, min_length=1, max_length=64, regex=r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
+Number = constr(strict=True, min_length=1, max_length=64, regex=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # it goes in URLs: no "/"
 ServiceId = constr(strict=True, min_length=3, max_length=128, regex=r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
 Phone = constr(strict=True, min_length=8, max_length=20)
 Language = constr(strict=True, regex=r"^(ar|en)$")
