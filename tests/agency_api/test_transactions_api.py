@@ -258,3 +258,25 @@ async def test_simultaneous_retries_with_one_key_record_and_send_once(world):
         for body in [bodies[0]] * 4
     ))
     assert {a.status_code for a in registered} == {201} and world.count("transactions") == 2
+
+
+async def test_outside_the_whatsapp_window_without_a_template_the_step_goes_by_sms(world):
+    from datetime import timedelta
+
+    from core.messages import utcnow
+
+    world.wrote_on_whatsapp(ON_WHATSAPP, at=utcnow() - timedelta(hours=25))
+    await world.client.post("/transactions", json=registration(phone=ON_WHATSAPP), headers=world.headers())
+    [message] = world.sent_to(ON_WHATSAPP)
+    assert message.channel == SMS
+    shown = (await world.client.get("/transactions/2026-000123", headers=world.headers())).json()
+    assert shown["notifications"][0]["route_reason"] == "whatsapp_window_closed"
+
+
+async def test_without_citizen_language_the_citizens_own_language_is_used(world):
+    citizen = world.store.citizens.for_phone(SMS_ONLY)
+    world.store.citizens.set_language(citizen, "en")
+    await world.client.post("/transactions", json=registration(), headers=world.headers())
+    [message] = world.sent_to(SMS_ONLY)
+    assert message.text.startswith("Civil Status: your transaction 2026-000123 (Passport renewal)")
+    assert message.text.endswith("STOP CSPD")
