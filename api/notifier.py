@@ -55,12 +55,10 @@ class Notifier:
 
     async def notify_event(self, event_id: int) -> None:
         """Notify everyone a step concerns (those not yet notified), then mark it notified."""
-        found = await asyncio.to_thread(self._store.transactions.event, event_id)
+        found = await asyncio.to_thread(self._store.transactions.to_notify, event_id)
         if found is None:
             return
-        transaction, event = found
-        agency = await asyncio.to_thread(self._store.agencies.get, transaction.agency_id)
-        done = await asyncio.to_thread(self._store.transactions.notified_recipients, event_id)
+        transaction, event, agency, done = found
         payer = payer_of(agency)
         if CITIZEN not in done:
             language = await asyncio.to_thread(self.citizen_language, transaction)

@@ -20,6 +20,7 @@ from core.messages import utcnow
 from store.citizens import citizen_for_phone
 from store.database import Database
 from store.models import (
+    Agency,
     IdempotencyKey,
     Message,
     MessageStatusEvent,
@@ -330,13 +331,20 @@ class TransactionRepository:
 
     # --- notifications -------------------------------------------------------------------------
 
-    def notified_recipients(self, event_id: int) -> set[str]:
+    def to_notify(self, event_id: int) -> Optional[tuple[Transaction, TransactionEvent, Agency, set[str]]]:
+        """What notifying a step needs, in one read: its transaction, the step, the agency, and the
+        recipients already notified for it."""
         with self._db.session() as s:
-            return set(
+            event = s.get(TransactionEvent, event_id)
+            if event is None:
+                return None
+            transaction = s.get(Transaction, event.transaction_id)
+            done = set(
                 s.execute(
                     select(TransactionNotification.recipient).where(TransactionNotification.event_id == event_id)
                 ).scalars()
             )
+            return transaction, event, s.get(Agency, transaction.agency_id), done
 
     def link(
         self,

@@ -17,7 +17,7 @@ from pipeline.outbox import Outbox
 from tests.pipeline.pipeline_doubles import FakeSender
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=80),
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=80),
     st.sampled_from(["962791234567", "+962791234567", "0791234567", "cspd.passport_renew", "dvld.driving_license_renew",
                      "2026-11-02T09:30:00+03:00", "2026-11-02T09:30:00", "issued", "rejected", "ar", "en", "x" * 2000]),
 )
