@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from actions.agency_backends import BackendUnavailable, CircuitBreaker, HttpLookup, LookupSettings, find_status

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.messages import SMS, WHATSAPP
-from tests.agency_api.conftest import EMPLOYEE, MANAGER, ON_WHATSAPP, SMS_ONLY
+from tests.agency_api.conftest import EMPLOYEE, ON_WHATSAPP, SMS_ONLY
 
 
 def registration(number: str = "2026-000123", phone: str = SMS_ONLY, **extra) -> dict:

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.settings import Settings
 from channels.base import Rendered, SendOutcome
