@@ -71,6 +71,7 @@ def _phone(n: int) -> str:
 
 
 def _sent_messages(database_url: str) -> int:
+    """Messages sent; RuntimeError unless every citizen got exactly one per call (five each)."""
     from sqlalchemy import text
 
     from store import Store
@@ -78,11 +79,16 @@ def _sent_messages(database_url: str) -> int:
     store = Store(database_url)
     try:
         with store.db.engine.connect() as connection:
-            return connection.execute(
-                text("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status IN ('sent', 'delivered', 'read')")
-            ).scalar_one()
+            per_citizen = connection.execute(
+                text("SELECT citizen_id, COUNT(*) FROM messages WHERE direction = 'out' "
+                     "AND status IN ('sent', 'delivered', 'read') GROUP BY citizen_id")
+            ).all()
     finally:
         store.close()
+    wrong = [(citizen, count) for citizen, count in per_citizen if count != 1 + len(STEPS)]
+    if wrong:
+        raise RuntimeError(f"citizens without exactly {1 + len(STEPS)} messages: {wrong[:5]}")
+    return sum(count for _, count in per_citizen)
 
 
 def _wait_ready(process: subprocess.Popen, url: str, timeout: float = 60) -> None:
