@@ -25,6 +25,7 @@ from api.lifecycle import transition
 from api.notifier import Notifier, language_of_citizen, payer_of
 from api.schemas import ErrorOut, EventIn, NotificationIn, NotificationResult, TransactionIn, TransactionOut
 from api.wording import opt_out_line
+from billing.credit import CreditKeeper
 from catalog.services import Catalog
 from core.messages import BotReply, TemplateRef, utcnow
 from pipeline.outbox import Outbox
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
 NUMBER_PATH = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422)}
+ERRORS = {status: {"model": ErrorOut} for status in (401, 402, 404, 409, 413, 422)}
 
 
 class ApiError(Exception):
@@ -108,9 +109,14 @@ def record_json(view: TransactionView, *, full: bool = False) -> dict[str, Any]:
 
 
 def create_api(
-    *, store: Callable[[], Store], outbox: Callable[[], Outbox], catalog: Callable[[], Catalog]
+    *,
+    store: Callable[[], Store],
+    outbox: Callable[[], Outbox],
+    catalog: Callable[[], Catalog],
+    credit: Callable[[], Optional[CreditKeeper]] = lambda: None,
 ) -> FastAPI:
-    """The API over the process's store and outbox (callables: they exist once the runtime started)."""
+    """The API over the process's store and outbox (callables: they exist once the runtime started).
+    `credit`: the agencies' message credit (billing/credit.py); None counts nothing."""
     api = FastAPI(
         title="Tawasol agency API",
         version="1",
@@ -161,9 +167,13 @@ def create_api(
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 
-    async def notify(event_id: Optional[int]) -> None:
+    async def notify(event_id: Optional[int], agency_id: str) -> None:
         if event_id is None:
             return
+        keeper = credit()
+        if keeper is not None:
+            # Transaction status is urgent: never refused, but it uses the agency's credit.
+            await keeper.reserve(agency_id, MessageKind.TRANSACTION_STATUS.value, 1)
         try:
             await Notifier(store(), outbox(), catalog).notify_event(event_id)
         except Exception:
@@ -213,7 +223,7 @@ def create_api(
         except IdempotencyKeyReused as reused:
             raise ApiError(422, "idempotency_key_reused", str(reused))
         if not answer.replayed:
-            await notify(answer.event_id)
+            await notify(answer.event_id, agency_id)
         return respond(answer)
 
     @api.post("/transactions/{number}/events", status_code=201, response_model=TransactionOut, responses=ERRORS)
@@ -247,7 +257,7 @@ def create_api(
         except IdempotencyKeyReused as reused:
             raise ApiError(422, "idempotency_key_reused", str(reused))
         if not answer.replayed:
-            await notify(answer.event_id)
+            await notify(answer.event_id, agency_id)
         return respond(answer)
 
     @api.get("/transactions/{number}", response_model=TransactionOut, responses=ERRORS)
@@ -282,8 +292,15 @@ def create_api(
                         "the first request with this Idempotency-Key has not finished: retry later (a new key sends again)",
                     )
                 return respond(stored)
+        keeper = credit()
         try:
+            if keeper is not None:
+                decision = await keeper.reserve(agency_id, body.category, 1)
+                if not decision.allowed:
+                    raise ApiError(402, decision.reason or "credit_exhausted", decision.detail or "no message credit left")
             status, result = await _one_off(records, outbox(), agency_id, body)
+            if keeper is not None and not result["message_ids"]:
+                await keeper.release(agency_id, 1)  # nothing was sent: nothing to pay for
         except BaseException:
             if key is not None:
                 await asyncio.to_thread(records.transactions.release_key, agency_id, key.key)

@@ -12,16 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from types import MappingProxyType
 from typing import Callable, Optional
 
-from api.wording import citizen_text, employee_text
+from api.wording import citizen_text, employee_text, template_values
 from catalog.replies import reply_language
 from catalog.services import Catalog
-from core.messages import SMS, BotReply, utcnow
+from core.messages import SMS, BotReply, Notice, utcnow
 from pipeline.outbox import Outbox, PushResult
-from routing.billing import BodyType, MessageKind
+from routing.billing import MessageKind
 from routing.policy import Agency as Payer
+from routing.policy import agency_of
 from store import Store
 from store.models import Agency, DIRECTION_OUT, Transaction, TransactionEvent
 
@@ -34,12 +34,7 @@ UNFINISHED_AFTER = timedelta(minutes=2)
 
 def payer_of(agency: Agency) -> Payer:
     """The routing table's view of an agency: who pays (seed 000) and the SMS sender it uses."""
-    senders = {SMS: agency.sms_sender_ids[0]} if agency.sms_sender_ids else {}
-    return Payer(
-        id=agency.id,
-        body_type=BodyType.INDEPENDENT if agency.independent else BodyType.GOVERNMENT,
-        sender_ids=MappingProxyType(senders),
-    )
+    return agency_of(agency)
 
 
 def service_name(catalog: Catalog, service_id: str, language: str) -> str:
@@ -62,10 +57,14 @@ class Notifier:
         payer = payer_of(agency)
         if CITIZEN not in done:
             language = await asyncio.to_thread(self.citizen_language, transaction)
-            text = citizen_text(event, transaction, agency, service_name(self.catalog(), transaction.service_id, language), language)
+            service = service_name(self.catalog(), transaction.service_id, language)
+            text = citizen_text(event, transaction, agency, service, language)
+            # Outside WhatsApp's window the approved template of this step's kind goes instead
+            # (data/whatsapp_templates.yml), filled from these values.
+            notice = Notice(f"transaction_{event.type}", template_values(event, transaction, service, language), agency.id)
             result = await self._outbox.push(
                 transaction.citizen_id,
-                BotReply(text=text, language=language),
+                BotReply(text=text, language=language, notice=notice),
                 MessageKind.TRANSACTION_STATUS.value,
                 category=MessageKind.TRANSACTION_STATUS,
                 agency=payer,

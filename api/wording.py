@@ -90,3 +90,19 @@ def escalation_text(
         date=local_date(forwarded.at),
         days=days,
     )
+
+
+def template_values(event: TransactionEvent, transaction: Transaction, service_name: str, language: str) -> dict[str, str]:
+    """The named values a step's WhatsApp template may ask for (data/whatsapp_templates.yml)."""
+    values = {
+        "number": transaction.number,
+        "service_name": service_name,
+        "date": local_date(event.at),
+        "time": f"{local_date(event.at)} {local_time(event.at)}",
+        "destination": event.destination or say("notify.other_body", language),
+    }
+    if event.document_number:
+        values["document_number"] = event.document_number
+    if event.note:
+        values["reason"] = event.note
+    return values

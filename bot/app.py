@@ -86,6 +86,7 @@ def agency_api(runtime: Runtime) -> FastAPI:
         store=runtime.require_store,
         outbox=lambda: runtime.require_pipeline().outbox,
         catalog=catalog,
+        credit=lambda: runtime.credit,
     )
 
     @api.exception_handler(NotReady)

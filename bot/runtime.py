@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from actions.agency_backends import LookupSettings, use_lookup_settings
 from actions.citizen_records import use_store
+from billing.credit import CreditKeeper
 from bot.settings import Settings
 from catalog.replies import use_replies_file
 from catalog.services import use_catalog_dir
@@ -46,8 +47,10 @@ def use_content(settings: Settings) -> None:
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:
-    """The default routing table, with the short code recorded as the sender of SMS messages."""
-    return RoutingPolicy(senders={SMS: settings.sms.short_code}) if settings.sms is not None else RoutingPolicy()
+    """The default routing table, with the short code recorded as the sender of SMS messages and
+    the configured tariff."""
+    senders = {SMS: settings.sms.short_code} if settings.sms is not None else {}
+    return RoutingPolicy(senders=senders, tariff=settings.tariff)
 
 
 def load_brain(settings: Settings) -> Brain:
@@ -92,9 +95,12 @@ class Runtime:
         # Built now, not at start: the app mounts the channels' webhook routes when it is created.
         self.channels: dict[str, Channel] = {
             **self._stand_ins,
-            **build_channels(whatsapp=settings.whatsapp, sms=settings.sms),
+            **build_channels(
+                whatsapp=settings.whatsapp, sms=settings.sms, whatsapp_templates=settings.whatsapp_templates
+            ),
         }
         self.pipeline: Optional[Pipeline] = None
+        self.credit: Optional[CreditKeeper] = None  # agencies' message credit (the agency API reserves here)
         self.store: Optional[Store] = None
         self.started_at: Optional[float] = None
         self._coordination: Any = None
@@ -133,8 +139,10 @@ class Runtime:
             self.channels,
             rates={name: channel.rate for name, channel in self.channels.items()},
             routing=routing_policy(settings),
+            delivery_timeout=settings.delivery_timeout,
         )
         self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
+        self.credit = CreditKeeper(self.store, outbox)
         for channel in self.channels.values():
             await channel.start(self.pipeline)
         await self.pipeline.recover()

@@ -11,9 +11,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+import yaml
 
 from catalog.replies import DEFAULT_REPLIES
 from catalog.services import DEFAULT_CATALOG_DIR
@@ -26,6 +30,9 @@ from channels.whatsapp.config import (
     WhatsAppConfig,
     normalise_version,
 )
+from routing.billing import DEFAULT_TARIFF, Tariff
+from channels.whatsapp.templates import DEFAULT_PATH as DEFAULT_WHATSAPP_TEMPLATES
+from channels.whatsapp.templates import TemplateCatalog, TemplateError
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPOSITORY / "models"  # where `tawasol train` writes
@@ -82,6 +89,11 @@ class Settings:
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     replies_file: Path = DEFAULT_REPLIES
     log_level: str = "INFO"
+    tariff: Tariff = DEFAULT_TARIFF  # what a message costs and what a citizen is charged (seed 000)
+    # Approved WhatsApp templates by notification kind (channels/whatsapp/templates.py)
+    whatsapp_templates: Path = DEFAULT_WHATSAPP_TEMPLATES
+    # A push WhatsApp has not confirmed delivered this long after it was sent goes by SMS; None: never
+    delivery_timeout: Optional[timedelta] = timedelta(minutes=10)
     agency_lookup_timeout_s: float = 3.0  # per attempt, asking an agency's own system (actions/agency_backends.py)
     agency_lookup_retries: int = 2  # attempts after the first
 
@@ -101,6 +113,9 @@ class Settings:
             catalog_dir=reader.value("TAWASOL_CATALOG_DIR", _existing_dir, DEFAULT_CATALOG_DIR),
             replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),
             log_level=reader.value("LOG_LEVEL", _log_level, "INFO"),
+            tariff=_tariff(reader),
+            whatsapp_templates=reader.value("TAWASOL_WHATSAPP_TEMPLATES", _templates_file, DEFAULT_WHATSAPP_TEMPLATES),
+            delivery_timeout=reader.value("TAWASOL_DELIVERY_TIMEOUT_MINUTES", _minutes_or_off, timedelta(minutes=10)),
             agency_lookup_timeout_s=reader.value("AGENCY_LOOKUP_TIMEOUT", _lookup_timeout, 3.0),
             agency_lookup_retries=reader.value("AGENCY_LOOKUP_RETRIES", _lookup_retries, 2),
         )
@@ -242,6 +257,29 @@ def _sms(reader: _Reader) -> Optional[SmsConfig]:
 # --- one rule per variable: each parser raises ValueError saying why ------------------------------
 
 
+def _tariff(reader: _Reader) -> Tariff:
+    return Tariff(
+        sms_segment=reader.value("BILLING_SMS_SEGMENT_JOD", _jod, DEFAULT_TARIFF.sms_segment),
+        pop_query=reader.value("BILLING_POP_QUERY_JOD", _jod, DEFAULT_TARIFF.pop_query),
+        subscription_message=reader.value(
+            "BILLING_SUBSCRIPTION_MESSAGE_JOD", _jod, DEFAULT_TARIFF.subscription_message
+        ),
+    )
+
+
+def _jod(raw: str) -> Decimal:
+    """An amount in JOD, exact, to the ledger's six decimals (0.006842)."""
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"must be an amount in JOD such as 0.006842, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"must be zero or a positive amount in JOD, got {raw!r}")
+    if value != value.quantize(Decimal("0.000001")):
+        raise ValueError(f"at most six decimals (the ledger keeps millionths of a JOD), got {raw!r}")
+    return value
+
+
 def _number(raw: str) -> float:
     try:
         return float(raw)
@@ -326,6 +364,23 @@ def _existing_dir(raw: str) -> Path:
     if not Path(raw).is_dir():
         raise ValueError(f"no such directory: {raw}")
     return Path(raw)
+
+
+def _templates_file(raw: str) -> Path:
+    path = _existing_file_path(raw)
+    try:
+        TemplateCatalog.load(path)
+    except (TemplateError, OSError, ValueError, yaml.YAMLError, AttributeError) as error:
+        raise ValueError(f"not a templates file: {error}") from None
+    return path
+
+
+def _minutes_or_off(raw: str) -> Optional[timedelta]:
+    """Minutes (a decimal is fine: 0.5 is 30 seconds); 0 turns the timer off."""
+    value = _number(raw)
+    if value < 0:
+        raise ValueError(f"must be zero (off) or a positive number of minutes, got {raw!r}")
+    return timedelta(minutes=value) if value else None
 
 
 def _lookup_timeout(raw: str) -> float:

@@ -29,6 +29,7 @@ class Rendered:
     text: str  # what the citizen will read (stored, shown to staff)
     body: dict[str, Any] = field(default_factory=dict)  # the provider payload (WhatsApp JSON, SMS params)
     segments: int = 1  # SMS parts; 1 elsewhere
+    sender: Optional[str] = None  # who it goes out as (an agency's SMS sender ID, the short code); None: the channel's own
 
 
 @dataclass
@@ -62,6 +63,9 @@ class Channel(Protocol):
 
     name: str
     rate: Optional[float]  # messages (SMS: segments) a second the provider allows us; None: no cap
+    # Choices shown as a numbered menu: a bare number from the citizen picks from the last one
+    # (where choices are buttons, a number is just text for the brain).
+    numbered_menus: bool
 
     async def start(self, sink: InboundSink) -> None:
         """Begin receiving (bind, connect); inbound traffic goes to `sink` from now on."""
@@ -90,6 +94,15 @@ class ReadReceipts(Protocol):
 
     async def mark_read(self, provider_message_id: str) -> bool:
         """True when the provider took the receipt; never raises for provider errors."""
+
+
+@runtime_checkable
+class SessionTemplates(Protocol):
+    """A channel with approved forms for messages outside its session (WhatsApp templates): it
+    says whether one fits a reply, so the router sends elsewhere when none does."""
+
+    def has_template(self, reply: BotReply) -> bool:
+        """True when `render(reply, address, free_form=False)` would give something to send."""
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ package with a `Channel` and a config section, and one entry here.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from channels.base import Channel
@@ -13,14 +14,22 @@ from channels.sms.config import SmsConfig
 from channels.whatsapp.config import WhatsAppConfig
 
 
-def build_channels(*, whatsapp: Optional[WhatsAppConfig] = None, sms: Optional[SmsConfig] = None) -> dict[str, Channel]:
+def build_channels(
+    *,
+    whatsapp: Optional[WhatsAppConfig] = None,
+    sms: Optional[SmsConfig] = None,
+    whatsapp_templates: Optional[Path] = None,
+) -> dict[str, Channel]:
     """The channels whose configuration is given, by name. Imports are per channel so a deployment
-    without SMS never loads smpplib (and the other way round)."""
+    without SMS never loads smpplib (and the other way round). `whatsapp_templates`: the approved
+    templates file (TAWASOL_WHATSAPP_TEMPLATES; default data/whatsapp_templates.yml)."""
     channels: dict[str, Channel] = {}
     if whatsapp is not None:
         from channels.whatsapp.channel import WhatsAppChannel
+        from channels.whatsapp.templates import DEFAULT_PATH, TemplateCatalog
 
-        channels["whatsapp"] = WhatsAppChannel(whatsapp)
+        templates = TemplateCatalog.load(whatsapp_templates or DEFAULT_PATH)
+        channels["whatsapp"] = WhatsAppChannel(whatsapp, templates=templates)
     if sms is not None:
         from channels.sms.handler import SmsChannel
 

@@ -106,6 +106,18 @@ class TemplateRef:
 
 
 @dataclass
+class Notice:
+    """What a push tells the citizen, as a notification kind and its named values
+    ("transaction_registered", {"number": "123456", ...}), for channels that may carry only a
+    pre-approved form of it (a WhatsApp template outside the 24-hour window). `agency` (an
+    agencies.id) picks that agency's own approved form where it has one."""
+
+    kind: str
+    values: dict[str, str] = field(default_factory=dict)
+    agency: Optional[str] = None
+
+
+@dataclass
 class BotReply:
     """What the bot says, before any channel has shaped it.
 
@@ -122,6 +134,7 @@ class BotReply:
     template: Optional[TemplateRef] = None  # a push that may go outside the 24-hour window
     heading: Optional[str] = None  # what the answer is about, e.g. "Passport renewal — CSPD"
     caveat: Optional[str] = None  # a qualification of this answer, e.g. "the agency confirms the fee"
+    notice: Optional[Notice] = None  # a push's kind and values: a channel's template is chosen from these
 
     def whole_text(self) -> str:
         """Heading, answer and caveat as one text, for channels where room costs nothing."""
@@ -138,4 +151,6 @@ class BotReply:
         data["choices"] = [Choice(**c) for c in data.get("choices") or []]
         if data.get("template"):
             data["template"] = TemplateRef(**data["template"])
+        if data.get("notice"):
+            data["notice"] = Notice(**data["notice"])
         return cls(**data)

@@ -6,35 +6,44 @@ whatever is still queued. Sending for one citizen happens under that citizen's l
 first; a row waiting for a retry holds back the rows after it, so a citizen never reads answers out
 of order. Failures: RETRY_LATER → "retrying" with backoff (bounded); TRY_ANOTHER_CHANNEL /
 NOT_ON_THIS_CHANNEL → the router names the next channel and the same reply is re-rendered for it
-(once per reply and channel). Which channel, which sender and who pays are the router's
-(routing/router.py): nothing here names a channel.
+(once per reply and channel). A push (an agency's notification) moves on after any failure, giving
+up on retries included: the step must reach the citizen; an answer does so only for the two
+verdicts above. A push sent on a channel that must confirm delivery (routing policy
+`delivery_deadline`: WhatsApp) carries a deadline, `delivery_timeout` after it was sent; still
+undelivered then, it moves on too (pipeline/delivery_fallbacks.py). Which channel, which sender and
+who pays are the router's (routing/router.py): nothing here names a channel; the sender the router
+chose goes to the channel on `Rendered.sender`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Mapping, Optional, Sequence
+from datetime import datetime, timedelta
+from typing import Callable, Mapping, Optional, Sequence
 
 from coordination.base import Coordination, RateLimiter
 from core.messages import BotReply, Verdict, utcnow
 from core.privacy import mask_phone
-from routing.billing import BodyType, MessageKind
-from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
-from routing.router import OPTED_OUT, RoutePlan, RouteStep, Router
+from routing.billing import BodyType, CitizenCharge, MessageKind
+from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy, agency_of
+from routing.router import NOT_DELIVERED_IN_TIME, OPTED_OUT, RoutePlan, RouteStep, Router
 from store import Store
 from store.citizens import Identity
 from store.messages import MessageRow
 from store.outbound import NewOutbound
-from channels.base import Channel, Rendered, SendOutcome
+from channels.base import Channel, Rendered, SendOutcome, SessionTemplates
 
 logger = logging.getLogger(__name__)
 
 RENDER_FAILED = "render_failed"  # a route cause: the channel could not shape the reply
 NO_CHANNEL = "no_channel"  # a route cause: the row's channel is not configured (any more)
+GAVE_UP = "gave_up"  # a route cause: the channel kept asking us to retry, and we stopped
+DEFAULT_DELIVERY_TIMEOUT = timedelta(minutes=10)
+REPLY = "reply"  # the kind of an answer to the citizen's own message; every other kind is a push
 OPTED_OUT_OF_AGENCY = "opted_out_of_agency"  # a push skipped: the citizen stopped this agency's messages
 
 
@@ -74,11 +83,19 @@ class Outbox:
         *,
         routing: RoutingPolicy = DEFAULT_ROUTING,
         retry: RetryPolicy = RetryPolicy(),
+        delivery_timeout: Optional[timedelta] = DEFAULT_DELIVERY_TIMEOUT,
     ) -> None:
+        """`delivery_timeout`: how long a push may stay undelivered on a channel that must confirm
+        delivery before it goes by the fallback (TAWASOL_DELIVERY_TIMEOUT_MINUTES); None: never."""
         self._store = store
+        self.delivery_timeout = delivery_timeout
         self._locks = coordination.locks
         self._channels = dict(channels)
         self.router = Router(self._channels, routing)
+        # A channel written before the attribute existed shows buttons, not numbers.
+        self.numbered_menu_channels = frozenset(
+            name for name, channel in self._channels.items() if getattr(channel, "numbered_menus", False)
+        )
         self._limiters: dict[str, RateLimiter] = {
             channel: coordination.rate_limiter(f"send:{channel}", rate) for channel, rate in rates.items() if rate
         }
@@ -87,33 +104,81 @@ class Outbox:
     def channel(self, name: str) -> Optional[Channel]:
         return self._channels.get(name)
 
+    def moves_on(self, kind: str, verdict: Verdict) -> bool:
+        """Whether a message of `kind` failed with `verdict` goes to the next channel: a push after
+        any failure, an answer only when the channel says another may reach the citizen."""
+        if verdict in (Verdict.NOT_ON_THIS_CHANNEL, Verdict.TRY_ANOTHER_CHANNEL):
+            return True
+        return kind != REPLY and verdict in (Verdict.FAILED, Verdict.RETRY_LATER)
+
+    def _has_template(self, reply: BotReply) -> Callable[[str], bool]:
+        """Per channel: does the reply have a form the channel's closed session allows?"""
+
+        def test(name: str) -> bool:
+            channel = self._channels.get(name)
+            if isinstance(channel, SessionTemplates):
+                return channel.has_template(reply)
+            return reply.template is not None
+
+        return test
+
     # --- rendering ----------------------------------------------------------------------------
 
+    def answer_rows(
+        self, replies: Sequence[BotReply], *, to: MessageRow, identities: Sequence[Identity]
+    ) -> list[NewOutbound]:
+        """Rows for every reply answering the inbound message `to`. A question answered with
+        information (a catalog answer: it has a heading) is one POP query, priced once, on the
+        first such answer's first message, where the router says the price applies (SMS both ways)."""
+        rows: list[NewOutbound] = []
+        query_priced = False
+        for reply in replies:
+            informs = reply.heading is not None and not query_priced
+            parts = self.reply_rows(reply, to=to, identities=identities, supplies_information=informs)
+            query_priced = query_priced or (informs and bool(parts))
+            rows.extend(parts)
+        return rows
+
     def reply_rows(
-        self, reply: BotReply, *, to: MessageRow, identities: Sequence[Identity]
+        self, reply: BotReply, *, to: MessageRow, identities: Sequence[Identity], supplies_information: bool = False
     ) -> list[NewOutbound]:
         """Rows answering the inbound message `to`, on the channel the router chooses; [] when no
-        channel can carry the reply (the reasons are logged)."""
+        channel can carry the reply (the reasons are logged). `supplies_information`: the reply
+        answers the question (the citizen's POP price may apply, routing/billing.py)."""
         plan = self.router.for_reply(
-            channel=to.channel, address=to.address, identities=identities, has_template=reply.template is not None
+            channel=to.channel, address=to.address, identities=identities, has_template=self._has_template(reply)
         )
         if not plan.steps:
             logger.error(
                 "reply not sent: no route message_id=%s to=%s passed_over=%s",
                 to.id, mask_phone(to.address), ",".join(plan.passed_over),
             )
-        return self._render_plan(reply, plan, citizen_id=to.citizen_id, kind="reply", reply_to_id=to.id)
+        return self._render_plan(
+            reply, plan, citizen_id=to.citizen_id, kind="reply", reply_to_id=to.id,
+            asked_on=to.channel, supplies_information=supplies_information,
+        )
 
     def _render_plan(
-        self, reply: BotReply, plan: RoutePlan, *, citizen_id: int, kind: str, reply_to_id: Optional[int] = None
+        self,
+        reply: BotReply,
+        plan: RoutePlan,
+        *,
+        citizen_id: int,
+        kind: str,
+        reply_to_id: Optional[int] = None,
+        asked_on: Optional[str] = None,
+        supplies_information: bool = False,
     ) -> list[NewOutbound]:
         """Rows on the plan's first channel that can shape the reply (a later one if a channel's
         renderer fails)."""
         for position, step in enumerate(plan.steps):
+            citizen = self.router.citizen_charge(
+                kind=kind, channel=step.channel, asked_on=asked_on, supplies_information=supplies_information
+            )
             rows = self._render(
                 reply, step, plan.category, plan.agency,
                 citizen_id=citizen_id, kind=kind, reply_to_id=reply_to_id,
-                cause=RENDER_FAILED if position else None,
+                cause=RENDER_FAILED if position else None, citizen=citizen,
             )
             if rows:
                 return rows
@@ -131,9 +196,12 @@ class Outbox:
         reply_to_id: Optional[int] = None,
         reply_key: Optional[str] = None,
         cause: Optional[str] = None,
+        citizen: CitizenCharge = CitizenCharge.NONE,
     ) -> list[NewOutbound]:
         """Rows for one reply on the step's channel, each with its route and ledger entry; [] when
-        the channel can't shape it (a render error, or a closed session and no template: logged)."""
+        the channel can't shape it (a render error, or a closed session and no template: logged).
+        The citizen's POP price (`citizen`) goes on the first row only: it is per query or per
+        subscription message, not per part."""
         channel = self._channels[step.channel]
         try:
             rendered = channel.render(reply, step.address, free_form=step.free_form)
@@ -164,9 +232,15 @@ class Outbox:
                 sender=step.sender,
                 route_reason=step.reason,
                 route_cause=step.cause or cause,
-                billing=self.router.bill(category, agency, step.channel, part.segments) if category else None,
+                billing=(
+                    self.router.bill(
+                        category, agency, step.channel, part.segments,
+                        citizen=citizen if position == 0 else CitizenCharge.NONE,
+                    )
+                    if category else None
+                ),
             )
-            for part in rendered
+            for position, part in enumerate(rendered)
         ]
 
     # --- sending ------------------------------------------------------------------------------
@@ -226,6 +300,7 @@ class Outbox:
             text=row.text,
             body=dict(row.body or {}),
             segments=row.segments or 1,
+            sender=row.sender,
         )
         try:
             outcome = await channel.send(message)
@@ -241,7 +316,7 @@ class Outbox:
     async def _record_outcome(self, row: MessageRow, outcome: SendOutcome) -> bool:
         outbound = self._store.outbound
         if outcome.ok:
-            await asyncio.to_thread(outbound.mark_sent, row.id, outcome.provider_id)
+            await asyncio.to_thread(outbound.mark_sent, row.id, outcome.provider_id, deliver_by=self._deadline(row))
             logger.info(
                 "sent message_id=%s channel=%s to=%s provider_id=%s",
                 row.id, row.channel, mask_phone(row.address), outcome.provider_id,
@@ -271,6 +346,8 @@ class Outbox:
                     detail=f"gave up after {attempt} attempts",
                 )
                 logger.error("send gave up message_id=%s channel=%s attempts=%d", row.id, row.channel, attempt)
+                if self.moves_on(row.kind, outcome.verdict):
+                    await self.fall_back(row, GAVE_UP)
                 return False
             delay = self._retry.delay(attempt, outcome.retry_after)
             await asyncio.to_thread(
@@ -289,11 +366,42 @@ class Outbox:
             outbound.mark_failed, row.id, error_code=outcome.error_code, error_title=outcome.error_title
         )
         logger.warning("send failed message_id=%s channel=%s error=%s", row.id, row.channel, outcome.error_code)
+        if self.moves_on(row.kind, outcome.verdict):
+            await self.fall_back(row, outcome.verdict.value)
         return False
 
-    async def fall_back(self, row: MessageRow, cause: str) -> list[int]:
+    def _deadline(self, row: MessageRow) -> Optional[datetime]:
+        """When a push just sent must be confirmed delivered by, if its channel must and has a
+        fallback to move to; None for answers and elsewhere."""
+        if self.delivery_timeout is None or row.kind == REPLY:
+            return None
+        if row.channel not in self.router.policy.delivery_deadline or not self.router.has_fallback(row.channel):
+            return None
+        return utcnow() + self.delivery_timeout
+
+    async def move_undelivered(self, overdue: Sequence[MessageRow], now: datetime) -> int:
+        """Send by the fallback channel each of these pushes (store.outbound.overdue) whose channel
+        has still not confirmed delivery by its deadline as of `now`; each once, whichever worker
+        gets there first. Returns how many moved."""
+        moved = 0
+        for row in overdue:
+            async with self._locks.hold(row.citizen_id):
+                if await self.fall_back(row, NOT_DELIVERED_IN_TIME, overdue_at=now):
+                    moved += 1
+                    await self.flush(row.citizen_id)
+                else:
+                    # Moved by another worker, delivered meanwhile, or nowhere to go (logged):
+                    # either way the timer is done with it.
+                    await asyncio.to_thread(self._store.outbound.clear_deadline, row.id)
+        if moved:
+            logger.info("moved undelivered pushes count=%d as_of=%s", moved, now.isoformat())
+        return moved
+
+    async def fall_back(self, row: MessageRow, cause: str, *, overdue_at: Optional[datetime] = None) -> list[int]:
         """Queue the reply `row` carried on the channel the router names after `row.channel`
-        failed it (`cause`), once per reply and channel."""
+        failed it (`cause`), once per reply (store.outbound.fall_back: a conditional update, so
+        only one of several workers, webhooks or timers queues it). `overdue_at`: the delivery
+        timer's moment; the move then happens only if the row is still undelivered past its deadline."""
         if not row.reply or not row.reply_key:
             logger.warning("no fallback for message_id=%s channel=%s: no reply to re-render", row.id, row.channel)
             return []
@@ -304,7 +412,7 @@ class Outbox:
             failed_channel=row.channel,
             address=row.address,
             identities=identities,
-            has_template=reply.template is not None,
+            has_template=self._has_template(reply),
             cause=cause,
             agency=agency,
         )
@@ -314,8 +422,13 @@ class Outbox:
         rows = self._render(
             reply, step, category, agency,
             citizen_id=row.citizen_id, kind=row.kind, reply_to_id=row.reply_to_id, reply_key=row.reply_key,
+            # A reply falls back only from a channel other than the one asked on (SMS has no
+            # fallback), so no POP query price; a subscription message keeps its own.
+            citizen=self.router.citizen_charge(kind=row.kind, channel=step.channel),
         )
-        ids = await asyncio.to_thread(self._store.outbound.fall_back, row.reply_key, row.channel, rows)
+        ids = await asyncio.to_thread(
+            self._store.outbound.fall_back, row.reply_key, row.channel, rows, overdue_at=overdue_at
+        )
         if ids:
             logger.info(
                 "fell back message_id=%s from=%s to=%s cause=%s new_ids=%s", row.id, row.channel, step.channel, cause, ids
@@ -327,7 +440,13 @@ class Outbox:
         category when nothing says (the fallback then gets no ledger entry, logged)."""
         entry = self._store.outbound.ledger(row.id)
         if entry is not None:
-            return MessageKind(entry.category), Agency(entry.agency_id, BodyType(entry.body_type or BodyType.GOVERNMENT))
+            body_type = BodyType(entry.body_type or BodyType.GOVERNMENT)
+            record = self._store.agencies.get(entry.agency_id) if entry.agency_id else None
+            if record is None:
+                return MessageKind(entry.category), Agency(entry.agency_id, body_type)
+            # The agency's sender IDs too, so its fallback SMS goes under its name; the body type
+            # stays the one billed when the push was made.
+            return MessageKind(entry.category), dataclasses.replace(agency_of(record), body_type=body_type)
         # Queued before the ledger existed (or written without one): its kind says what it was.
         if row.kind == "reply":
             return MessageKind.REPLY, MINISTRY
@@ -370,7 +489,7 @@ class Outbox:
         plan = self.router.for_push(
             opted_out=citizen.opted_out_at is not None and not asked_for,
             identities=identities,
-            has_template=reply.template is not None,
+            has_template=self._has_template(reply),
             category=category,
             agency=agency,
             only=only,

@@ -85,7 +85,7 @@ class Pipeline:
         self.brain = brain
         self.tuning = tuning
         self.outbox = outbox
-        self._fast_paths = FastPaths(store, numbered_menus=outbox.router.policy.numbered_menus)
+        self._fast_paths = FastPaths(store, numbered_menus=outbox.numbered_menu_channels)
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
         self._background: set[asyncio.Task[None]] = set()
@@ -151,8 +151,8 @@ class Pipeline:
                 update.channel, update.provider_id, update.status,
             )
             return False
-        moves_on = update.verdict in (Verdict.NOT_ON_THIS_CHANNEL, Verdict.TRY_ANOTHER_CHANNEL)
-        if recorded.new_event and update.status == STATUS_FAILED and moves_on:
+        # Whether it moves on depends on what it was (an answer or a push: Outbox.moves_on).
+        if recorded.new_event and update.status == STATUS_FAILED and update.verdict is not None:
             self._spawn(self._fall_back_later(recorded.message_id, recorded.citizen_id, update.verdict))
         return True
 
@@ -161,6 +161,8 @@ class Pipeline:
             row = await asyncio.to_thread(self.store.outbound.get, message_id)
             if verdict is Verdict.NOT_ON_THIS_CHANNEL:
                 await asyncio.to_thread(self.store.citizens.mark_unreachable, row.channel, row.address)
+            if not self.outbox.moves_on(row.kind, verdict):
+                return
             if await self.outbox.fall_back(row, verdict.value):
                 await self.outbox.flush(citizen_id)
 
@@ -209,9 +211,7 @@ class Pipeline:
             replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
         # The router decides where each reply goes (one recovered after a long outage may find the
         # channel's session closed); the rows are queued with the "answered" mark, in one transaction.
-        outbound = [
-            part for reply in replies for part in self.outbox.reply_rows(reply, to=row, identities=context.identities)
-        ]
+        outbound = self.outbox.answer_rows(replies, to=row, identities=context.identities)
         completed = await asyncio.to_thread(
             inbound.complete,
             row.id,

@@ -9,7 +9,8 @@ from types import MappingProxyType
 from typing import Mapping, Optional
 
 from core.messages import SMS, WHATSAPP
-from routing.billing import BodyType, MessageKind
+from routing.billing import DEFAULT_TARIFF, BodyType, MessageKind, Tariff
+from store.models import Agency as AgencyRecord
 
 
 def _frozen(mapping: Mapping[str, object]) -> Mapping:
@@ -29,6 +30,17 @@ class Agency:
 MINISTRY = Agency(id=None, body_type=BodyType.GOVERNMENT)
 
 
+def agency_of(record: AgencyRecord) -> Agency:
+    """The routing view of a stored agency (store.agencies): its body type, and its first SMS
+    sender ID as the sender of its SMS (several may be registered; the first is its own name)."""
+    sender_ids = [s for s in (record.sms_sender_ids or []) if s]
+    return Agency(
+        id=record.id,
+        body_type=BodyType.INDEPENDENT if record.independent else BodyType.GOVERNMENT,
+        sender_ids=_frozen({SMS: sender_ids[0]} if sender_ids else {}),
+    )
+
+
 @dataclass(frozen=True)
 class RoutingPolicy:
     # Pushes: the first of these channels that can carry the message to the citizen now.
@@ -42,9 +54,10 @@ class RoutingPolicy:
     # The sender a channel's messages go out as when the agency has none of its own (the SMS short
     # code); a channel not listed sends as its own configuration says.
     senders: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
-    # Channels that show a reply's choices as a numbered menu: there a bare number picks from the
-    # last menu (elsewhere choices are buttons, and a number is just text for the brain).
-    numbered_menus: frozenset[str] = frozenset({SMS})
+    # Channels whose pushes must be confirmed delivered: one still undelivered when its deadline
+    # passes (TAWASOL_DELIVERY_TIMEOUT_MINUTES after it was sent) goes by its fallback instead,
+    # once (pipeline/delivery_fallbacks.py). Channels without a fallback are never timed.
+    delivery_deadline: frozenset[str] = frozenset({WHATSAPP})
     # Push kinds that are not billing categories themselves, and the category each is billed as.
     # Document-expiry alerts are about the citizen's own records (seed 000, item 3): transaction status.
     push_categories: Mapping[str, MessageKind] = field(
@@ -52,6 +65,12 @@ class RoutingPolicy:
             {"status_update": MessageKind.TRANSACTION_STATUS, "alert": MessageKind.TRANSACTION_STATUS}
         )
     )
+
+    # Push kinds that are messages of a citizen's subscription (seed 000: the citizen pays 5 piasters
+    # a message by SMS). Document-expiry alerts go to citizens who subscribed to them (seed 000, item 3).
+    subscription_kinds: frozenset[str] = frozenset({"alert"})
+    # The prices (routing/billing.py; bot/settings.py reads them from BILLING_* variables).
+    tariff: Tariff = DEFAULT_TARIFF
 
     def category_of_push(self, kind: str) -> MessageKind:
         """The billing category of a push of `kind`; ValueError when the kind has none."""

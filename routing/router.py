@@ -13,7 +13,13 @@ message:
     no_<channel>_identity      the citizen has no address on the channel: the next one
     <channel>_window_closed    free text the session no longer allows, and no template: the next one
     <channel>_not_configured   this deployment has no such channel: the next one
-    fallback_after_failure     the channel before failed it (the message's route_cause says how)
+    fallback_after_failure     the channel before failed it, or did not deliver it in time (the
+                               message's route_cause says which: a verdict such as
+                               not_on_this_channel / try_another_channel / failed, render_failed,
+                               no_channel, or not_delivered_in_time)
+
+`<channel>_window_closed` on an SMS push means: outside WhatsApp's window, and no approved template
+fits the push's kind (or its values are incomplete).
 
 Nothing here names a channel: the names are data in the policy.
 """
@@ -23,11 +29,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Mapping, Optional, Sequence
+from decimal import Decimal
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from channels.base import Channel
 from core.messages import utcnow
-from routing.billing import MessageKind, channel_charge, unit_cost
+from routing.billing import CitizenCharge, MessageKind, channel_charge, citizen_charge_applies, unit_cost
 from routing.policy import DEFAULT_ROUTING, MINISTRY, Agency, RoutingPolicy
 from store.citizens import Identity
 from store.outbound import Billing
@@ -38,9 +45,19 @@ REPLY_ON_INBOUND_CHANNEL = "reply_on_inbound_channel"
 TEMPLATE_OUTSIDE_WINDOW = "template_outside_window"
 PREFERRED_CHANNEL = "preferred_channel"
 FALLBACK_AFTER_FAILURE = "fallback_after_failure"
+NOT_DELIVERED_IN_TIME = "not_delivered_in_time"  # a route cause: the channel before did not confirm delivery in time
 # Why nothing could be planned (PushResult.skipped).
 OPTED_OUT = "opted_out"
 UNREACHABLE = "unreachable"
+
+
+# Whether a message has a form its channel's closed session allows (a WhatsApp template): one
+# answer for every channel, or asked per channel name.
+HasTemplate = Union[bool, Callable[[str], bool]]
+
+
+def _template_test(has_template: HasTemplate) -> Callable[[str], bool]:
+    return has_template if callable(has_template) else (lambda channel: bool(has_template))
 
 
 @dataclass(frozen=True)
@@ -89,7 +106,7 @@ class Router:
     # --- plans ------------------------------------------------------------------------------------
 
     def for_reply(
-        self, *, channel: str, address: str, identities: Sequence[Identity], has_template: bool = False
+        self, *, channel: str, address: str, identities: Sequence[Identity], has_template: HasTemplate = False
     ) -> RoutePlan:
         """An answer to the citizen's message that came on (`channel`, `address`): that channel
         first, then the policy's fallback. Sent even to a citizen who opted out: they asked."""
@@ -105,7 +122,7 @@ class Router:
         *,
         opted_out: bool,
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         category: MessageKind,
         agency: Agency = MINISTRY,
         only: Optional[Sequence[str]] = None,
@@ -123,7 +140,7 @@ class Router:
         failed_channel: str,
         address: str,
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         cause: str,
         agency: Agency = MINISTRY,
     ) -> Optional[RouteStep]:
@@ -136,23 +153,59 @@ class Router:
             logger.info("no fallback on %s after %s failed (%s): %s", candidate, failed_channel, cause, passed)
         return None
 
+    def has_fallback(self, channel: str) -> bool:
+        """Whether the policy names anywhere to go after `channel`."""
+        return bool(self._fallbacks_after(channel))
+
     # --- who pays ---------------------------------------------------------------------------------
 
-    def bill(self, category: MessageKind, agency: Agency, channel: str, segments: int) -> Billing:
-        """The ledger entry of one outbound message (routing/billing.py's rules)."""
-        charge = channel_charge(category, agency.body_type, channel, segments)
+    def bill(
+        self,
+        category: MessageKind,
+        agency: Agency,
+        channel: str,
+        segments: int,
+        *,
+        citizen: CitizenCharge = CitizenCharge.NONE,
+    ) -> Billing:
+        """The ledger entry of one outbound message (routing/billing.py's rules, at the policy's
+        tariff); `citizen`: the POP price the message carries, if any (`citizen_charge`)."""
+        tariff = self.policy.tariff
+        charge = channel_charge(category, agency.body_type, channel, segments, citizen=citizen, tariff=tariff)
         if charge is None:
             return Billing(category.value, agency.id, agency.body_type.value)
+        if agency.id is None:
+            # The ministry's own messages (its answers, its notices to agencies): no body shares them.
+            return Billing(
+                category.value, None, agency.body_type.value, unit_cost(channel, tariff), charge.sms_cost,
+                agency_share=Decimal("0"), ministry_share=charge.sms_cost, citizen_share=charge.citizen_pays,
+            )
         return Billing(
             category=category.value,
             agency_id=agency.id,
             body_type=agency.body_type.value,
-            unit_cost=unit_cost(channel),
+            unit_cost=unit_cost(channel, tariff),
             amount=charge.sms_cost,
             agency_share=charge.body_pays,
             ministry_share=charge.ministry_pays,
             citizen_share=charge.citizen_pays,
         )
+
+    def citizen_charge(
+        self, *, kind: str, channel: str, asked_on: Optional[str] = None, supplies_information: bool = False
+    ) -> CitizenCharge:
+        """The POP price the first message of a reply or push carries (routing/billing.py says when):
+        a reply (`kind` "reply") to a question asked on `asked_on` that `supplies_information`, or a
+        push of one of the policy's subscription kinds."""
+        if kind == "reply":
+            wanted = CitizenCharge.POP_QUERY if supplies_information else CitizenCharge.NONE
+        elif kind in self.policy.subscription_kinds:
+            wanted = CitizenCharge.SUBSCRIPTION_MESSAGE
+        else:
+            wanted = CitizenCharge.NONE
+        if wanted is CitizenCharge.NONE or not citizen_charge_applies(wanted, asked_on=asked_on, answered_on=channel):
+            return CitizenCharge.NONE
+        return wanted
 
     # --- the rules --------------------------------------------------------------------------------
 
@@ -162,7 +215,7 @@ class Router:
         agency: Agency,
         candidates: list[str],
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         *,
         first_reason: Callable[[str, bool], str],
         home_address: Optional[str] = None,
@@ -191,7 +244,7 @@ class Router:
         self,
         channel: str,
         identities: Sequence[Identity],
-        has_template: bool,
+        has_template: HasTemplate,
         agency: Agency,
         *,
         home_address: Optional[str] = None,
@@ -215,7 +268,7 @@ class Router:
         else:
             return None, f"no_{channel}_identity"
         free_form = found.free_form_open(identity.last_inbound_at if identity else None, self._clock())
-        if not free_form and not has_template:
+        if not free_form and not _template_test(has_template)(channel):
             return None, f"{channel}_window_closed"
         return RouteStep(channel, address, self._sender(channel, agency), free_form, ""), ""
 

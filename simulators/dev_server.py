@@ -33,6 +33,7 @@ from fastapi import FastAPI  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.settings import Settings, SettingsError, channel_variables  # noqa: E402
 from channels.whatsapp.config import WhatsAppConfig  # noqa: E402
+from channels.whatsapp.templates import TemplateCatalog  # noqa: E402
 from core.brain import Brain  # noqa: E402
 from core.messages import SMS  # noqa: E402
 from simulators import whatsapp_graph  # noqa: E402
@@ -93,6 +94,8 @@ def create_dev_app(
         webhook_url=public_url.rstrip("/") + WEBHOOK_PATH,
         phone_number_id=whatsapp.phone_number_id,
         access_token=whatsapp.access_token,
+        # Meta accepts only approved templates: the fake approves the ones the channel uses.
+        templates=TemplateCatalog.load(settings.whatsapp_templates).approved(),
     )
     app.mount(FAKE_GRAPH_PREFIX, fake_graph)  # create_app's lifespan runs the fake's shutdown
     return app

@@ -14,7 +14,14 @@ from fastapi.responses import JSONResponse, Response
 
 from simulators import whatsapp_payloads as payloads
 from simulators.whatsapp_errors import GraphError
-from simulators.whatsapp_fake_state import Delivery, FakeGraph, Injection, SentMessage, recipient_key
+from simulators.whatsapp_fake_state import (
+    Delivery,
+    DeliveryBehaviour,
+    FakeGraph,
+    Injection,
+    SentMessage,
+    recipient_key,
+)
 
 
 def add_control_routes(app: FastAPI, fake: FakeGraph) -> None:
@@ -63,6 +70,28 @@ def add_control_routes(app: FastAPI, fake: FakeGraph) -> None:
     @app.delete("/_fake/errors")
     async def clear_errors() -> dict:
         fake.injections.clear()
+        return {"cleared": True}
+
+    @app.post("/_fake/delivery")
+    async def set_delivery(request: Request) -> Response:
+        """Body: {"to": number or "*", "behaviour": deliver|fail|never, "code"?: 131026, "details"?}:
+        what becomes of every message accepted for that recipient from now on."""
+        spec = await request.json()
+        try:
+            behaviour = DeliveryBehaviour(
+                behaviour=str(spec.get("behaviour", "deliver")),
+                code=int(spec.get("code", 131026)),
+                details=str(spec.get("details", "")),
+            )
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": f"bad spec: {exc}"}, 400)
+        key = recipient_key(str(spec.get("to", "*")))
+        fake.delivery[key] = behaviour
+        return JSONResponse({"to": key, **asdict(behaviour)})
+
+    @app.delete("/_fake/delivery")
+    async def clear_delivery() -> dict:
+        fake.delivery.clear()
         return {"cleared": True}
 
     @app.post("/_fake/config")

@@ -51,6 +51,26 @@ class Injection:
     delay: float = 0.0
 
 
+DELIVER, FAIL, NEVER = "deliver", "fail", "never"
+DELIVERY_BEHAVIOURS = (DELIVER, FAIL, NEVER)
+
+
+@dataclass
+class DeliveryBehaviour:
+    """What happens to every accepted message to one recipient (or "*", anyone), until changed:
+    "deliver": the fake's auto statuses (sent, delivered); "fail": a `failed` status webhook with
+    Meta error `code` (131026: the number is not on WhatsApp), as Meta reports it minutes after the
+    send returned a wamid; "never": "sent" and then nothing (a phone that is off, a lost receipt)."""
+
+    behaviour: str = DELIVER
+    code: int = 131026
+    details: str = ""
+
+    def __post_init__(self) -> None:
+        if self.behaviour not in DELIVERY_BEHAVIOURS:
+            raise ValueError(f"behaviour must be one of {', '.join(DELIVERY_BEHAVIOURS)}, got {self.behaviour!r}")
+
+
 @dataclass
 class SentMessage:
     id: str
@@ -107,6 +127,7 @@ class FakeGraph:
         self.by_recipient: dict[str, list[SentMessage]] = defaultdict(list)
         self.read_receipts: list[str] = []
         self.injections: dict[str, list[Injection]] = {}
+        self.delivery: dict[str, DeliveryBehaviour] = {}  # recipient key or "*" -> what becomes of its messages
         self.deliveries: list[Delivery] = []
         self.media: dict[str, tuple[str, bytes]] = {}
         self._changed: asyncio.Condition | None = None
@@ -160,9 +181,16 @@ class FakeGraph:
         self.messages.append(message)
         self.by_recipient[recipient].append(message)
         await self._notify()
+        behaviour = self.delivery.get(recipient) or self.delivery.get("*")
         if injection is not None:  # async failure: accepted now, failed status later
             error = GraphError(injection.code, injection.details).webhook_error()
             self._spawn(self._send_statuses(message, ["failed"], error=error))
+        elif behaviour is not None and behaviour.behaviour != DELIVER:
+            if self.webhook_url and behaviour.behaviour == NEVER:
+                self._spawn(self._send_statuses(message, ["sent"]))
+            elif self.webhook_url:
+                error = GraphError(behaviour.code, behaviour.details).webhook_error()
+                self._spawn(self._send_statuses(message, ["failed"], error=error))
         elif self.auto_statuses and self.webhook_url:
             self._spawn(self._send_statuses(message, self.auto_statuses))
         contact = {"input": to, "wa_id": recipient} if body.get("to") else {"input": to, "user_id": to}
@@ -289,6 +317,7 @@ class FakeGraph:
     def reset(self) -> None:
         self.clear_messages()
         self.injections.clear()
+        self.delivery.clear()
         self.deliveries.clear()
 
     async def _notify(self) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from store.agencies import AgencyRepository
 from store.citizens import CitizenRepository
+from store.credit import CreditRepository
 from store.database import Database
 from store.conversations import ConversationRepository
 from store.inbound import InboundRepository
+from store.ledger import LedgerRepository
 from store.outbound import OutboundRepository
 from store.review import ReviewRepository
 from store.statuses import StatusRepository
@@ -36,6 +38,8 @@ class Store:
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
         self.agencies = AgencyRepository(self.db)
+        self.credit = CreditRepository(self.db)  # agencies' message credit
+        self.ledger = LedgerRepository(self.db)  # who pays: statements read it
         self.transactions = TransactionRepository(self.db)
 
     def close(self) -> None:

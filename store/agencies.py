@@ -89,6 +89,7 @@ class AgencyRepository:
                 liaison_phone=liaison_phone,
                 liaison_email=liaison_email,
                 message_credit=message_credit,
+                credit_granted=message_credit,  # the 80% and 100% alerts count from this (store/credit.py)
             )
             s.add(agency)
             s.flush()

@@ -81,6 +81,7 @@ class Message(Base):
         UniqueConstraint("channel", "direction", "provider_id", name="uq_messages_channel_direction_provider_id"),
         Index("ix_messages_citizen_direction_status", "citizen_id", "direction", "status"),
         Index("ix_messages_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_messages_deliver_by", "deliver_by"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -109,6 +110,12 @@ class Message(Base):
     sender = Column(String(32))  # the sender it goes out as (a short code, an agency's sender ID); NULL: the channel's own
     route_reason = Column(String(48))  # e.g. "reply_on_inbound_channel", "whatsapp_window_open", "fallback_after_failure"
     route_cause = Column(String(48))  # for a fallback: what failed on the channel before ("not_on_this_channel", ...)
+    # outbound pushes on a channel that must confirm delivery: still not delivered at this time, the
+    # push goes by the fallback channel instead (pipeline/delivery_fallbacks.py)
+    deliver_by = Column(UtcDateTime)
+    # set once, by whoever moved this message's reply to another channel (a failure, or deliver_by
+    # passed): the conditional update that sets it is what lets only one worker send the fallback
+    superseded_at = Column(UtcDateTime)
     reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime)
@@ -132,7 +139,11 @@ class Agency(Base):
     liaison_name = Column(String(256))
     liaison_phone = Column(String(32))  # digits, international form
     liaison_email = Column(String(256))
-    message_credit = Column(Integer)  # messages it may still send in billed categories; NULL: no cap
+    # Messages it may still send (store/credit.py); NULL: no cap. Urgent messages (transaction
+    # status) may take it below zero: the next top-up pays that back.
+    message_credit = Column(Integer)
+    credit_granted = Column(Integer)  # the credit at the last top-up: 80% and 100% are of this
+    credit_alerted = Column(Integer, nullable=False, default=0, server_default="0")  # highest alert (0, 80, 100) since then
     # Qassim's rule: a transaction forwarded to another body with no reply for this many days is
     # escalated to its manager (a transaction may set its own period).
     escalate_after_days = Column(Integer, nullable=False, default=10, server_default="10")
@@ -141,6 +152,22 @@ class Agency(Base):
     lookup_url = Column(String(512))
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CreditAlert(Base):
+    """A record that an agency's message credit reached 80% or 100% of its last top-up, and how
+    its liaison officer was told (the SMS, if one could be sent)."""
+
+    __tablename__ = "credit_alerts"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    threshold = Column(Integer, nullable=False)  # 80 or 100 (percent of credit_granted used)
+    credit_granted = Column(Integer, nullable=False)
+    remaining = Column(Integer, nullable=False)
+    message_id = Column(Integer, ForeignKey("messages.id"))  # the SMS to the liaison officer; NULL: none sent
+    note = Column(String(256))  # why no SMS went, when none did
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class ApiKey(Base):
@@ -178,8 +205,8 @@ class LedgerEntry(Base):
     amount = Column(Money)
     agency_share = Column(Money)
     ministry_share = Column(Money)
-    citizen_share = Column(Money)
-    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    citizen_share = Column(Money)  # a POP price charged to the citizen, beside the cost (routing/billing.py)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow, index=True)  # a statement's quarter
 
 
 class MessageStatusEvent(Base):

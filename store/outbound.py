@@ -6,14 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.messages import STATUS_FAILED, STATUS_QUEUED, STATUS_RETRYING, STATUS_SENT, utcnow
+from core.messages import (
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_QUEUED,
+    STATUS_READ,
+    STATUS_RETRYING,
+    STATUS_SENT,
+    utcnow,
+)
 from store.conversations import touch_conversation
 from store.database import Database
+from store.delivery_history import StepDelivery, delivery_history
 from store.messages import INSERT_MESSAGE, MESSAGES, PENDING_OUTBOUND, UPDATE_MESSAGE, MessageRow
 from store.models import DIRECTION_OUT, LedgerEntry, Message
 from store.statuses import add_event, status_advances
@@ -165,12 +174,16 @@ class OutboundRepository:
                 ).scalars()
             )
 
-    def mark_sent(self, message_id: int, provider_id: Optional[str]) -> None:
+    def mark_sent(self, message_id: int, provider_id: Optional[str], *, deliver_by: Optional[datetime] = None) -> None:
+        """The provider took the message. `deliver_by`: if it is still not delivered then, it
+        goes by the fallback channel (`overdue`, `fall_back`)."""
         with self._db.session() as s:
             current = s.execute(
                 select(MESSAGES.c.status, MESSAGES.c.attempts).where(MESSAGES.c.id == message_id).with_for_update()
             ).one()
             changes: dict[str, Any] = {"provider_id": provider_id, "attempts": (current.attempts or 0) + 1}
+            if deliver_by is not None:
+                changes["deliver_by"] = deliver_by
             if status_advances(current.status, STATUS_SENT):
                 changes["status"] = STATUS_SENT
             s.execute(UPDATE_MESSAGE, {"target_id": message_id, **changes})
@@ -215,23 +228,42 @@ class OutboundRepository:
                 row.attempts = (row.attempts or 0) + 1
             row.status = STATUS_FAILED
             row.next_attempt_at = None
+            row.deliver_by = None
             add_event(s, message_id, STATUS_FAILED, error_code=error_code, error_title=error_title, detail=detail)
 
-    def fall_back(self, reply_key: str, from_channel: str, rows: list[NewOutbound]) -> list[int]:
+    def fall_back(
+        self, reply_key: str, from_channel: str, rows: list[NewOutbound], *, overdue_at: Optional[datetime] = None
+    ) -> list[int]:
         """Replace a reply's messages on `from_channel` by `rows` on another channel, once.
 
+        Once is a conditional update: the reply's messages on `from_channel` are marked superseded
+        only where nobody marked them before, and only the caller that marked some inserts `rows`,
+        so two workers (or a failure webhook and the delivery timer) never both send the fallback.
+        With `overdue_at` (the delivery timer) only messages still merely "sent" whose deadline is
+        at or before it are taken: one delivered meanwhile is left alone and nothing is queued.
         The reply's other parts still pending on `from_channel` are failed ("superseded"), so a
-        split reply is not sent twice. Returns [] if this reply already fell back to that channel
-        (e.g. the send error and a later status webhook both asked for it).
+        split reply is not sent twice. Returns [] when it was moved already (or need not be).
         """
         if not rows:
             return []
         to_channel = rows[0].channel
+        now = utcnow()
+        claim = (
+            update(MESSAGES)
+            .where(
+                MESSAGES.c.reply_key == reply_key,
+                MESSAGES.c.channel == from_channel,
+                MESSAGES.c.direction == DIRECTION_OUT,
+                MESSAGES.c.superseded_at.is_(None),
+                # A late "failed" after "delivered" (webhooks come out of order) moves nothing.
+                MESSAGES.c.status.notin_((STATUS_DELIVERED, STATUS_READ)),
+            )
+            .values(superseded_at=now, deliver_by=None)
+        )
+        if overdue_at is not None:
+            claim = claim.where(MESSAGES.c.status == STATUS_SENT, MESSAGES.c.deliver_by <= overdue_at)
         with self._db.session() as s:
-            already = s.execute(
-                select(Message.id).where(Message.reply_key == reply_key, Message.channel == to_channel).limit(1)
-            ).scalar_one_or_none()
-            if already is not None:
+            if s.execute(claim).rowcount == 0:
                 return []
             superseded = s.execute(
                 select(Message).where(
@@ -243,7 +275,45 @@ class OutboundRepository:
             for row in superseded:
                 row.status = STATUS_FAILED
                 add_event(s, row.id, STATUS_FAILED, detail=f"superseded: reply sent by {to_channel} instead")
+            if overdue_at is not None:
+                for message_id in s.execute(
+                    select(Message.id).where(
+                        Message.reply_key == reply_key, Message.channel == from_channel, Message.status == STATUS_SENT
+                    )
+                ).scalars():
+                    add_event(s, message_id, STATUS_SENT, detail=f"not delivered in time: reply sent by {to_channel} instead")
             return insert_outbound(s, rows)
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[MessageRow]:
+        """Messages the provider took but has not confirmed delivered by their deadline, not
+        moved to another channel yet: oldest deadline first."""
+        with self._db.session() as s:
+            return list(
+                s.execute(
+                    select(MESSAGES)
+                    .where(
+                        MESSAGES.c.direction == DIRECTION_OUT,
+                        MESSAGES.c.deliver_by <= now,
+                        MESSAGES.c.superseded_at.is_(None),
+                        MESSAGES.c.status == STATUS_SENT,
+                    )
+                    .order_by(MESSAGES.c.deliver_by, MESSAGES.c.id)
+                    .limit(limit)
+                )
+            )
+
+    def clear_deadline(self, message_id: int) -> None:
+        """The delivery timer is done with this message (moved, delivered, or nowhere to go)."""
+        with self._db.session() as s:
+            s.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(deliver_by=None))
+
+    def delivery_history(self, message_ids: Sequence[int]) -> list[StepDelivery]:
+        """How each message in `message_ids` reached the citizen: one `StepDelivery` per reply
+        (a push and every fallback of it, found by their shared reply key), in the order of
+        `message_ids`; each attempt with its channel, sender, route reason and cause, status and
+        timeline. Unknown ids are left out."""
+        with self._db.session() as s:
+            return delivery_history(s, message_ids)
 
     # --- what the citizen was last offered -----------------------------------------------------
 

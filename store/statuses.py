@@ -110,7 +110,10 @@ def _record_status(s: Session, status_update: ProviderStatus) -> Optional[Status
         )
         if status_advances(row.status, status_update.status):
             current = status_update.status
-            s.execute(UPDATE_MESSAGE, {"target_id": row.id, "status": current})
+            changes = {"status": current}
+            if current != STATUS_SENT:
+                changes["deliver_by"] = None  # delivered, read or failed: the delivery timer is done with it
+            s.execute(UPDATE_MESSAGE, {"target_id": row.id, **changes})
     return StatusRecorded(
         message_id=row.id,
         citizen_id=row.citizen_id,

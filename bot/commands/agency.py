@@ -153,3 +153,32 @@ def escalation(
     finally:
         store.close()
     typer.echo(f"{agency_id}: escalation after {days} days without a reply")
+
+
+@app.command("credit")
+def credit(
+    agency_id: str = typer.Argument(..., metavar="ID"),
+    add: Optional[int] = typer.Option(
+        None, "--add", min=1, metavar="N",
+        help="Top up by N messages; the 80% and 100% alerts count from the new balance and may be sent again.",
+    ),
+) -> None:
+    """Show an agency's message credit, or top it up with --add N."""
+    from store.credit import CreditError
+
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        state = store.credit.top_up(agency_id, add) if add is not None else store.credit.state(agency_id)
+    except CreditError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2)
+    finally:
+        store.close()
+    if state.remaining is None:
+        typer.echo(f"{agency_id}: no cap on messages")
+        return
+    alerted = f"; alerts sent since the last top-up: {state.alerted}%" if state.alerted else ""
+    action = f"topped up by {add}: " if add is not None else ""
+    typer.echo(f"{agency_id}: {action}{state.remaining} message(s) left of {state.granted}{alerted}")

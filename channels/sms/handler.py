@@ -36,6 +36,7 @@ _SWEEP_S = 1.0
 
 class SmsChannel:
     name = SMS
+    numbered_menus = True
 
     def __init__(self, config: SmsConfig) -> None:
         self.config = config

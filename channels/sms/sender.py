@@ -1,6 +1,7 @@
 """The outbound half of the SMS channel (`SmsChannel.send` hands its messages here).
 
-`send` splits the rendered text with the UDH reference stored in its body (so a message sent again
+`send` goes out from the rendered message's `sender` (an agency's sender ID: alphanumeric as TON 5 /
+NPI 0, see addresses.source_address), else from our short code. It splits the rendered text with the UDH reference stored in its body (so a message sent again
 after a failure carries the same reference), hands the parts to the SMPP thread and waits for
 every submit_sm_resp. It never raises for SMSC trouble:
 - all parts accepted → SENT, provider_id = the first part's SMSC message id;
@@ -21,7 +22,7 @@ from core.messages import Verdict
 from core.privacy import mask_phone
 from channels.base import Rendered, SendOutcome
 from channels.sms import segments
-from channels.sms.addresses import is_valid_destination
+from channels.sms.addresses import InvalidSender, is_valid_destination, source_address
 from channels.sms.config import SmsConfig
 from channels.sms.delivery_tracking import DeliveryTracker
 from channels.sms.segments import ReferenceCounter
@@ -60,9 +61,20 @@ class SmsSender:
         except segments.MessageTooLong as error:
             return SendOutcome(Verdict.FAILED, error_code="message_too_long", error_title=str(error))
 
-        job = self.client.submit(address, parts)
+        try:
+            source = self._source(message.sender)
+        except InvalidSender as error:
+            logger.warning("sms send refused to=%s: bad sender: %s", mask_phone(address), error)
+            return SendOutcome(Verdict.FAILED, error_code="invalid_sender", error_title=str(error))
+        job = self.client.submit(address, parts, source)
         result = await self._wait(job)
         return self._outcome(result, address, parts.count)
+
+    def _source(self, sender: Optional[str]) -> Optional[tuple[str, int, int]]:
+        """The submit's source for `sender`; None (the configured short code) when it is ours."""
+        if not sender or sender == self.config.short_code:
+            return None
+        return source_address(sender, self.config.source_ton, self.config.source_npi)
 
     async def _wait(self, job) -> SubmitResult:
         cfg = self.config

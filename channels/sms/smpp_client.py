@@ -129,8 +129,11 @@ class SmppClient:
     def wait_bound(self, timeout: float) -> bool:
         return self._bound_event.wait(timeout)
 
-    def submit(self, destination: str, message: SegmentedMessage) -> SubmitJob:
-        job = SubmitJob(destination, message)
+    def submit(
+        self, destination: str, message: SegmentedMessage, source: Optional[tuple[str, int, int]] = None
+    ) -> SubmitJob:
+        """Queue a message; `source` is (source_addr, TON, NPI), None for the configured short code."""
+        job = SubmitJob(destination, message, source)
         if self._stopping.is_set() or self._thread is None:
             job.finish(SubmitResult(ok=False, gave_up=True))
             return job

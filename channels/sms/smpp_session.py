@@ -142,12 +142,13 @@ class SmppSession:
                 return
             job = part.job
             message = job.message
+            source, source_ton, source_npi = job.source or (cfg.short_code, cfg.source_ton, cfg.source_npi)
             pdu = smpplib.smpp.make_pdu(
                 "submit_sm",
                 client=self._conn,
-                source_addr_ton=cfg.source_ton,
-                source_addr_npi=cfg.source_npi,
-                source_addr=cfg.short_code,
+                source_addr_ton=source_ton,
+                source_addr_npi=source_npi,
+                source_addr=source,
                 dest_addr_ton=cfg.dest_ton,
                 dest_addr_npi=cfg.dest_npi,
                 destination_addr=job.destination,

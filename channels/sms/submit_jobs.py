@@ -31,9 +31,12 @@ class SubmitJob:
 
     QUEUED, STARTED, DONE = "queued", "started", "done"
 
-    def __init__(self, destination: str, message: SegmentedMessage) -> None:
+    def __init__(
+        self, destination: str, message: SegmentedMessage, source: Optional[tuple[str, int, int]] = None
+    ) -> None:
         self.destination = destination
         self.message = message
+        self.source = source  # (source_addr, TON, NPI); None: the configured short code
         self.future: concurrent.futures.Future[SubmitResult] = concurrent.futures.Future()
         self.message_ids: list[Optional[str]] = [None] * message.count
         self.created = time.monotonic()

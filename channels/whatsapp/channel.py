@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from core.messages import WHATSAPP, BotReply, InboundMessage, StatusUpdate
 from channels.base import InboundSink, Rendered, SendOutcome
 from channels.whatsapp.config import WhatsAppConfig
-from channels.whatsapp.render import render_reply
+from channels.whatsapp.render import render_reply, session_template
 from channels.whatsapp.sender import WhatsAppSender
 from channels.whatsapp.templates import TemplateCatalog
 from channels.whatsapp.webhook import build_router
@@ -24,6 +24,7 @@ class ChannelNotStarted(RuntimeError):
 
 class WhatsAppChannel:
     name = WHATSAPP
+    numbered_menus = False  # buttons and lists
 
     def __init__(self, config: WhatsAppConfig, *, templates: Optional[TemplateCatalog] = None) -> None:
         self.config = config
@@ -58,6 +59,9 @@ class WhatsAppChannel:
 
     def render(self, reply: BotReply, address: str, *, free_form: bool = True) -> list[Rendered]:
         return render_reply(reply, address, in_window=free_form, templates=self.templates)
+
+    def has_template(self, reply: BotReply) -> bool:
+        return session_template(reply, self.templates) is not None
 
     async def send(self, message: Rendered) -> SendOutcome:
         return await self.sender.send(message)

@@ -8,7 +8,8 @@
   split lists work with any choice id and the citizen sees every option at once.
 - A choice id over Meta's limit cannot be shortened (it is what comes back), so those choices go
   as a numbered text list instead, with a warning in the log.
-- Outside the 24-hour window (`in_window=False`): only `reply.template`. Without one we return
+- Outside the 24-hour window (`in_window=False`): only a template — `reply.template`, else the
+  catalogue's template for `reply.notice`'s kind (channels/whatsapp/templates.py). Without one we return
   `[]` and log why: an empty list means "WhatsApp cannot carry this now; use another channel".
 
 pywa does not check Meta's limits; Meta rejects a whole message for one long title, so we enforce
@@ -56,13 +57,14 @@ def render_reply(
     templates: TemplateCatalog | None = None,
 ) -> list[Rendered]:
     if not in_window:
-        if reply.template is None:
+        template = session_template(reply, templates)
+        if template is None:
             logger.info(
                 "whatsapp.render nothing_to_send to=%s reason=outside_24h_window_without_template",
                 mask_phone(address),
             )
             return []
-        return [_template(reply.template, address, templates)]
+        return [_template(template, address, templates)]
     # A WhatsApp message costs the same whatever its length: heading, answer and caveat all go.
     reply = dataclasses.replace(reply, text=reply.whole_text(), heading=None, caveat=None)
     if not reply.choices:
@@ -80,6 +82,16 @@ def render_reply(
     if len(reply.choices) <= BUTTONS_MAX:
         return _buttons(reply, address)
     return _lists(reply, address)
+
+
+def session_template(reply: BotReply, templates: TemplateCatalog | None) -> TemplateRef | None:
+    """The template a reply goes as outside the window: the one it names, else the catalogue's
+    template for its notice's kind; None when neither fits."""
+    if reply.template is not None:
+        return reply.template
+    if reply.notice is None or templates is None:
+        return None
+    return templates.for_notice(reply.notice, reply.language)
 
 
 def recipient_fields(address: str) -> dict[str, str]:

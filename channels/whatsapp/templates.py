@@ -1,8 +1,11 @@
-"""The catalogue of approved WhatsApp templates (`data/whatsapp_templates.yml`), by notification kind.
+"""The catalogue of approved WhatsApp templates (`data/whatsapp_templates.yml`, or the file
+TAWASOL_WHATSAPP_TEMPLATES names), by notification kind.
 
-Whoever creates a push (an agency status update, a reminder) asks the catalogue for a `TemplateRef`
-by kind and named values; the renderer turns the ref into Meta's template payload and, with the
-approved body kept here, into the text staff see.
+A push carries a `Notice` (its kind and named values); outside the 24-hour window the channel asks
+the catalogue for the template of that kind — the agency's own approved one if the file lists it
+under `agencies:`, else the shared one — and fills its parameters from the values in the approved
+order. No template for the kind, or a value missing: no template fits, and the router sends the
+push by SMS instead. The approved bodies kept here give the text staff see.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from core.messages import TemplateRef
+from core.messages import Notice, TemplateRef
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +46,11 @@ class TemplateSpec:
 
 
 class TemplateCatalog:
-    def __init__(self, specs: list[TemplateSpec]):
+    def __init__(self, specs: list[TemplateSpec], agency_specs: Mapping[str, list[TemplateSpec]] | None = None):
         self._by_kind = {spec.kind: spec for spec in specs}
-        self._by_name = {spec.name: spec for spec in specs}
+        self._by_agency = {agency: {s.kind: s for s in found} for agency, found in (agency_specs or {}).items()}
+        every = [*specs, *(s for found in (agency_specs or {}).values() for s in found)]
+        self._by_name = {spec.name: spec for spec in every}
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_PATH) -> TemplateCatalog:
@@ -58,13 +63,16 @@ class TemplateCatalog:
         entries = data.get("templates")
         if not isinstance(entries, dict):
             raise TemplateError(f"{source}: expected a 'templates' mapping")
-        specs = []
-        for kind, entry in entries.items():
-            try:
-                specs.append(_spec(str(kind), entry))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise TemplateError(f"{source}: template {kind!r}: {exc}") from None
-        return cls(specs)
+        specs = _specs(entries, source)
+        agencies = data.get("agencies") or {}
+        if not isinstance(agencies, dict):
+            raise TemplateError(f"{source}: 'agencies' must map an agency id to its templates by kind")
+        agency_specs = {}
+        for agency, kinds in agencies.items():
+            if not isinstance(kinds, dict):
+                raise TemplateError(f"{source}: agencies.{agency} must map notification kinds to templates")
+            agency_specs[str(agency)] = _specs(kinds, f"{source}: agencies.{agency}")
+        return cls(specs, agency_specs)
 
     def kinds(self) -> list[str]:
         return sorted(self._by_kind)
@@ -75,13 +83,29 @@ class TemplateCatalog:
         except KeyError:
             raise TemplateError(f"no WhatsApp template for notification kind {kind!r}") from None
 
+    def for_notice(self, notice: Notice, language: str) -> TemplateRef | None:
+        """The template that carries `notice` outside the window, or None when none fits (no
+        template for its kind, or a value it needs is missing: logged)."""
+        spec = self._by_agency.get(notice.agency or "", {}).get(notice.kind) or self._by_kind.get(notice.kind)
+        if spec is None:
+            logger.info("whatsapp.templates no_template kind=%s agency=%s", notice.kind, notice.agency)
+            return None
+        try:
+            return self._ref(spec, language, notice.values)
+        except TemplateError as exc:
+            logger.warning("whatsapp.templates unusable kind=%s agency=%s: %s", notice.kind, notice.agency, exc)
+            return None
+
     def by_name(self, name: str) -> TemplateSpec | None:
         return self._by_name.get(name)
 
     def ref(self, kind: str, language: str, values: Mapping[str, Any]) -> TemplateRef:
         """The template for `kind` in `language` (Arabic if that language is not approved),
         its parameters taken from `values` in the approved order."""
-        spec = self.spec(kind)
+        return self._ref(self.spec(kind), language, values)
+
+    def _ref(self, spec: TemplateSpec, language: str, values: Mapping[str, Any]) -> TemplateRef:
+        kind = spec.kind
         if language not in spec.bodies:
             fallback = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in spec.bodies else spec.languages[0]
             logger.info(
@@ -112,8 +136,18 @@ class TemplateCatalog:
         """name -> {"languages": [...], "parameters": n}: what the fake Graph API needs to act as Meta."""
         return {
             spec.name: {"languages": list(spec.languages), "parameters": len(spec.parameters)}
-            for spec in self._by_kind.values()
+            for spec in self._by_name.values()
         }
+
+
+def _specs(entries: Mapping[str, Any], source: str) -> list[TemplateSpec]:
+    specs = []
+    for kind, entry in entries.items():
+        try:
+            specs.append(_spec(str(kind), entry))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise TemplateError(f"{source}: template {kind!r}: {exc}") from None
+    return specs
 
 
 def _spec(kind: str, entry: Mapping[str, Any]) -> TemplateSpec:

@@ -19,6 +19,7 @@ from channels.sms.render import render
 class SimulatedSmsChannel:
     name = SMS
     rate = None
+    numbered_menus = True
     description = "simulated, read by the simulator page"
 
     async def start(self, sink: InboundSink) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from actions.catalog_access import catalog
 from api.app import create_api
+from billing.credit import CreditKeeper
 from coordination import InProcessCoordination
 from core.messages import SMS, WHATSAPP, utcnow
 from pipeline.outbox import Outbox
@@ -65,6 +66,9 @@ async def world(store):
     whatsapp, sms = FakeSender(WHATSAPP), FakeSender(SMS)
     outbox = Outbox(store, InProcessCoordination(), {WHATSAPP: whatsapp, SMS: sms}, {WHATSAPP: 1000.0, SMS: 1000.0})
     app = FastAPI()
-    app.mount("/api/v1", create_api(store=lambda: store, outbox=lambda: outbox, catalog=catalog))  # as bot/app.py does
+    keeper = CreditKeeper(store, outbox)
+    app.mount(  # as bot/app.py does
+        "/api/v1", create_api(store=lambda: store, outbox=lambda: outbox, catalog=catalog, credit=lambda: keeper)
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agency.test/api/v1") as client:
         yield World(store, client, outbox, whatsapp, sms, key, other_key)

@@ -280,3 +280,14 @@ async def test_without_citizen_language_the_citizens_own_language_is_used(world)
     [message] = world.sent_to(SMS_ONLY)
     assert message.text.startswith("Civil Status: your transaction 2026-000123 (Passport renewal)")
     assert message.text.endswith("STOP CSPD")
+
+
+async def test_an_agency_out_of_credit_gets_402_for_optional_messages_but_its_steps_still_go(world):
+    world.store.credit.top_up("cspd", 1)
+    body = {"citizen_phone": SMS_ONLY, "category": "awareness", "text_ar": "حملة توعية"}
+    assert (await world.client.post("/notifications", json=body, headers=world.headers())).status_code == 201
+    refused = await world.client.post("/notifications", json=body, headers=world.headers(idempotency="late"))
+    assert refused.status_code == 402 and refused.json()["reason"]
+    assert world.count("idempotency_keys") == 0 and len(world.sent_to(SMS_ONLY)) == 1
+    assert (await world.client.post("/transactions", json=registration(), headers=world.headers())).status_code == 201
+    assert len(world.sent_to(SMS_ONLY)) == 2  # transaction status is urgent: it goes past the credit

@@ -22,6 +22,7 @@ from tests.pipeline.pipeline_doubles import EchoBrain
 
 SECRET, TOKEN, PHONE_ID = "x-secret", "x-token", "100000000000777"
 ON_WHATSAPP, SMS_ONLY, NOT_ON_WHATSAPP, ENGLISH = "962795550001", "962795550002", "962795550003", "962795550004"
+OUTSIDE_WINDOW = "962795550005"
 STEPS = [
     {"type": "payment_received", "at": "2026-11-02T09:31:00+03:00"},
     {"type": "documents_received", "at": "2026-11-02T11:05:00+03:00"},
@@ -80,6 +81,21 @@ async def test_an_agency_system_moves_transactions_and_each_citizen_hears_each_s
 
             api = server.url + "/api/v1"
             headers = {"Authorization": f"Bearer {key}"}
+            # A citizen whose WhatsApp window closed a day ago: the step's approved template goes.
+            from datetime import timedelta
+
+            from core.messages import WHATSAPP, utcnow
+            from store.citizens import resolve_identity
+
+            with store.db.session() as s:
+                resolve_identity(s, WHATSAPP, OUTSIDE_WINDOW, inbound_at=utcnow() - timedelta(hours=25))
+            outside = {"number": "2026-T-5", "service_id": "cspd.passport_renew", "citizen_phone": OUTSIDE_WINDOW,
+                       "registered_at": "2026-11-02T09:30:00+03:00"}
+            assert (await client.post(f"{api}/transactions", json=outside, headers=headers)).status_code == 201
+            sent = (await client.get(f"{fake.url}/_fake/messages", params={"to": OUTSIDE_WINDOW})).json()["messages"]
+            [template] = [m for m in sent if m["type"] == "template"]
+            assert template["body"]["template"]["name"] == "tawasol_transaction_registered"
+            assert not [m for m in sms.sent if m.address == OUTSIDE_WINDOW]
             numbers = {ON_WHATSAPP: "2026-W-1", SMS_ONLY: "2026-S-2", NOT_ON_WHATSAPP: "2026-F-3", ENGLISH: "2026-E-4"}
             started = time.perf_counter()
             for phone, number in numbers.items():

@@ -140,6 +140,10 @@ class FakeSender:
         return SendOutcome(Verdict.SENT, provider_id=f"{self.name}-{next(self._ids)}")
 
     @property
+    def numbered_menus(self) -> bool:
+        return self.name == "sms"  # as the real SMS channel: choices are a numbered menu
+
+    @property
     def texts(self) -> list[str]:
         return [m.text for m in self.sent]
 

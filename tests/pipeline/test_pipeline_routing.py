@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -155,3 +156,36 @@ async def test_every_outbound_row_has_its_ledger_entry(make_pipeline, store):
     with store.db.session() as s:
         outbound = s.execute(select(func.count()).select_from(Message).where(Message.direction == "out")).scalar_one()
     assert outbound == ledger_count(store) == 2
+
+
+async def test_a_push_moves_on_after_any_whatsapp_failure_and_an_answer_does_not(make_pipeline, store):
+    from channels.base import SendOutcome
+    from pipeline_doubles import retry_later
+
+    refused = SendOutcome(Verdict.FAILED, error_code="131009", error_title="Parameter value is not valid")
+    wa, sms = FakeSender("whatsapp", script=[refused] + [retry_later() for _ in range(5)]), FakeSender("sms")
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": wa, "sms": sms})
+    await say(pipeline, "whatsapp", "wamid.1")  # opens the window; the answer goes (and fails: FAILED)
+    citizen_id = rows(store)[0].citizen_id
+    assert sms.texts == []  # an answer that failed plainly is not sent again by SMS
+    first = await pipeline.outbox.push(citizen_id, BotReply(text="خطوة 1"), kind="status_update", agency=GOVERNMENT_BODY)
+    assert first.channel == "whatsapp"
+    for _ in range(10):  # the retries come due
+        await pipeline.outbox.flush_due(queued_grace_s=0)
+        if sms.texts:
+            break
+        await asyncio.sleep(0.02)
+    assert sms.texts == ["خطوة 1"]
+    [moved] = rows(store, channel="sms", direction="out")
+    assert (moved.route_reason, moved.route_cause) == ("fallback_after_failure", "gave_up")
+
+
+async def test_the_routers_sender_reaches_the_channel(make_pipeline, store):
+    sms = FakeSender("sms")
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp"), "sms": sms})
+    citizen_id = store.citizens.resolve("sms", SMS_ONLY)
+    agency = Agency(id="cspd", body_type=BodyType.GOVERNMENT, sender_ids={"sms": "CSPD"})
+    await pipeline.outbox.push(citizen_id, BotReply(text="x"), kind="status_update", agency=agency)
+    [sent] = sms.sent
+    assert sent.sender == "CSPD"
+    assert rows(store, direction="out")[0].sender == "CSPD"

@@ -166,3 +166,49 @@ def test_agency_lookup_settings(tmp_path):
     assert settings.agency_lookup_timeout_s == 1.5 and settings.agency_lookup_retries == 0
     defaults = Settings.from_env({}, cwd=tmp_path)
     assert defaults.agency_lookup_timeout_s == 3.0 and defaults.agency_lookup_retries == 2
+
+
+def test_routing_settings_default_to_the_shipped_templates_and_ten_minutes(tmp_path):
+    from datetime import timedelta
+
+    from channels.whatsapp.templates import DEFAULT_PATH
+
+    settings = Settings.from_env({}, cwd=tmp_path)
+    assert (settings.whatsapp_templates, settings.delivery_timeout) == (DEFAULT_PATH, timedelta(minutes=10))
+
+
+def test_routing_settings_from_the_environment(tmp_path):
+    from datetime import timedelta
+
+    templates = tmp_path / "templates.yml"
+    templates.write_text(
+        'templates:\n  transaction_issued:\n    name: x_issued\n    parameters: [number]\n    body: {ar: "{{1}}"}\n',
+        encoding="utf-8",
+    )
+    env = {"TAWASOL_WHATSAPP_TEMPLATES": str(templates), "TAWASOL_DELIVERY_TIMEOUT_MINUTES": "2.5"}
+    settings = Settings.from_env(env, cwd=tmp_path)
+    assert (settings.whatsapp_templates, settings.delivery_timeout) == (templates, timedelta(minutes=2.5))
+    off = Settings.from_env({"TAWASOL_DELIVERY_TIMEOUT_MINUTES": "0"}, cwd=tmp_path)
+    assert off.delivery_timeout is None
+
+
+@pytest.mark.parametrize(
+    "name, value, why",
+    [
+        ("TAWASOL_DELIVERY_TIMEOUT_MINUTES", "soon", "must be a number"),
+        ("TAWASOL_DELIVERY_TIMEOUT_MINUTES", "-1", "zero (off) or a positive number of minutes"),
+        ("TAWASOL_WHATSAPP_TEMPLATES", "/no/such/file.yml", "no such file"),
+    ],
+)
+def test_bad_routing_settings_are_refused_by_name(tmp_path, name, value, why):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: value}, cwd=tmp_path)
+    assert why in refused.value.problems[name]
+
+
+def test_a_templates_file_that_does_not_make_sense_is_refused(tmp_path):
+    broken = tmp_path / "templates.yml"
+    broken.write_text("templates:\n  x:\n    name: y\n    parameters: [a]\n    body: {ar: 'no placeholder'}\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"TAWASOL_WHATSAPP_TEMPLATES": str(broken)}, cwd=tmp_path)
+    assert "not a templates file" in refused.value.problems["TAWASOL_WHATSAPP_TEMPLATES"]

@@ -3,7 +3,7 @@ step sent, escalations, idempotency keys, per-agency opt-outs; agencies get an e
 and an optional lookup URL
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0007'  # written beside 0006-0007 from 0003; chained after them at the merge, so a database already at 0007 gets it next
 branch_labels = None
 depends_on = None
 
