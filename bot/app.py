@@ -1,5 +1,5 @@
-"""The Tawasol web tier: one FastAPI application holding the webhooks of the configured channels
-and health, with message workers in the same process unless they run apart (`tawasol worker`).
+"""The Tawasol web tier: one FastAPI application holding the webhooks of the configured channels,
+the agency API (`/api/v1`) and health, with message workers in the same process unless they run apart (`tawasol worker`).
 
 This is the production application: it serves only what the settings configure. The development
 server (`python -m simulators.dev_server`) builds this same app and adds its stand-ins and pages;
@@ -17,10 +17,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount
 
+from actions.catalog_access import catalog
+from api.app import create_api
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
 from core.brain import Brain
+
+API_PREFIX = "/api/v1"  # the agency API (api/app.py); OpenAPI at /api/v1/docs
 
 
 def create_app(
@@ -72,4 +76,21 @@ def create_app(
     for channel in runtime.channels.values():
         if isinstance(channel, HttpReceiver):
             app.include_router(channel.router())
+    app.mount(API_PREFIX, agency_api(runtime))
     return app
+
+
+def agency_api(runtime: Runtime) -> FastAPI:
+    """The agency API (api/) over this process's store and outbox; 503 until they exist."""
+    api = create_api(
+        store=runtime.require_store,
+        outbox=lambda: runtime.require_pipeline().outbox,
+        catalog=catalog,
+        credit=lambda: runtime.credit,
+    )
+
+    @api.exception_handler(NotReady)
+    async def not_ready(_request: Any, exc: NotReady) -> JSONResponse:
+        return JSONResponse({"error": "starting", "reason": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+    return api

@@ -12,6 +12,7 @@ import time
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
+from actions.agency_backends import LookupSettings, use_lookup_settings
 from actions.citizen_records import use_store
 from billing.credit import CreditKeeper
 from bot.settings import Settings
@@ -36,9 +37,13 @@ class NotReady(RuntimeError):
 
 
 def use_content(settings: Settings) -> None:
-    """Point catalog/ at the settings' services catalog and wording file, before anything reads them."""
+    """Point catalog/ at the settings' services catalog and wording file, and the agency lookups at
+    their timeouts, before anything reads them."""
     use_catalog_dir(settings.catalog_dir)
     use_replies_file(settings.replies_file)
+    use_lookup_settings(
+        LookupSettings(timeout_s=settings.agency_lookup_timeout_s, retries=settings.agency_lookup_retries)
+    )
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:

@@ -94,6 +94,8 @@ class Settings:
     whatsapp_templates: Path = DEFAULT_WHATSAPP_TEMPLATES
     # A push WhatsApp has not confirmed delivered this long after it was sent goes by SMS; None: never
     delivery_timeout: Optional[timedelta] = timedelta(minutes=10)
+    agency_lookup_timeout_s: float = 3.0  # per attempt, asking an agency's own system (actions/agency_backends.py)
+    agency_lookup_retries: int = 2  # attempts after the first
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -114,6 +116,8 @@ class Settings:
             tariff=_tariff(reader),
             whatsapp_templates=reader.value("TAWASOL_WHATSAPP_TEMPLATES", _templates_file, DEFAULT_WHATSAPP_TEMPLATES),
             delivery_timeout=reader.value("TAWASOL_DELIVERY_TIMEOUT_MINUTES", _minutes_or_off, timedelta(minutes=10)),
+            agency_lookup_timeout_s=reader.value("AGENCY_LOOKUP_TIMEOUT", _lookup_timeout, 3.0),
+            agency_lookup_retries=reader.value("AGENCY_LOOKUP_RETRIES", _lookup_retries, 2),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -377,6 +381,20 @@ def _minutes_or_off(raw: str) -> Optional[timedelta]:
     if value < 0:
         raise ValueError(f"must be zero (off) or a positive number of minutes, got {raw!r}")
     return timedelta(minutes=value) if value else None
+
+
+def _lookup_timeout(raw: str) -> float:
+    value = _positive_number(raw)
+    if value > 30:
+        raise ValueError(f"must be at most 30 seconds (a citizen is waiting), got {raw!r}")
+    return value
+
+
+def _lookup_retries(raw: str) -> int:
+    value = _whole_number(raw)
+    if value > 5:
+        raise ValueError(f"must be 0 to 5, got {raw!r}")
+    return value
 
 
 def _log_level(raw: str) -> str:

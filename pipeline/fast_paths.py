@@ -1,6 +1,6 @@
 """What the pipeline answers itself, before (or instead of) the brain.
 
-Keywords (STOP, START, HELP, AR/EN, MORE) on any channel; a bare number on a channel with numbered
+Keywords (STOP, START, HELP, AR/EN, MORE, and STOP/START with an agency's code) on any channel; a bare number on a channel with numbered
 menus (the routing table says which) picks from the last menu we sent; media and locations the bot
 can't read get a polite "text only"; reactions and system notices get nothing. Everything else goes to the brain unchanged.
 """
@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
-from pipeline.keywords import Keyword, match_keyword, menu_number
+from pipeline.keywords import AgencyKeywordMatch, Keyword, match_agency_keyword, match_keyword, menu_number
 from core.messages import (
     KIND_CHOICE,
     KIND_LOCATION,
@@ -64,6 +64,11 @@ class FastPaths:
             said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
             return FastPath(replies=await self._keyword(citizen, match.keyword, said or match.language))
 
+        for_agency = match_agency_keyword(message.text)
+        if for_agency is not None:
+            said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
+            return FastPath(replies=[await asyncio.to_thread(self._agency_keyword, citizen.id, for_agency, said or for_agency.language)])
+
         number = menu_number(message.text) if message.channel in self._numbered_menus else None
         if number is not None:
             choices = await asyncio.to_thread(self._store.outbound.latest_choices, citizen.id)
@@ -81,6 +86,20 @@ class FastPaths:
             if row.direction == DIRECTION_OUT and row.language:
                 return row.language
         return None
+
+    def _agency_keyword(self, citizen_id: int, match: AgencyKeywordMatch, language: str) -> BotReply:
+        """STOP <code>: nothing more from that agency, its transaction notifications included;
+        START <code> undoes it. The confirmation names the agency and says exactly that."""
+        code = match.agency_code.upper()
+        agency = self._store.agencies.get(match.agency_code)
+        if agency is None:
+            return reply("unknown_agency_code", language, code=code)
+        name = agency.name_en if language == "en" else agency.name_ar
+        if match.keyword is Keyword.STOP:
+            self._store.citizens.opt_out_of_agency(citizen_id, agency.id)
+            return reply("stopped_agency", language, agency=name, code=code)
+        self._store.citizens.opt_in_to_agency(citizen_id, agency.id)
+        return reply("started_agency", language, agency=name)
 
     async def _keyword(self, citizen: Row, keyword: Keyword, language: str) -> list[BotReply]:
         citizens = self._store.citizens

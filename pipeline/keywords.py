@@ -49,6 +49,18 @@ for _words, _keyword, _language in [
     for _word in _words:
         _KEYWORDS[_word] = KeywordMatch(_keyword, _language)
 
+# "STOP CSPD" / "ايقاف CSPD": a stop (or start) word, then an agency's code (its id, as its
+# messages print it). Only STOP and START take a code.
+_AGENCY_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+@dataclass(frozen=True)
+class AgencyKeywordMatch:
+    keyword: Keyword  # STOP or START
+    agency_code: str  # lower case, as agencies.id
+    language: str
+
+
 _EDGE_PUNCTUATION = " \t\r\n.,!?;:()[]-_\"'،؛؟*#"
 _MENU_NUMBER = re.compile(r"^[0-9]{1,2}$")
 
@@ -70,3 +82,15 @@ def menu_number(text: str) -> Optional[int]:
         return None
     number = int(folded)
     return number if number > 0 else None
+
+
+def match_agency_keyword(text: str) -> Optional[AgencyKeywordMatch]:
+    """ "STOP CSPD", "إيقاف cspd", "START CSPD": the keyword and the agency code; else None."""
+    words = normalise(text).split()
+    if len(words) != 2:
+        return None
+    found = _KEYWORDS.get(words[0].strip(_EDGE_PUNCTUATION))
+    code = words[1].strip(_EDGE_PUNCTUATION)
+    if found is None or found.keyword not in (Keyword.STOP, Keyword.START) or not _AGENCY_CODE.match(code):
+        return None
+    return AgencyKeywordMatch(found.keyword, code, found.language)

@@ -44,6 +44,7 @@ NO_CHANNEL = "no_channel"  # a route cause: the row's channel is not configured 
 GAVE_UP = "gave_up"  # a route cause: the channel kept asking us to retry, and we stopped
 DEFAULT_DELIVERY_TIMEOUT = timedelta(minutes=10)
 REPLY = "reply"  # the kind of an answer to the citizen's own message; every other kind is a push
+OPTED_OUT_OF_AGENCY = "opted_out_of_agency"  # a push skipped: the citizen stopped this agency's messages
 
 
 def _log_recording_failure(task: "asyncio.Future[bool]") -> None:
@@ -68,7 +69,7 @@ class RetryPolicy:
 class PushResult:
     message_ids: list[int]
     channel: Optional[str]  # the channel chosen, None when nothing was sent
-    skipped: Optional[str] = None  # "opted_out", "unreachable", "unknown_citizen"
+    skipped: Optional[str] = None  # "opted_out", "opted_out_of_agency", "unreachable", "unknown_citizen"
     reason: Optional[str] = None  # the router's reason for the channel (routing/router.py)
 
 
@@ -465,23 +466,33 @@ class Outbox:
         *,
         category: Optional[MessageKind] = None,
         agency: Agency = MINISTRY,
+        asked_for: bool = False,
+        only: Optional[Sequence[str]] = None,
     ) -> PushResult:
         """An agency's push, on the channel the router chooses (routing/policy.py: the preferred
         channel inside its session, or outside it as a template, else the next); citizens who sent
-        STOP get nothing.
+        STOP get nothing, unless the citizen `asked_for` it (a step of a transaction they started);
+        citizens who stopped this agency's messages ("STOP CSPD") get nothing from it at all.
+        `only`: the channels it may take (an employee's SMS), in the policy's order.
         `category` (what the agency is billed for) defaults to the routing table's category of
         `kind`; ValueError, before anything is stored, when neither names one."""
         category = MessageKind(category) if category is not None else self.router.policy.category_of_push(kind)
         citizen = await asyncio.to_thread(self._store.citizens.get, citizen_id)
         if citizen is None:
             return PushResult([], None, "unknown_citizen")
+        if agency.id is not None and await asyncio.to_thread(
+            self._store.citizens.opted_out_of_agency, citizen_id, agency.id
+        ):
+            logger.info("push skipped: citizen stopped agency=%s citizen_id=%s kind=%s", agency.id, citizen_id, kind)
+            return PushResult([], None, OPTED_OUT_OF_AGENCY)
         identities = await asyncio.to_thread(self._store.citizens.identities, citizen_id)
         plan = self.router.for_push(
-            opted_out=citizen.opted_out_at is not None,
+            opted_out=citizen.opted_out_at is not None and not asked_for,
             identities=identities,
             has_template=self._has_template(reply),
             category=category,
             agency=agency,
+            only=only,
         )
         if plan.skipped == OPTED_OUT:
             logger.info("push skipped: citizen opted out citizen_id=%s kind=%s", citizen_id, kind)

@@ -125,12 +125,14 @@ class Router:
         has_template: HasTemplate,
         category: MessageKind,
         agency: Agency = MINISTRY,
+        only: Optional[Sequence[str]] = None,
     ) -> RoutePlan:
-        """An agency's push: the policy's channels in order, the first that can carry it now."""
+        """An agency's push: the policy's channels in order (those in `only`, when given), the
+        first that can carry it now."""
         if opted_out:
             return RoutePlan(category, agency, (), skipped=OPTED_OUT)
-        return self._plan(category, agency, list(self.policy.push_order), identities, has_template,
-                          first_reason=self._push_reason)
+        candidates = [c for c in self.policy.push_order if only is None or c in only]
+        return self._plan(category, agency, candidates, identities, has_template, first_reason=self._push_reason)
 
     def after_failure(
         self,

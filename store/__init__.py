@@ -1,4 +1,5 @@
-"""The conversation store: citizens, agencies, messages and their timelines, tickets, subscriptions.
+"""The conversation store: citizens, agencies, messages and their timelines, tickets, subscriptions,
+the transaction registry.
 
     store = Store(settings.database_url)     # after store.migrate.upgrade(url)
     store.inbound.add(...)
@@ -21,6 +22,7 @@ from store.review import ReviewRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketRepository
+from store.transactions import TransactionRepository
 
 
 class Store:
@@ -38,6 +40,7 @@ class Store:
         self.agencies = AgencyRepository(self.db)
         self.credit = CreditRepository(self.db)  # agencies' message credit
         self.ledger = LedgerRepository(self.db)  # who pays: statements read it
+        self.transactions = TransactionRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

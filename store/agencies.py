@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
 from sqlalchemy import select, update
@@ -22,6 +22,7 @@ from store.database import Database
 from store.models import Agency, ApiKey
 
 AGENCY_ID = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 KEY_SHAPE = re.compile(r"^(tws_[A-Za-z0-9]{8})_[A-Za-z0-9_-]{20,100}$")
 
 
@@ -102,6 +103,29 @@ class AgencyRepository:
         with self._db.session() as s:
             return list(s.execute(select(Agency).order_by(Agency.id)).scalars())
 
+    def set_lookup_url(self, agency_id: str, url: Optional[str]) -> None:
+        """Where the agency's own system answers citizens' status questions; None: our registry."""
+        if url is not None and not re.match(r"^https?://[^\s/]+", url):
+            raise AgencyError("a lookup URL is an http(s) URL")
+        self._set(agency_id, lookup_url=url)
+
+    def set_escalation_period(self, agency_id: str, days: int) -> None:
+        if not 1 <= days <= 365:
+            raise AgencyError("the escalation period is 1 to 365 days")
+        self._set(agency_id, escalate_after_days=days)
+
+    def _set(self, agency_id: str, **values: object) -> None:
+        with self._db.session() as s:
+            agency = s.get(Agency, agency_id)
+            if agency is None:
+                raise AgencyError(f"no agency {agency_id!r}: add it first (tawasol agency add)")
+            for name, value in values.items():
+                setattr(agency, name, value)
+
+    def with_lookup_url(self) -> list[Agency]:
+        with self._db.session() as s:
+            return list(s.execute(select(Agency).where(Agency.lookup_url.is_not(None)).order_by(Agency.id)).scalars())
+
     def issue_key(self, agency_id: str) -> IssuedKey:
         """A new key for the agency (it may hold several); the key is returned once, here."""
         with self._db.session() as s:
@@ -138,7 +162,11 @@ class AgencyRepository:
             row = s.execute(select(ApiKey).where(ApiKey.prefix == shape.group(1))).scalar_one_or_none()
             if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(key)):
                 return None
-            s.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=utcnow()))
+            now = utcnow()
+            # To the minute is enough for "when was this key last used", and saves a write on
+            # almost every call of a busy agency system.
+            if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+                s.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
             return row.agency_id
 
     def keys(self, agency_id: str) -> list[KeyInfo]:

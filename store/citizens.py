@@ -10,9 +10,11 @@ from typing import Optional
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from core.messages import utcnow
+from core.messages import SMS, utcnow
 from store.database import Database
-from store.models import ChannelIdentity, Citizen
+from sqlalchemy.exc import IntegrityError
+
+from store.models import AgencyOptOut, ChannelIdentity, Citizen
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,12 @@ def resolve_identity(
     return found.citizen_id
 
 
+def citizen_for_phone(session: Session, phone: str) -> int:
+    """See CitizenRepository.for_phone; in the caller's transaction."""
+    found = session.execute(_FIRST_IDENTITY_OF_ADDRESS, {"address": phone}).scalar_one_or_none()
+    return found if found is not None else resolve_identity(session, SMS, phone)
+
+
 def _lock_address(session: Session, address: str) -> None:
     """Serialise first contacts from one number (say, an SMS and a WhatsApp message at the same
     moment), so they link to one citizen instead of creating two. A transaction-scoped advisory lock
@@ -107,6 +115,13 @@ class CitizenRepository:
         """The citizen id behind an address on a channel (created if new); for pushes and tests."""
         with self._db.session() as s:
             return resolve_identity(s, channel, address)
+
+    def for_phone(self, phone: str) -> int:
+        """The citizen with this number (international digits) on any channel, for a push to a
+        number we may never have heard from: a new number becomes a citizen reachable by SMS (every
+        phone number is), with no WhatsApp identity until they write there."""
+        with self._db.session() as s:
+            return citizen_for_phone(s, phone)
 
     def get(self, citizen_id: int) -> Optional[Citizen]:
         with self._db.session() as s:
@@ -135,6 +150,31 @@ class CitizenRepository:
     def opt_in(self, citizen_id: int) -> None:
         with self._db.session() as s:
             s.execute(update(Citizen).where(Citizen.id == citizen_id).values(opted_out_at=None))
+
+    def opt_out_of_agency(self, citizen_id: int, agency_id: str) -> None:
+        """Nothing more from this agency, its transaction notifications included ("STOP CSPD")."""
+        try:
+            with self._db.session() as s:
+                if s.execute(
+                    select(AgencyOptOut.id).where(AgencyOptOut.citizen_id == citizen_id, AgencyOptOut.agency_id == agency_id)
+                ).first() is None:
+                    s.add(AgencyOptOut(citizen_id=citizen_id, agency_id=agency_id))
+        except IntegrityError:
+            pass  # the same STOP processed twice at once: one row is what we want
+
+    def opt_in_to_agency(self, citizen_id: int, agency_id: str) -> None:
+        with self._db.session() as s:
+            s.execute(
+                AgencyOptOut.__table__.delete().where(
+                    AgencyOptOut.citizen_id == citizen_id, AgencyOptOut.agency_id == agency_id
+                )
+            )
+
+    def opted_out_of_agency(self, citizen_id: int, agency_id: str) -> bool:
+        with self._db.session() as s:
+            return s.execute(
+                select(AgencyOptOut.id).where(AgencyOptOut.citizen_id == citizen_id, AgencyOptOut.agency_id == agency_id)
+            ).first() is not None
 
     def mark_unreachable(self, channel: str, address: str) -> None:
         """The provider says this address is not on the channel (e.g. WhatsApp 131026)."""

@@ -144,6 +144,12 @@ class Agency(Base):
     message_credit = Column(Integer)
     credit_granted = Column(Integer)  # the credit at the last top-up: 80% and 100% are of this
     credit_alerted = Column(Integer, nullable=False, default=0, server_default="0")  # highest alert (0, 80, 100) since then
+    # Qassim's rule: a transaction forwarded to another body with no reply for this many days is
+    # escalated to its manager (a transaction may set its own period).
+    escalate_after_days = Column(Integer, nullable=False, default=10, server_default="10")
+    # An agency that keeps its own transaction system: where citizens' status questions are asked
+    # (actions/agency_backends.py); NULL: Tawasol's registry answers.
+    lookup_url = Column(String(512))
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -253,3 +259,114 @@ class UnrecognisedMessage(Base):
     reason = Column(String(32), nullable=False)  # "low_confidence" / "no_service" / "out_of_scope"
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     reviewed_at = Column(UtcDateTime)
+
+
+class Transaction(Base):
+    """A citizen's transaction at an agency, registered through the agency API (api/)."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "number", name="uq_transactions_agency_id_number"),
+        Index("ix_transactions_state_clock", "state", "clock_started_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False)
+    number = Column(String(64), nullable=False)  # the agency's own reference, as the citizen sees it
+    service_id = Column(String(128), nullable=False)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
+    citizen_phone = Column(String(32), nullable=False)  # digits, international form
+    language = Column(String(8))  # the language the agency said the citizen reads; NULL: ours to find
+    registered_at = Column(UtcDateTime, nullable=False)
+    assigned_employee_phone = Column(String(32))
+    manager_phone = Column(String(32))
+    escalate_after_days = Column(Integer)  # NULL: the agency's period
+    state = Column(String(32), nullable=False)  # api/lifecycle.py
+    clock_started_at = Column(UtcDateTime)  # set by `forwarded`, cleared by `reply_received`: the escalation clock
+    clock_event_id = Column(Integer)  # the `forwarded` event that started the clock
+    content_hash = Column(String(64), nullable=False)  # what the agency registered: a repeat must match
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class TransactionEvent(Base):
+    """One step of a transaction (registration is the first). `notified_at` is set once every
+    notification it owes has been handed to the outbox; NULL after a crash: the step is re-notified."""
+
+    __tablename__ = "transaction_events"
+
+    id = Column(Integer, primary_key=True)
+    transaction_id = Column(Integer, ForeignKey("transactions.id"), nullable=False, index=True)
+    type = Column(String(32), nullable=False)
+    at = Column(UtcDateTime, nullable=False)  # when it happened, as the agency says
+    note = Column(Text)
+    destination = Column(String(256))
+    document_number = Column(String(64))
+    employee_phone = Column(String(32))  # `assigned`: the new employee
+    notified_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class TransactionNotification(Base):
+    """The link between a step and what it sent: each outbound message (its route and status are
+    on `messages`), or why nothing was sent (`skipped`: opted out, unreachable)."""
+
+    __tablename__ = "transaction_notifications"
+
+    id = Column(Integer, primary_key=True)
+    transaction_id = Column(Integer, ForeignKey("transactions.id"), nullable=False, index=True)
+    event_id = Column(Integer, ForeignKey("transaction_events.id"), index=True)  # NULL: an escalation
+    escalation_id = Column(Integer, ForeignKey("transaction_escalations.id"))
+    recipient = Column(String(16), nullable=False)  # "citizen", "employee", "manager"
+    message_id = Column(Integer, ForeignKey("messages.id"), index=True)
+    skipped = Column(String(48))
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class TransactionEscalation(Base):
+    """One escalation to the manager: at most one per transaction, clock and period, whichever
+    worker gets there first (the unique constraint decides)."""
+
+    __tablename__ = "transaction_escalations"
+    __table_args__ = (
+        UniqueConstraint(
+            "transaction_id", "clock_event_id", "period", name="uq_transaction_escalations_transaction_id"
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    transaction_id = Column(Integer, ForeignKey("transactions.id"), nullable=False)
+    clock_event_id = Column(Integer, nullable=False)  # the `forwarded` event whose clock ran out
+    period = Column(Integer, nullable=False)  # 1 for the first period without a reply, 2 for the second...
+    due_at = Column(UtcDateTime, nullable=False)
+    sent_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """An agency's Idempotency-Key and the answer it got: a retry gets the same answer, and a key
+    reused for another request is refused."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("agency_id", "key", name="uq_idempotency_keys_agency_id_key"),)
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False)
+    key = Column(String(255), nullable=False)
+    request_hash = Column(String(64), nullable=False)  # method, path and body
+    status_code = Column(Integer, nullable=False)
+    response = Column(JsonType, nullable=False)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class AgencyOptOut(Base):
+    """A citizen who asked to hear nothing more from one agency ("STOP CSPD"), transaction
+    notifications included; a plain STOP leaves those going."""
+
+    __tablename__ = "agency_opt_outs"
+    __table_args__ = (UniqueConstraint("citizen_id", "agency_id", name="uq_agency_opt_outs_citizen_id"),)
+
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -107,6 +107,54 @@ def revoke(prefix: str = typer.Argument(..., metavar="KEY_PREFIX", help="The key
     typer.echo(f"key {prefix} of {agency_id} revoked")
 
 
+@app.command("lookup-url")
+def lookup_url(
+    agency_id: str = typer.Argument(..., metavar="ID"),
+    url: Optional[str] = typer.Argument(None, help="GET URL of the agency's own system (none with --clear)."),
+    clear: bool = typer.Option(False, "--clear", help="Answer citizens from Tawasol's registry again."),
+) -> None:
+    """Where citizens' questions about this agency's transactions are asked, for an agency that
+    keeps its own system (GET URL?number=N&citizen_phone=P; README, Agency API)."""
+    from store.agencies import AgencyError
+
+    if (url is None) != clear:
+        typer.echo("give a URL, or --clear", err=True)
+        raise typer.Exit(2)
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        store.agencies.set_lookup_url(agency_id, url)
+    except AgencyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
+    finally:
+        store.close()
+    typer.echo(f"{agency_id}: citizens' status questions go to {url}" if url else f"{agency_id}: answered from the registry")
+
+
+@app.command("escalation")
+def escalation(
+    agency_id: str = typer.Argument(..., metavar="ID"),
+    days: int = typer.Argument(..., min=1, max=365, help="Days without a reply before the manager hears."),
+) -> None:
+    """The agency's escalation period (10 days unless set): a forwarded transaction with no reply
+    for this long sends its manager an SMS, once per period."""
+    from store.agencies import AgencyError
+
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        store.agencies.set_escalation_period(agency_id, days)
+    except AgencyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
+    finally:
+        store.close()
+    typer.echo(f"{agency_id}: escalation after {days} days without a reply")
+
+
 @app.command("credit")
 def credit(
     agency_id: str = typer.Argument(..., metavar="ID"),

@@ -127,3 +127,29 @@ def test_the_agency_commands_add_issue_and_revoke(tmp_path):
     assert again.returncode == 1 and "already exists" in again.stderr
     missing = _tawasol("agency", "key", "nobody", database_url=url)
     assert missing.returncode == 1 and "no agency" in missing.stderr
+
+
+def test_the_lookup_url_and_escalation_commands(tmp_path):
+    from store import Store
+
+    url = f"sqlite:///{tmp_path / 'agencies.db'}"
+    assert _tawasol("agency", "add", "moi", "--name-ar", "الداخلية", "--name-en", "Interior", database_url=url).returncode == 0
+    set_url = _tawasol("agency", "lookup-url", "moi", "https://moi.example/lookup", database_url=url)
+    assert set_url.returncode == 0, set_url.stderr
+    period = _tawasol("agency", "escalation", "moi", "7", database_url=url)
+    assert period.returncode == 0, period.stderr
+    store = Store(url)
+    try:
+        agency = store.agencies.get("moi")
+        assert agency.lookup_url == "https://moi.example/lookup" and agency.escalate_after_days == 7
+    finally:
+        store.close()
+    bad = _tawasol("agency", "lookup-url", "moi", "ftp://moi.example", database_url=url)
+    assert bad.returncode == 1 and "http(s)" in bad.stderr
+    cleared = _tawasol("agency", "lookup-url", "moi", "--clear", database_url=url)
+    assert cleared.returncode == 0
+    store = Store(url)
+    try:
+        assert store.agencies.get("moi").lookup_url is None
+    finally:
+        store.close()

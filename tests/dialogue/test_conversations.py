@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
 from core.messages import KIND_CHOICE, KIND_TEXT, WHATSAPP, InboundMessage
+from tests.dialogue.registry_helpers import ensure_agency, register_for
 
 pytestmark = pytest.mark.slow
 _ids = itertools.count()
@@ -65,27 +67,38 @@ async def test_asking_an_aspect_first_then_naming_the_service_answers_that_aspec
     assert "مجان" in second.replies[0].text or "دينار" in second.replies[0].text
 
 
-async def test_transaction_status_asks_for_the_number_then_looks_it_up(brain, citizen):
+async def test_transaction_status_asks_for_the_number_then_looks_it_up(brain, citizen, _actions_store):
+    register_for(_actions_store, citizen, "2024-228734", [("issued", datetime(2026, 11, 4, 8, 0, tzinfo=timezone.utc))])
     ask = await brain.respond(citizen, said("بدي اعرف وين صارت معاملتي"))
     assert ask.intent == "transaction_status"
     assert "رقم" in ask.replies[0].text
-    answer = await brain.respond(citizen, said("2024-118734"))
-    assert "2024-118734" in answer.replies[0].text
+    answer = await brain.respond(citizen, said("2024-228734"))
+    text = answer.replies[0].text
+    assert "2024-228734" in text and "صدرت" in text and "2026-11-04" in text
     # The number is forgotten: the next question about a transaction asks again.
     again = await brain.respond(citizen, said("وين معاملتي؟"))
     assert "رقم" in again.replies[0].text
 
 
-async def test_a_number_in_the_question_is_used_at_once(brain, citizen):
-    answer = await brain.respond(citizen, said("status of my application 5512093 please"))
-    assert "5512093" in answer.replies[0].text
+async def test_a_number_in_the_question_is_answered_from_the_registry_at_once(brain, citizen, _actions_store):
+    register_for(_actions_store, citizen, "123456", [("documents_received", datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))])
+    answer = await brain.respond(citizen, said("وين صارت معاملتي 123456"))
+    text = answer.replies[0].text
+    assert "123456" in text and "استُلمت الوثائق" in text and "2026-11-02" in text
+    english = await brain.respond(citizen + "-en", said("status of my application 123456 please"))
+    assert "I found no transaction with number 123456" in english.replies[0].text  # someone else's: not theirs
 
 
-async def test_unknown_transaction_and_backend_outage_are_said_plainly(brain, citizen):
+async def test_unknown_transaction_and_an_agency_system_that_is_down_are_said_plainly(brain, citizen, _actions_store):
     missing = await brain.respond(citizen, said("وين معاملتي رقم 2024-110000"))
     assert "لم أجد" in missing.replies[0].text
-    down = await brain.respond(citizen, said("وين معاملتي رقم 2024-110999"))
-    assert "تعذر" in down.replies[0].text
+    ensure_agency(_actions_store, "moi", "وزارة الداخلية", "Ministry of Interior")
+    _actions_store.agencies.set_lookup_url("moi", "http://127.0.0.1:9/lookup")  # nothing listens on port 9
+    try:
+        down = await brain.respond(citizen, said("وين معاملتي رقم 2024-110999"))
+    finally:
+        _actions_store.agencies.set_lookup_url("moi", None)
+    assert "لا تجيب الآن" in down.replies[0].text
 
 
 async def test_out_of_scope_is_declined_and_flagged_for_review(brain, citizen):

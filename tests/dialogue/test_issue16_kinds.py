@@ -233,12 +233,18 @@ async def test_the_form_still_takes_the_number_and_the_no(brain, citizen):
 
 
 @pytest.mark.parametrize("number", ["2024-118734", "5512093", "ABC-55120", "2023-000111", "7788123"])
-async def test_demo_statuses_say_they_are_demo_data(brain, citizen, number):
+async def test_statuses_come_from_the_registry_not_invented(brain, citizen, number, _actions_store):
+    from datetime import datetime, timezone
+
+    from tests.dialogue.registry_helpers import register_for
+
     answer = await brain.respond(citizen, said(f"وين معاملتي رقم {number}"))
-    assert number in answer.replies[0].text
-    assert any("بيانات تجريبية" in r.text for r in answer.replies)
-    english = await brain.respond(citizen + "-en", said(f"status of my application {number}"))
-    assert any("demo data" in r.text for r in english.replies)
+    assert number in answer.replies[0].text and "لم أجد" in answer.replies[0].text  # nothing registered: nothing made up
+    register_for(_actions_store, citizen, number, [("completed", datetime(2026, 11, 5, 9, 0, tzinfo=timezone.utc))])
+    answer = await brain.respond(citizen, said(f"وين معاملتي رقم {number}"))
+    assert number in answer.replies[0].text and "أُنجزت" in answer.replies[0].text
+    english = await brain.respond(citizen, said(f"status of my application {number}"))
+    assert any("completed" in r.text and "2026-11-05" in r.text for r in english.replies)
 
 
 # --- 6. a follow-up naming another service switches to it ---------------------------------------------

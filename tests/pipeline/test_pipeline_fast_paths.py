@@ -93,6 +93,32 @@ async def test_stop_and_start_toggle_pushes_without_the_brain(make_pipeline, sto
     assert brain.calls == []
 
 
+async def test_stop_with_an_agency_code_stops_that_agency_and_says_exactly_that(make_pipeline, store, senders):
+    from routing.billing import BodyType, MessageKind
+    from routing.policy import Agency
+
+    store.agencies.add("cspd", name_ar="الأحوال المدنية", name_en="Civil Status")
+    brain = EchoBrain()
+    pipeline = make_pipeline(brain, senders)
+    await say(pipeline, sms("إيقاف cspd"))
+    citizen_id = rows(store, direction="in")[0].citizen_id
+    confirmation = senders["sms"].texts[-1]
+    assert "الأحوال المدنية" in confirmation and "إشعارات معاملاتك" in confirmation and "ابدأ CSPD" in confirmation
+    assert store.citizens.opted_out_of_agency(citizen_id, "cspd")
+    assert store.citizens.get(citizen_id).opted_out_at is None  # only that agency: the rest still comes
+    cspd = Agency("cspd", BodyType.GOVERNMENT)
+    push = await pipeline.outbox.push(
+        citizen_id, BotReply(text="صدرت معاملتك"), "transaction_status", agency=cspd, asked_for=True
+    )
+    assert push.skipped == "opted_out_of_agency"
+    other = await pipeline.outbox.push(citizen_id, BotReply(text="حملة"), "awareness", category=MessageKind.AWARENESS)
+    assert other.message_ids
+    await say(pipeline, sms("START CSPD"))
+    assert not store.citizens.opted_out_of_agency(citizen_id, "cspd")
+    await say(pipeline, sms("STOP XYZ"))
+    assert "XYZ" in senders["sms"].texts[-1] and brain.calls == []
+
+
 class EnglishBrain(EchoBrain):
     async def respond(self, conversation_key, message, *, language=None):
         answer = await super().respond(conversation_key, message, language=language)
@@ -100,8 +126,8 @@ class EnglishBrain(EchoBrain):
 
 
 KEYWORD_REPLIES = {  # (keyword as written, the start of its confirmation in ar, in en)
-    "STOP": ("تم إيقاف", "You will no longer"), "stop": ("تم إيقاف", "You will no longer"),
-    "إيقاف": ("تم إيقاف", "You will no longer"), "الغاء": ("تم إيقاف", "You will no longer"),
+    "STOP": ("تم إيقاف", "Alerts and announcements are stopped"), "stop": ("تم إيقاف", "Alerts and announcements are stopped"),
+    "إيقاف": ("تم إيقاف", "Alerts and announcements are stopped"), "الغاء": ("تم إيقاف", "Alerts and announcements are stopped"),
     "START": ("تم السماح", "Alerts are allowed"), "ابدأ": ("تم السماح", "Alerts are allowed"),
     "HELP": ("أهلاً بك في تواصل", "Welcome to Tawasol"), "help": ("أهلاً بك في تواصل", "Welcome to Tawasol"),
     "مساعدة": ("أهلاً بك في تواصل", "Welcome to Tawasol"), "MORE": ("لا يوجد المزيد", "There is nothing more"),

@@ -66,6 +66,10 @@ def test_an_empty_variable_counts_as_unset(tmp_path):
         ("REDIS_URL", "cache:6379", "redis://"),
         ("DATABASE_URL", "not a url", "SQLAlchemy URL"),
         ("WHATSAPP_TOKEN", "x", "not a Tawasol variable"),
+        ("AGENCY_LOOKUP_TIMEOUT", "0", "positive number"),
+        ("AGENCY_LOOKUP_TIMEOUT", "60", "at most 30 seconds"),
+        ("AGENCY_LOOKUP_RETRIES", "9", "0 to 5"),
+        ("AGENCY_LOOKUP_RETRIES", "two", "whole number"),
     ],
 )
 def test_bad_values_are_refused_by_name_and_why(tmp_path, name, value, why):
@@ -155,6 +159,13 @@ def test_the_catalog_and_the_wording_reach_catalog_by_injection(tmp_path):
     assert default_catalog_dir() == DEFAULT_CATALOG_DIR
     with pytest.raises(KeyError):
         say("greeting", "en")  # the default wording again, which has no such key
+
+
+def test_agency_lookup_settings(tmp_path):
+    settings = Settings.from_env({"AGENCY_LOOKUP_TIMEOUT": "1.5", "AGENCY_LOOKUP_RETRIES": "0"}, cwd=tmp_path)
+    assert settings.agency_lookup_timeout_s == 1.5 and settings.agency_lookup_retries == 0
+    defaults = Settings.from_env({}, cwd=tmp_path)
+    assert defaults.agency_lookup_timeout_s == 3.0 and defaults.agency_lookup_retries == 2
 
 
 def test_routing_settings_default_to_the_shipped_templates_and_ten_minutes(tmp_path):
