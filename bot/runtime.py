@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from channels.registry import build_channels
 from coordination import build_coordination
 from core.brain import Brain
 from core.messages import SMS, InboundMessage, StatusUpdate
+from pipeline.flood import FloodPolicy
 from pipeline.outbox import Outbox
 from pipeline.pipeline import AcceptResult, Pipeline
 from routing.policy import RoutingPolicy
@@ -49,6 +51,14 @@ def load_brain(settings: Settings) -> Brain:
     from brain.rasa_brain import RasaBrain
 
     return RasaBrain.load(settings.model_path, settings.redis_url, cache_size=settings.answer_cache_size)
+
+
+def flood_policy(settings: Settings) -> FloodPolicy:
+    return FloodPolicy(
+        per_minute=settings.citizen_rate_per_minute,
+        burst=settings.citizen_burst,
+        replay_window=timedelta(hours=settings.replay_window_hours),
+    )
 
 
 class BrainOnFirstUse:
@@ -129,7 +139,7 @@ class Runtime:
             rates={name: channel.rate for name, channel in self.channels.items()},
             routing=routing_policy(settings),
         )
-        self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
+        self.pipeline = Pipeline(self.store, self._coordination, brain, outbox, flood=flood_policy(settings))
         for channel in self.channels.values():
             await channel.start(self.pipeline)
         await self.pipeline.recover()

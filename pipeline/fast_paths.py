@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
+from pipeline.flood import THROTTLE_NOTICE
 from pipeline.keywords import Keyword, match_keyword, menu_number
 from core.messages import (
     KIND_CHOICE,
@@ -50,6 +51,12 @@ class FastPaths:
     async def handle(self, citizen: Row, message: InboundMessage) -> FastPath:
         """`citizen`: the citizen's row (`citizens` table), as the pipeline loaded it."""
         language = citizen.preferred_language
+        if message.raw.get(THROTTLE_NOTICE):
+            # The first message over the flood limit: the notice only (pipeline/flood.py).
+            said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
+            if said is None:
+                return FastPath(replies=[reply("slow_down", "ar"), reply("slow_down", "en")])
+            return FastPath(replies=[reply("slow_down", said)])
         if message.raw.get("type") in SILENT_TYPES:
             return FastPath(replies=[])
         if message.kind in (KIND_MEDIA, KIND_UNSUPPORTED, KIND_LOCATION):

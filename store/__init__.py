@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from store.citizens import CitizenRepository
 from store.database import Database
+from store.erasure import ErasureRepository
 from store.conversations import ConversationRepository
 from store.inbound import InboundRepository
 from store.outbound import OutboundRepository
+from store.retention import RetentionRepository
 from store.review import ReviewRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
@@ -32,6 +34,9 @@ class Store:
         self.tickets = TicketRepository(self.db)
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
+        # Citizens' data: texts past the retention period, and erasure on request.
+        self.retention = RetentionRepository(self.db)
+        self.erasure = ErasureRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

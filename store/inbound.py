@@ -81,8 +81,9 @@ class InboundRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, msg: InboundMessage) -> StoredInbound:
-        """Persist a citizen's message (status "received"); raise DuplicateMessage for a redelivery.
+    def add(self, msg: InboundMessage, *, status: str = STATUS_RECEIVED) -> StoredInbound:
+        """Persist a citizen's message (status "received", or "throttled" for one kept unanswered);
+        raise DuplicateMessage for a redelivery.
 
         The unique (channel, direction, provider_id) constraint is the durable dedupe. An
         IntegrityError can also mean a concurrent first message from the same new number created
@@ -111,12 +112,14 @@ class InboundRepository:
                             "text": msg.text or "",
                             "payload": msg.payload,
                             "raw": msg.raw or None,
-                            "status": STATUS_RECEIVED,
+                            "status": status,
                             "attempts": 0,
                             "created_at": now,
                         },
                     ).inserted_primary_key[0]
                     add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
+                    if status != STATUS_RECEIVED:
+                        add_event(s, message_id, status)
                     return StoredInbound(message_id, citizen_id)
             except IntegrityError:
                 existing = self.find_id(msg.channel, msg.provider_id)

@@ -1,0 +1,38 @@
+"""What a job is given: its settings (from bot/settings.py, handed down) and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from store import Store
+
+REDIS_PREFIX = "tawasol"  # coordination's and the Rasa tracker store's key prefix (brain/rasa_brain.py)
+QUEUE_NAME = "tawasol:jobs:arq"  # apart from the message queue (coordination's "tawasol:jobs")
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    database_url: str
+    redis_url: Optional[str]
+    retention: timedelta
+
+
+@dataclass
+class JobContext:
+    settings: JobSettings
+    store: Store
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one run of a sweep did, in a line an operator reads."""
+
+    sweep: str
+    as_of: datetime
+    did: str
+    changed: int  # rows (or keys) it changed: 0 when nothing was due
+
+    def line(self) -> str:
+        return f"{self.sweep}: {self.did}"
