@@ -14,13 +14,18 @@ from jobs.registry import DEFERRED
 
 
 async def enqueue(
-    redis_url: str, name: str, *args: Any, job_id: Optional[str] = None, at: Optional[datetime] = None
+    redis_url: str,
+    name: str,
+    *args: Any,
+    job_id: Optional[str] = None,
+    at: Optional[datetime] = None,
+    queue_name: str = QUEUE_NAME,
 ) -> Optional[Job]:
     """Queue `name(*args)` to run now or at `at`. `job_id` makes it run once: a second enqueue with
     the same id while the first is queued or running returns None (arq's own check)."""
     if name not in DEFERRED:
         raise KeyError(f"no deferred job called {name!r} (jobs/registry.py lists them)")
-    pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE_NAME)
+    pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue_name)
     try:
         return await pool.enqueue_job(name, *args, _job_id=job_id, _defer_until=at)
     finally:
