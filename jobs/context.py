@@ -12,6 +12,22 @@ REDIS_PREFIX = "tawasol"  # coordination's and the Rasa tracker store's key pref
 QUEUE_NAME = "tawasol:jobs:arq"  # apart from the message queue (coordination's "tawasol:jobs")
 
 
+class Masked:
+    """A job argument as arq carries it: arq logs every job's arguments by repr(), so a text
+    argument (a phone number) is wrapped in this on enqueue, shown masked, and unwrapped to run."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<{len(self.value)} chars>"
+
+    def __reduce__(self):  # pickled into Redis as the plain text, restored as Masked
+        return (Masked, (self.value,))
+
+
 @dataclass(frozen=True)
 class JobSettings:
     database_url: str

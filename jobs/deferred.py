@@ -9,7 +9,7 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from arq.jobs import Job
 
-from jobs.context import QUEUE_NAME
+from jobs.context import QUEUE_NAME, Masked
 from jobs.registry import DEFERRED
 
 
@@ -22,11 +22,14 @@ async def enqueue(
     queue_name: str = QUEUE_NAME,
 ) -> Optional[Job]:
     """Queue `name(*args)` to run now or at `at`. `job_id` makes it run once: a second enqueue with
-    the same id while the first is queued or running returns None (arq's own check)."""
+    the same id while the first is queued or running returns None (arq's own check). Text
+    arguments travel masked in arq's log lines (`Masked`); the job id is logged as it is, so it
+    must never hold a number."""
     if name not in DEFERRED:
         raise KeyError(f"no deferred job called {name!r} (jobs/registry.py lists them)")
     pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue_name)
     try:
-        return await pool.enqueue_job(name, *args, _job_id=job_id, _defer_until=at)
+        carried = [Masked(a) if isinstance(a, str) else a for a in args]
+        return await pool.enqueue_job(name, *carried, _job_id=job_id, _defer_until=at)
     finally:
         await pool.close()

@@ -11,7 +11,7 @@ from arq.cron import cron
 from arq.worker import Function, Worker, func
 
 from core.messages import utcnow
-from jobs.context import QUEUE_NAME, JobContext, JobSettings, SweepReport
+from jobs.context import QUEUE_NAME, JobContext, JobSettings, Masked, SweepReport
 from jobs.registry import DEFERRED, SWEEPS, Sweep
 from store import Store
 from store.migrate import upgrade
@@ -49,7 +49,8 @@ def _cron_entry(sweep: Sweep) -> Callable[[dict[str, Any]], Awaitable[str]]:
 
 def _deferred_entry(name: str, job: Callable[..., Awaitable[Any]]) -> Function:
     async def entry(arq_ctx: dict[str, Any], *args: Any) -> Any:
-        result = await job(arq_ctx[_CONTEXT], *args)
+        plain = [a.value if isinstance(a, Masked) else a for a in args]
+        result = await job(arq_ctx[_CONTEXT], *plain)
         return getattr(result, "line", lambda: result)()  # a line in arq's result, not our objects
 
     entry.__qualname__ = entry.__name__ = name
