@@ -25,7 +25,6 @@ from core.messages import (
 )
 from catalog.replies import reply
 from store import Store
-from store.models import DIRECTION_OUT
 from sqlalchemy.engine import Row
 
 
@@ -83,11 +82,9 @@ class FastPaths:
         return FastPath(inbound=message)
 
     def _conversation_language(self, citizen_id: int) -> Optional[str]:
-        """The language of the last thing we said to this citizen, if we said anything."""
-        for row in reversed(self._store.conversations.history(citizen_id, limit=6)):
-            if row.direction == DIRECTION_OUT and row.language:
-                return row.language
-        return None
+        """The language of the last thing we said to this citizen, if we said anything (however many
+        of their messages came since: a flood stores dozens)."""
+        return self._store.conversations.last_language(citizen_id)
 
     async def _keyword(self, citizen: Row, keyword: Keyword, language: str) -> list[BotReply]:
         citizens = self._store.citizens

@@ -131,13 +131,15 @@ class Pipeline:
             stored = await asyncio.to_thread(inbound.add, message, status=status)
         except DuplicateMessage as duplicate:
             return AcceptResult(duplicate.message_id, duplicate=True)
-        if admission is not Admission.ADMIT:
+        if admission is Admission.NOTIFY:
+            # Once per flood: a line per held message would let one number flood the logs too.
             logger.warning(
-                "flood limit message_id=%s channel=%s from=%s %s",
+                "flood limit reached message_id=%s channel=%s from=%s: notice queued, the number's messages "
+                "past its budget are stored and not answered until it slows down",
                 stored.message_id, message.channel, mask_phone(message.address),
-                "held (stored, not answered)" if admission is Admission.HOLD else "notice queued (once per flood)",
             )
         if admission is Admission.HOLD:
+            logger.debug("flood limit held message_id=%s", stored.message_id)
             return AcceptResult(stored.message_id, duplicate=False, held=True)
         try:
             await self.coordination.queue.push(stored.message_id)

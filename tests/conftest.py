@@ -137,90 +137,22 @@ def store(database_url):
 
 
 # --- nothing personal or secret in what the service logs -----------------------------------------
-# Every log record made during the run (whatever handlers a test or `bot.logs.configure` installs:
-# the record factory sees them all) is scanned for a full phone number, a national ID number or a
-# secret from the test settings; a test during which one was logged fails at its teardown, and one
-# logged outside any test fails the session. Records from subprocesses are not seen here.
+# tests/log_scan.py scans every log record; a test during which one held a full phone number, a
+# national ID or a test secret fails at its teardown, and one logged outside any test fails the session.
 
-import logging as _logging_module  # noqa: E402
-import re as _re  # noqa: E402
-import threading as _threading  # noqa: E402
-
-_LEAK_PATTERNS = {
-    # Jordanian numbers as the channels store them (9627XXXXXXXX), as typed (+962..., 00962...,
-    # 07XXXXXXXX), and any other E.164 number written with its plus.
-    "phone number": _re.compile(
-        r"(?<![0-9A-Za-z])(?:(?:\+|00)?962[0-9]{8,9}|07[789][0-9]{7}|\+[1-9][0-9]{8,14})(?![0-9])"
-    ),
-    # Jordanian national numbers: ten digits, 9... for men and 2000... for women.
-    "national ID": _re.compile(r"(?<![0-9A-Za-z])(?:9[0-9]{9}|2000[0-9]{6})(?![0-9])"),
-}
-_SECRETS: set[str] = set()
-_current_test = {"nodeid": None}
-_leaks: dict[str, list[str]] = {}
-_leaks_lock = _threading.Lock()
-
-
-def _watch_secret(value) -> None:
-    if isinstance(value, str) and len(value) >= 8:  # shorter ones ("t", "secret") match ordinary words
-        _SECRETS.add(value)
-
-
-def _watch_config_secrets() -> None:
-    """Every WhatsApp and SMSC configuration a test builds registers its secrets."""
-    from channels.sms.config import SmsConfig
-    from channels.whatsapp.config import WhatsAppConfig
-
-    for config_class, fields in ((WhatsAppConfig, ("access_token", "app_secret", "verify_token")), (SmsConfig, ("password",))):
-        def init(self, *args, _original=config_class.__init__, _fields=fields, **kwargs):
-            _original(self, *args, **kwargs)
-            for name in _fields:
-                _watch_secret(getattr(self, name, None))
-
-        config_class.__init__ = init
-    from tests.whatsapp import support
-
-    for value in (support.ACCESS_TOKEN, support.APP_SECRET, support.VERIFY_TOKEN):
-        _watch_secret(value)
-
-
-def _leaks_in(text: str) -> list[str]:
-    found = [f"{kind}: {match.group(0)[:4]}…" for kind, pattern in _LEAK_PATTERNS.items() for match in pattern.finditer(text)]
-    found += [f"secret: <{len(secret)} chars …{secret[-2:]}>" for secret in _SECRETS if secret in text]
-    return found
-
-
-def _install_log_scanner() -> None:
-    make_record = _logging_module.getLogRecordFactory()
-
-    def scanning_factory(*args, **kwargs):
-        record = make_record(*args, **kwargs)
-        try:
-            text = record.getMessage()
-        except Exception:  # a bad format string is the logging module's to report, not ours
-            text = str(record.msg)
-        if record.exc_info:
-            text += "\n" + _logging_module.Formatter().formatException(record.exc_info)
-        found = _leaks_in(text)
-        if found:
-            where = _current_test["nodeid"] or "<outside any test>"
-            with _leaks_lock:
-                _leaks.setdefault(where, []).append(f"{record.name} {record.levelname}: {', '.join(found)}")
-        return record
-
-    _logging_module.setLogRecordFactory(scanning_factory)
+from tests import log_scan  # noqa: E402
 
 
 def pytest_configure(config) -> None:
-    _watch_config_secrets()
-    _install_log_scanner()
+    log_scan.watch_config_secrets()
+    log_scan.install()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    _current_test["nodeid"] = item.nodeid
+    log_scan.current_test["nodeid"] = item.nodeid
     yield
-    _current_test["nodeid"] = None
+    log_scan.current_test["nodeid"] = None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -229,15 +161,15 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if call.when != "teardown":
         return
-    with _leaks_lock:
-        found = _leaks.pop(item.nodeid, [])
+    with log_scan.leaks_lock:
+        found = log_scan.leaks.pop(item.nodeid, [])
     if found and report.outcome != "failed":
         report.outcome = "failed"
         report.longrepr = "logged in clear during this test (mask with core/privacy):\n  " + "\n  ".join(found[:20])
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    stray = _leaks.get("<outside any test>")
+    stray = log_scan.leaks.get("<outside any test>")
     if stray:
         session.config.get_terminal_writer().line(
             "logged in clear outside any test (mask with core/privacy):\n  " + "\n  ".join(stray[:20]), red=True

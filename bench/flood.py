@@ -1,0 +1,213 @@
+"""Other citizens' latency while one number floods: without the flood, with it under the per-citizen
+limit, and with it and no limit, side by side in one run (issue 17, "Floods and abuse").
+
+    uv run python -m bench.flood [--seconds 10] [--calm 20] [--flood-rate 50] [--brain-ms 12] [--redis URL]
+
+The real pipeline (accept → store → queue → workers → outbox) on a fresh SQLite file per scenario,
+in-process coordination (or Redis with --redis), and a brain stand-in that spends --brain-ms of CPU
+on the event loop per answer, as the Rasa brain does (10-15 ms a message in bench/e2e's profile).
+Calm citizens each send a message a second; latency is from `accept` to the reply's send. The
+flooding number sends --flood-rate messages a second for the whole run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional
+
+from bench.table import print_table
+from channels.base import Rendered, SendOutcome
+from coordination import InProcessCoordination, RedisCoordination
+from core.brain import Answer
+from core.messages import STATUS_THROTTLED, BotReply, InboundMessage, Verdict
+from pipeline.flood import FloodPolicy
+from pipeline.outbox import Outbox
+from pipeline.pipeline import Pipeline, PipelineTuning
+from store import Store
+from store.migrate import upgrade
+
+FLOODER = "962799999999"
+TUNING = PipelineTuning(sweep_interval_s=0.5, pop_timeout_s=0.2)
+
+
+class CpuBrain:
+    """Spends `cost_s` of CPU on the event loop, then echoes the message's tag."""
+
+    def __init__(self, cost_s: float) -> None:
+        self.cost_s = cost_s
+
+    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Answer:
+        deadline = time.perf_counter() + self.cost_s
+        while time.perf_counter() < deadline:
+            pass
+        return Answer(replies=[BotReply(text=f"re:{message.text}", language="en")], intent="echo", language="en")
+
+
+@dataclass
+class TimingChannel:
+    """A channel that records when each reply goes out (the tag in its text names the question)."""
+
+    name: str = "sms"
+    rate: Optional[float] = None
+    sent_at: dict[str, float] = field(default_factory=dict)
+    notices: int = 0
+
+    async def start(self, sink: Any) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def health(self) -> dict[str, Any]:
+        return {}
+
+    def free_form_open(self, last_inbound_at: Optional[datetime], now: datetime) -> bool:
+        return True
+
+    def render(self, reply: BotReply, address: str, *, free_form: bool = True) -> list[Rendered]:
+        return [Rendered(self.name, address, reply.text, body={"text": reply.text})]
+
+    async def send(self, message: Rendered) -> SendOutcome:
+        if message.text.startswith("re:"):
+            self.sent_at[message.text[3:]] = time.perf_counter()
+        else:
+            self.notices += 1
+        return SendOutcome(Verdict.SENT, provider_id=uuid.uuid4().hex)
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    calm_latencies_ms: list[float]
+    calm_sent: int
+    flood_sent: int
+    flood_answered: int
+    flood_held: int
+    notices: int
+
+
+async def scenario(name: str, args: argparse.Namespace, *, flood: bool, policy: Optional[FloodPolicy]) -> Outcome:
+    directory = Path(tempfile.mkdtemp(prefix="tawasol-flood-"))
+    url = f"sqlite:///{directory / 'flood.db'}"
+    upgrade(url)
+    store = Store(url)
+    prefix = f"bench_flood:{uuid.uuid4().hex[:8]}"
+    coordination = RedisCoordination(args.redis, prefix=prefix) if args.redis else InProcessCoordination()
+    channel = TimingChannel()
+    outbox = Outbox(store, coordination, {"sms": channel}, {"sms": None})
+    pipeline = Pipeline(store, coordination, CpuBrain(args.brain_ms / 1000), outbox, tuning=TUNING, flood=policy)
+    accepted_at: dict[str, float] = {}
+    held = 0
+    workers = asyncio.create_task(pipeline.run_workers(args.workers))
+
+    async def send(address: str, tag: str) -> None:
+        nonlocal held
+        accepted_at[tag] = time.perf_counter()
+        result = await pipeline.accept(InboundMessage(channel="sms", provider_id=tag, address=address, text=tag))
+        held += result.held
+
+    async def calm_citizen(n: int) -> None:
+        await asyncio.sleep(n / args.calm)  # spread their starts over the first second
+        for k in range(args.seconds):
+            await send(f"96279{n:07d}", f"calm-{n}-{k}")
+            await asyncio.sleep(1.0)
+
+    async def flooder() -> None:
+        interval, k = 1.0 / args.flood_rate, 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < args.seconds:
+            asyncio.create_task(send(FLOODER, f"flood-{k}"))
+            k += 1
+            await asyncio.sleep(max(0.0, start + k * interval - time.perf_counter()))
+
+    senders = [calm_citizen(n) for n in range(args.calm)] + ([flooder()] if flood else [])
+    await asyncio.gather(*senders)
+    calm_tags = [t for t in accepted_at if t.startswith("calm-")]
+    deadline = time.perf_counter() + args.drain_seconds
+    while time.perf_counter() < deadline and not all(t in channel.sent_at for t in calm_tags):
+        await asyncio.sleep(0.05)
+    workers.cancel()
+    await asyncio.gather(workers, return_exceptions=True)
+    with store.db.session() as s:
+        from sqlalchemy import func, select
+
+        from store.models import Message
+
+        held_rows = s.execute(
+            select(func.count()).select_from(Message).where(Message.address == FLOODER, Message.status == STATUS_THROTTLED)
+        ).scalar_one()
+    store.close()
+    if args.redis:
+        keys = [k async for k in coordination.redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await coordination.redis.delete(*keys)
+    await coordination.close()
+    latencies = [(channel.sent_at[t] - accepted_at[t]) * 1000 for t in calm_tags if t in channel.sent_at]
+    flood_tags = [t for t in accepted_at if t.startswith("flood-")]
+    return Outcome(
+        name,
+        latencies,
+        len(calm_tags),
+        len(flood_tags),
+        sum(t in channel.sent_at for t in flood_tags),
+        held_rows,
+        channel.notices,
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def run(args: argparse.Namespace) -> list[Outcome]:
+    policy = FloodPolicy()
+    return [
+        await scenario("no flood (limit on)", args, flood=False, policy=policy),
+        await scenario(f"one number at {args.flood_rate:g}/s, limit on", args, flood=True, policy=policy),
+        await scenario(f"one number at {args.flood_rate:g}/s, no limit", args, flood=True, policy=None),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="How long the calm citizens (and the flood) send.")
+    parser.add_argument("--calm", type=int, default=20, help="Calm citizens, one message a second each.")
+    parser.add_argument("--flood-rate", type=float, default=50.0, help="The flooding number's messages a second.")
+    parser.add_argument("--brain-ms", type=float, default=12.0, help="CPU the brain stand-in spends per answer.")
+    parser.add_argument("--workers", type=int, default=2, help="Pipeline workers (one process).")
+    parser.add_argument("--drain-seconds", type=float, default=60.0, help="How long to wait for the last calm answers.")
+    parser.add_argument("--redis", default=None, help="A Redis URL: share the limit through Redis (default in process).")
+    args = parser.parse_args()
+    outcomes = asyncio.run(run(args))
+    policy = FloodPolicy()
+    print(
+        f"{args.calm} calm citizens x 1 msg/s for {args.seconds} s; brain {args.brain_ms:g} ms CPU; "
+        f"{args.workers} workers; limit {policy.burst} at once then {policy.per_minute:g}/min; "
+        f"coordination {'Redis' if args.redis else 'in process'}"
+    )
+    print_table(
+        ["scenario", "calm msgs", "calm answered", "calm p50 ms", "calm p95 ms", "flood msgs", "flood answered", "flood held", "notices"],
+        [
+            (
+                o.scenario, o.calm_sent, len(o.calm_latencies_ms),
+                statistics.median(o.calm_latencies_ms) if o.calm_latencies_ms else float("nan"),
+                percentile(o.calm_latencies_ms, 0.95), o.flood_sent, o.flood_answered, o.flood_held, o.notices,
+            )
+            for o in outcomes
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
