@@ -3,7 +3,7 @@
     NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message → SMS
     segments per catalog answer (the layout before issue 16 and now) →
     SMS over SMPP → the store's calls per message → the caches' memory → end to end over
-    WhatsApp beside stock `rasa run`.
+    WhatsApp beside stock `rasa run` → other citizens' latency while one number floods.
 
 Each can be run alone, with its options: `python -m bench.<name> --help`.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import cache_memory, e2e, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
+from bench import cache_memory, e2e, flood, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("The store's CPU per answered message", store_ops.main),
     ("Memory of the per-process caches when full", cache_memory.main),
     ("End to end (WhatsApp)", e2e.main),
+    ("Other citizens' latency while one number floods", flood.main),
 ]
 
 

@@ -1,10 +1,12 @@
 """Other citizens' latency while one number floods: without the flood, with it under the per-citizen
 limit, and with it and no limit, side by side in one run (issue 17, "Floods and abuse").
 
-    uv run python -m bench.flood [--seconds 10] [--calm 20] [--flood-rate 50] [--brain-ms 12] [--redis URL]
+    uv run python -m bench.flood [--seconds 10] [--calm 20] [--flood-rate 50] [--brain-ms 12]
+                                 [--redis URL] [--postgres ADMIN_URL]
 
-The real pipeline (accept → store → queue → workers → outbox) on a fresh SQLite file per scenario,
-in-process coordination (or Redis with --redis), and a brain stand-in that spends --brain-ms of CPU
+The real pipeline (accept → store → queue → workers → outbox) on a fresh SQLite file per scenario
+(or a fresh PostgreSQL database with --postgres, dropped after), in-process coordination (or Redis
+with --redis), and a brain stand-in that spends --brain-ms of CPU
 on the event loop per answer, as the Rasa brain does (10-15 ms a message in bench/e2e's profile).
 Calm citizens each send a message a second; latency is from `accept` to the reply's send. The
 flooding number sends --flood-rate messages a second for the whole run.
@@ -18,10 +20,14 @@ import statistics
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.table import print_table
 from channels.base import Rendered, SendOutcome
@@ -94,9 +100,29 @@ class Outcome:
     notices: int
 
 
+@contextmanager
+def fresh_database(postgres_admin_url: Optional[str]) -> Iterator[str]:
+    if not postgres_admin_url:
+        yield f"sqlite:///{Path(tempfile.mkdtemp(prefix='tawasol-flood-')) / 'flood.db'}"
+        return
+    name = f"tawasol_bench_flood_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 async def scenario(name: str, args: argparse.Namespace, *, flood: bool, policy: Optional[FloodPolicy]) -> Outcome:
-    directory = Path(tempfile.mkdtemp(prefix="tawasol-flood-"))
-    url = f"sqlite:///{directory / 'flood.db'}"
+    with fresh_database(args.postgres) as url:
+        return await _scenario(url, name, args, flood=flood, policy=policy)
+
+
+async def _scenario(url: str, name: str, args: argparse.Namespace, *, flood: bool, policy: Optional[FloodPolicy]) -> Outcome:
     upgrade(url)
     store = Store(url)
     prefix = f"bench_flood:{uuid.uuid4().hex[:8]}"
@@ -170,13 +196,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def run(args: argparse.Namespace) -> list[Outcome]:
+async def run(args: argparse.Namespace) -> list[list[Outcome]]:
+    """The three scenarios, `--runs` rounds of them interleaved (this machine's speed drifts)."""
     policy = FloodPolicy()
-    return [
-        await scenario("no flood (limit on)", args, flood=False, policy=policy),
-        await scenario(f"one number at {args.flood_rate:g}/s, limit on", args, flood=True, policy=policy),
-        await scenario(f"one number at {args.flood_rate:g}/s, no limit", args, flood=True, policy=None),
-    ]
+    rounds = []
+    for _ in range(args.runs):
+        rounds.append([
+            await scenario("no flood (limit on)", args, flood=False, policy=policy),
+            await scenario(f"one number at {args.flood_rate:g}/s, limit on", args, flood=True, policy=policy),
+            await scenario(f"one number at {args.flood_rate:g}/s, no limit", args, flood=True, policy=None),
+        ])
+    return rounds
 
 
 def main() -> None:
@@ -186,27 +216,36 @@ def main() -> None:
     parser.add_argument("--flood-rate", type=float, default=50.0, help="The flooding number's messages a second.")
     parser.add_argument("--brain-ms", type=float, default=12.0, help="CPU the brain stand-in spends per answer.")
     parser.add_argument("--workers", type=int, default=2, help="Pipeline workers (one process).")
+    parser.add_argument("--runs", type=int, default=3, help="Rounds of the three scenarios, interleaved.")
     parser.add_argument("--drain-seconds", type=float, default=60.0, help="How long to wait for the last calm answers.")
     parser.add_argument("--redis", default=None, help="A Redis URL: share the limit through Redis (default in process).")
+    parser.add_argument("--postgres", default=None, help="A PostgreSQL admin URL: a fresh database per scenario (default SQLite).")
     args = parser.parse_args()
-    outcomes = asyncio.run(run(args))
+    rounds = asyncio.run(run(args))
     policy = FloodPolicy()
     print(
         f"{args.calm} calm citizens x 1 msg/s for {args.seconds} s; brain {args.brain_ms:g} ms CPU; "
         f"{args.workers} workers; limit {policy.burst} at once then {policy.per_minute:g}/min; "
-        f"coordination {'Redis' if args.redis else 'in process'}"
+        f"coordination {'Redis' if args.redis else 'in process'}; database {'PostgreSQL' if args.postgres else 'SQLite'}; "
+        f"medians of {args.runs} interleaved runs"
     )
+    rows = []
+    for i, scenario_name in enumerate(o.scenario for o in rounds[0]):
+        runs = [r[i] for r in rounds]
+        p50s = [statistics.median(o.calm_latencies_ms) if o.calm_latencies_ms else float("nan") for o in runs]
+        p95s = [percentile(o.calm_latencies_ms, 0.95) for o in runs]
+        last = runs[-1]
+        rows.append((
+            scenario_name,
+            f"{sum(len(o.calm_latencies_ms) for o in runs)}/{sum(o.calm_sent for o in runs)}",
+            statistics.median(p50s), statistics.median(p95s), " / ".join(f"{v:.0f}" for v in p50s),
+            last.flood_sent, last.flood_answered, last.flood_held, last.notices,
+        ))
     print_table(
-        ["scenario", "calm msgs", "calm answered", "calm p50 ms", "calm p95 ms", "flood msgs", "flood answered", "flood held", "notices"],
-        [
-            (
-                o.scenario, o.calm_sent, len(o.calm_latencies_ms),
-                statistics.median(o.calm_latencies_ms) if o.calm_latencies_ms else float("nan"),
-                percentile(o.calm_latencies_ms, 0.95), o.flood_sent, o.flood_answered, o.flood_held, o.notices,
-            )
-            for o in outcomes
-        ],
+        ["scenario", "calm answered", "calm p50 ms", "calm p95 ms", "p50 per run", "flood msgs", "flood answered", "flood held", "notices"],
+        rows,
     )
+    print("flood columns: the last run")
 
 
 if __name__ == "__main__":

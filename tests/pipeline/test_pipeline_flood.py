@@ -141,3 +141,23 @@ async def test_without_a_policy_nothing_is_held(make_pipeline, store, caplog):
     assert not any(r.held for r in results)
     assert all(r.status != STATUS_THROTTLED for r in rows(store, direction="in"))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "flood" in r.getMessage()]
+
+
+def test_the_flood_settings_reach_the_pipeline_and_bad_values_are_refused(tmp_path):
+    from bot.runtime import flood_policy
+    from bot.settings import Settings, SettingsError
+
+    default = flood_policy(Settings.from_env({}, cwd=tmp_path))
+    assert default == FloodPolicy(per_minute=20, burst=10, replay_window=timedelta(hours=24))
+    given = Settings.from_env(
+        {"CITIZEN_RATE_PER_MINUTE": "6", "CITIZEN_BURST": "3", "REPLAY_WINDOW_HOURS": "1.5"}, cwd=tmp_path
+    )
+    assert flood_policy(given) == FloodPolicy(per_minute=6, burst=3, replay_window=timedelta(minutes=90))
+    bad = {"CITIZEN_RATE_PER_MINUTE": "0.5", "CITIZEN_BURST": "0", "REPLAY_WINDOW_HOURS": "-1"}
+    try:
+        Settings.from_env(bad, cwd=tmp_path)
+    except SettingsError as error:
+        assert set(error.problems) == set(bad)
+        assert "at least 1" in error.problems["CITIZEN_RATE_PER_MINUTE"]
+    else:
+        raise AssertionError("bad flood settings were accepted")
