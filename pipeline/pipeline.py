@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -95,6 +96,8 @@ class Pipeline:
         self._fast_paths = FastPaths(store, numbered_menus=outbox.router.policy.numbered_menus)
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
+        # A flooding number's held messages, dozens a second, are stored in shared transactions too.
+        self._held = GroupCommit(functools.partial(store.inbound.add_many, status=STATUS_THROTTLED))
         self._background: set[asyncio.Task[None]] = set()
 
     # --- receiving ------------------------------------------------------------------------------
@@ -126,9 +129,11 @@ class Pipeline:
         admission = await self._admission(message.address)
         if admission is Admission.NOTIFY:
             message = dataclasses.replace(message, raw={**message.raw, THROTTLE_NOTICE: True})
-        status = STATUS_THROTTLED if admission is Admission.HOLD else STATUS_RECEIVED
         try:
-            stored = await asyncio.to_thread(inbound.add, message, status=status)
+            if admission is Admission.HOLD:
+                stored = await self._held.submit(message)
+            else:
+                stored = await asyncio.to_thread(inbound.add, message)
         except DuplicateMessage as duplicate:
             return AcceptResult(duplicate.message_id, duplicate=True)
         if admission is Admission.NOTIFY:

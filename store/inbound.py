@@ -9,6 +9,7 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.messages import STATUS_ANSWERED, STATUS_FAILED, STATUS_RECEIVED, InboundMessage, utcnow
 from store.citizens import Identity, resolve_identity
@@ -77,6 +78,36 @@ class Completed:
     pending: list[MessageRow]
 
 
+def _insert_inbound(s: Session, msg: InboundMessage, status: str) -> StoredInbound:
+    citizen_id = resolve_identity(s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name)
+    # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the workers answer a
+    # citizen's messages in id order. SQLite's write lock does this already.
+    s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
+    now = utcnow()
+    message_id = s.execute(
+        INSERT_MESSAGE,
+        {
+            "conversation_id": touch_conversation(s, citizen_id, msg.channel, now),
+            "citizen_id": citizen_id,
+            "direction": DIRECTION_IN,
+            "channel": msg.channel,
+            "address": msg.address,
+            "provider_id": msg.provider_id,
+            "kind": msg.kind,
+            "text": msg.text or "",
+            "payload": msg.payload,
+            "raw": msg.raw or None,
+            "status": status,
+            "attempts": 0,
+            "created_at": now,
+        },
+    ).inserted_primary_key[0]
+    add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
+    if status != STATUS_RECEIVED:
+        add_event(s, message_id, status)
+    return StoredInbound(message_id, citizen_id)
+
+
 class InboundRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -92,35 +123,7 @@ class InboundRepository:
         for attempt in (1, 2):
             try:
                 with self._db.session() as s:
-                    citizen_id = resolve_identity(
-                        s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name
-                    )
-                    # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the
-                    # workers answer a citizen's messages in id order. SQLite's write lock does this already.
-                    s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
-                    now = utcnow()
-                    message_id = s.execute(
-                        INSERT_MESSAGE,
-                        {
-                            "conversation_id": touch_conversation(s, citizen_id, msg.channel, now),
-                            "citizen_id": citizen_id,
-                            "direction": DIRECTION_IN,
-                            "channel": msg.channel,
-                            "address": msg.address,
-                            "provider_id": msg.provider_id,
-                            "kind": msg.kind,
-                            "text": msg.text or "",
-                            "payload": msg.payload,
-                            "raw": msg.raw or None,
-                            "status": status,
-                            "attempts": 0,
-                            "created_at": now,
-                        },
-                    ).inserted_primary_key[0]
-                    add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
-                    if status != STATUS_RECEIVED:
-                        add_event(s, message_id, status)
-                    return StoredInbound(message_id, citizen_id)
+                    return _insert_inbound(s, msg, status)
             except IntegrityError:
                 existing = self.find_id(msg.channel, msg.provider_id)
                 if existing is not None:
@@ -128,6 +131,15 @@ class InboundRepository:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def add_many(self, messages: list[InboundMessage], *, status: str) -> list[StoredInbound]:
+        """Several messages in one transaction (pipeline/group_commit.py: a flood's held messages).
+        Any conflict fails the whole batch, and the group commit then stores each alone with `add`,
+        which tells a redelivery (DuplicateMessage) from a race."""
+        if len(messages) == 1:
+            return [self.add(messages[0], status=status)]
+        with self._db.session() as s:
+            return [_insert_inbound(s, msg, status) for msg in messages]
 
     def find_id(self, channel: str, provider_id: str) -> Optional[int]:
         """The id of the inbound message the provider calls `provider_id` on `channel`, if stored."""

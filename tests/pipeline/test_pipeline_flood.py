@@ -161,3 +161,19 @@ def test_the_flood_settings_reach_the_pipeline_and_bad_values_are_refused(tmp_pa
         assert "at least 1" in error.problems["CITIZEN_RATE_PER_MINUTE"]
     else:
         raise AssertionError("bad flood settings were accepted")
+
+
+async def test_held_messages_share_transactions_and_a_redelivery_among_them_is_still_a_duplicate(make_pipeline, store):
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    pipeline.flood = FloodPolicy(per_minute=20, burst=2)
+    # Stored before (another process took it; its fast dedupe key is gone): the batch it lands in
+    # fails on the unique constraint, and each of that batch's messages is then stored alone.
+    earlier = store.inbound.add(text("wamid.h17"))
+    results = await asyncio.gather(*(pipeline.accept(text(f"wamid.h{n}")) for n in range(40)))
+
+    by_id = dict(zip((f"wamid.h{n}" for n in range(40)), results))
+    assert by_id["wamid.h17"].duplicate and by_id["wamid.h17"].message_id == earlier.message_id
+    stored = rows(store, direction="in")
+    assert len(stored) == 40 and len({r.provider_id for r in stored}) == 40
+    assert sum(r.held for r in results) == 40 - 1 - 3  # the duplicate; two in the burst and the notice
+    assert sum(r.status == STATUS_THROTTLED for r in stored) == 36
