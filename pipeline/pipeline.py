@@ -1,7 +1,8 @@
 """The message pipeline: every channel's inbound messages, one store, one way through.
 
     accept()  — in the webhook / SMPP thread: dedupe, persist, enqueue. Fast: the provider gets its
-                answer at once.
+                answer at once. Messages older than the replay window are ignored, and a flooding
+                number's messages past its budget are stored but not queued (pipeline/flood.py).
     process() — in a worker: under the citizen's lock, answer the citizen's waiting messages oldest
                 first (fast paths, else the brain), queue the replies and the "answered" mark in one
                 transaction, then send them through the outbox.
