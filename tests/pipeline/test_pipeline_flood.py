@@ -177,3 +177,19 @@ async def test_held_messages_share_transactions_and_a_redelivery_among_them_is_s
     assert len(stored) == 40 and len({r.provider_id for r in stored}) == 40
     assert sum(r.held for r in results) == 40 - 1 - 3  # the duplicate; two in the burst and the notice
     assert sum(r.status == STATUS_THROTTLED for r in stored) == 36
+
+
+async def test_the_notice_comes_in_both_languages_when_we_never_spoke(store):
+    from sqlalchemy import select
+
+    from pipeline.fast_paths import FastPaths
+    from pipeline.flood import THROTTLE_NOTICE
+    from store.models import Citizen
+
+    citizen_id = store.citizens.resolve("whatsapp", FLOODER)
+    with store.db.session() as s:
+        citizen = s.execute(select(Citizen.__table__).where(Citizen.__table__.c.id == citizen_id)).one()
+    path = await FastPaths(store, numbered_menus=frozenset()).handle(
+        citizen, text("wamid.n", raw={THROTTLE_NOTICE: True})
+    )
+    assert [r.text for r in path.replies] == [notices("ar"), notices("en")]
