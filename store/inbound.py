@@ -46,6 +46,7 @@ class DuplicateMessage(Exception):
 class StoredInbound:
     message_id: int
     citizen_id: int
+    conversation_id: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,24 @@ class Completed:
     pending: list[MessageRow]
 
 
-def _insert_inbound(s: Session, msg: InboundMessage, status: str) -> StoredInbound:
-    citizen_id = resolve_identity(s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name)
-    # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the workers answer a
-    # citizen's messages in id order. SQLite's write lock does this already.
-    s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
+def _insert_inbound(
+    s: Session, msg: InboundMessage, status: str, known: Optional[tuple[int, int]] = None
+) -> StoredInbound:
+    """`known`: (citizen id, conversation id) already resolved in this transaction for the same
+    number (a batch of one flood's messages), so only the message and its timeline are written."""
     now = utcnow()
+    if known is None:
+        citizen_id = resolve_identity(s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name)
+        # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the workers answer a
+        # citizen's messages in id order. SQLite's write lock does this already.
+        s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
+        conversation_id = touch_conversation(s, citizen_id, msg.channel, now)
+    else:
+        citizen_id, conversation_id = known
     message_id = s.execute(
         INSERT_MESSAGE,
         {
-            "conversation_id": touch_conversation(s, citizen_id, msg.channel, now),
+            "conversation_id": conversation_id,
             "citizen_id": citizen_id,
             "direction": DIRECTION_IN,
             "channel": msg.channel,
@@ -105,7 +114,7 @@ def _insert_inbound(s: Session, msg: InboundMessage, status: str) -> StoredInbou
     add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
     if status != STATUS_RECEIVED:
         add_event(s, message_id, status)
-    return StoredInbound(message_id, citizen_id)
+    return StoredInbound(message_id, citizen_id, conversation_id)
 
 
 class InboundRepository:
@@ -138,8 +147,14 @@ class InboundRepository:
         which tells a redelivery (DuplicateMessage) from a race."""
         if len(messages) == 1:
             return [self.add(messages[0], status=status)]
+        stored: list[StoredInbound] = []
+        known: dict[tuple[str, str], tuple[int, int]] = {}
         with self._db.session() as s:
-            return [_insert_inbound(s, msg, status) for msg in messages]
+            for msg in messages:
+                first = _insert_inbound(s, msg, status, known.get((msg.channel, msg.address)))
+                known[(msg.channel, msg.address)] = (first.citizen_id, first.conversation_id)
+                stored.append(first)
+            return stored
 
     def find_id(self, channel: str, provider_id: str) -> Optional[int]:
         """The id of the inbound message the provider calls `provider_id` on `channel`, if stored."""
