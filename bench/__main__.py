@@ -3,7 +3,8 @@
     NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message → SMS
     segments per catalog answer (the layout before issue 16 and now) →
     SMS over SMPP → the store's calls per message → the caches' memory → end to end over
-    WhatsApp beside stock `rasa run` → the agency API's steps per second.
+    WhatsApp beside stock `rasa run` → the agency API's steps per second → other citizens' latency
+    while one number floods.
 
 Each can be run alone, with its options: `python -m bench.<name> --help`.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import agency_api, cache_memory, e2e, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
+from bench import agency_api, cache_memory, e2e, flood, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
@@ -23,6 +24,7 @@ BENCHMARKS = [
     ("Memory of the per-process caches when full", cache_memory.main),
     ("End to end (WhatsApp)", e2e.main),
     ("Agency API: steps accepted and notified", agency_api.main),
+    ("Other citizens' latency while one number floods", flood.main),
 ]
 
 

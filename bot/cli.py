@@ -36,6 +36,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(dialogue_app, name="dialogue")
 app.add_typer(agency_commands.app, name="agency")
 app.add_typer(billing_commands.app, name="billing")
+jobs_app = typer.Typer(help="Sweeps and deferred jobs (on arq).", no_args_is_help=True)
+citizen_app = typer.Typer(help="A citizen's data.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(citizen_app, name="citizen")
 
 
 from bot.commands.process import load_settings as _settings  # noqa: E402
@@ -211,6 +215,123 @@ def db_upgrade() -> None:
     _logging(settings.log_level)
     upgrade(settings.database_url)
     typer.echo("database is up to date")
+
+
+def _job_settings(settings: "Settings"):
+    from datetime import timedelta
+
+    from jobs.context import JobSettings
+
+    return JobSettings(settings.database_url, settings.redis_url, timedelta(days=settings.retention_days))
+
+
+def _job_context_with_channels(settings: "Settings"):
+    """How `tawasol jobs` opens its context: with the configured channels bound (the runtime started
+    with no message workers and no model) so the sweeps that send have an outbox; with no channel
+    configured, the store alone."""
+    from bot.runtime import Runtime
+    from jobs.context import JobContext
+    from jobs.worker import context_for
+
+    job_settings = _job_settings(settings)
+    runtimes: dict[int, Runtime] = {}
+
+    async def open_context() -> JobContext:
+        if settings.whatsapp is None and settings.sms is None:
+            return context_for(job_settings)
+        runtime = Runtime(settings)
+        await runtime.start(workers=0)
+        context = JobContext(job_settings, runtime.require_store(), runtime.require_pipeline().outbox)
+        runtimes[id(context)] = runtime
+        return context
+
+    async def close_context(context: JobContext) -> None:
+        runtime = runtimes.pop(id(context), None)
+        if runtime is None:
+            context.store.close()
+        else:
+            await runtime.stop()  # drains what the sweeps queued before the channels close
+
+    return open_context, close_context
+
+
+@jobs_app.command("worker")
+def jobs_worker() -> None:
+    """Run the sweeps on their schedules (once across all workers) and the deferred jobs (needs REDIS_URL)."""
+    settings = _settings()
+    _logging(settings.log_level)
+    from jobs.worker import WorkerNeedsRedis, build_worker
+
+    opener, closer = _job_context_with_channels(settings)
+    try:
+        worker = build_worker(_job_settings(settings), opener, closer)
+    except WorkerNeedsRedis as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2)
+    worker.run()
+
+
+@jobs_app.command("run-due")
+def jobs_run_due(
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="The moment to run for, with its time zone (2026-12-20T09:00:00+03:00); default now."
+    ),
+) -> None:
+    """Run every sweep due at one moment, in this process, and print what each did."""
+    from datetime import datetime
+
+    from core.messages import utcnow
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if as_of is None:
+        moment = utcnow()
+    else:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            typer.echo(f"--as-of: not an ISO 8601 date and time: {as_of!r}", err=True)
+            raise typer.Exit(2)
+        if moment.tzinfo is None:
+            typer.echo("--as-of: give the time zone too (2026-12-20T09:00:00+03:00)", err=True)
+            raise typer.Exit(2)
+    from jobs.worker import run_due
+
+    opener, closer = _job_context_with_channels(settings)
+
+    async def run_once() -> list:
+        context = await opener()
+        try:
+            return await run_due(context, moment)
+        finally:
+            await closer(context)
+
+    reports = asyncio.run(run_once())
+    typer.echo(f"as of {moment.isoformat()}:")
+    for report in reports:
+        typer.echo(f"  {report.line()}")
+
+
+@citizen_app.command("forget")
+def citizen_forget(phone: str = typer.Argument(..., help="The number, in international form (+962791234567).")) -> None:
+    """Erase a citizen's personal data (texts, profile, subscriptions, tickets, Redis-held state) and
+    record that it was done; counts stay. Running it again for the same number changes nothing."""
+    settings = _settings()
+    _logging(settings.log_level)
+    from jobs.forget import NotAPhoneNumber, forget_citizen, normalise_phone
+    from jobs.worker import context_for
+
+    try:
+        normalise_phone(phone)
+    except NotAPhoneNumber as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2)
+    context = context_for(_job_settings(settings))
+    try:
+        result = asyncio.run(forget_citizen(context, phone))
+    finally:
+        context.store.close()
+    typer.echo(result.line())
 
 
 if __name__ == "__main__":

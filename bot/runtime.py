@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from channels.registry import build_channels
 from coordination import build_coordination
 from core.brain import Brain
 from core.messages import SMS, InboundMessage, StatusUpdate
+from pipeline.flood import FloodPolicy
 from pipeline.outbox import Outbox
 from pipeline.pipeline import AcceptResult, Pipeline
 from routing.policy import RoutingPolicy
@@ -57,6 +59,14 @@ def load_brain(settings: Settings) -> Brain:
     from brain.rasa_brain import RasaBrain
 
     return RasaBrain.load(settings.model_path, settings.redis_url, cache_size=settings.answer_cache_size)
+
+
+def flood_policy(settings: Settings) -> FloodPolicy:
+    return FloodPolicy(
+        per_minute=settings.citizen_rate_per_minute,
+        burst=settings.citizen_burst,
+        replay_window=timedelta(hours=settings.replay_window_hours),
+    )
 
 
 class BrainOnFirstUse:
@@ -141,7 +151,7 @@ class Runtime:
             routing=routing_policy(settings),
             delivery_timeout=settings.delivery_timeout,
         )
-        self.pipeline = Pipeline(self.store, self._coordination, brain, outbox)
+        self.pipeline = Pipeline(self.store, self._coordination, brain, outbox, flood=flood_policy(settings))
         self.credit = CreditKeeper(self.store, outbox)
         for channel in self.channels.values():
             await channel.start(self.pipeline)

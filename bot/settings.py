@@ -96,6 +96,10 @@ class Settings:
     delivery_timeout: Optional[timedelta] = timedelta(minutes=10)
     agency_lookup_timeout_s: float = 3.0  # per attempt, asking an agency's own system (actions/agency_backends.py)
     agency_lookup_retries: int = 2  # attempts after the first
+    retention_days: int = 365  # message texts older than this are redacted by the retention sweep
+    citizen_rate_per_minute: float = 20.0  # one citizen's messages answered per minute once the burst is spent
+    citizen_burst: int = 10  # messages one citizen may send at once before the rate applies
+    replay_window_hours: float = 24.0  # webhook messages older than this are acknowledged and ignored
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -118,6 +122,10 @@ class Settings:
             delivery_timeout=reader.value("TAWASOL_DELIVERY_TIMEOUT_MINUTES", _minutes_or_off, timedelta(minutes=10)),
             agency_lookup_timeout_s=reader.value("AGENCY_LOOKUP_TIMEOUT", _lookup_timeout, 3.0),
             agency_lookup_retries=reader.value("AGENCY_LOOKUP_RETRIES", _lookup_retries, 2),
+            retention_days=reader.value("RETENTION_DAYS", _positive_whole_number, 365),
+            citizen_rate_per_minute=reader.value("CITIZEN_RATE_PER_MINUTE", _citizen_rate, 20.0),
+            citizen_burst=reader.value("CITIZEN_BURST", _positive_whole_number, 10),
+            replay_window_hours=reader.value("REPLAY_WINDOW_HOURS", _positive_number, 24.0),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -309,6 +317,22 @@ def _whole_number(raw: str) -> int:
         raise ValueError(f"must be a whole number, got {raw!r}") from None
     if value < 0:
         raise ValueError(f"must be zero or more, got {raw!r}")
+    return value
+
+
+def _citizen_rate(raw: str) -> float:
+    value = _number(raw)
+    if value < 1:
+        # The slow-down reply tells a flooding citizen to wait a minute and ask again: at one a
+        # minute or more, that question is answered.
+        raise ValueError(f"must be at least 1 (messages a minute), got {raw!r}")
+    return value
+
+
+def _positive_whole_number(raw: str) -> int:
+    value = _whole_number(raw)
+    if value < 1:
+        raise ValueError(f"must be a whole number of at least 1, got {raw!r}")
     return value
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from coordination.base import CitizenLock, Coordination, Deduplicator, JobQueue, RateLimiter
+from coordination.base import Admission, CitizenFlood, CitizenLock, Coordination, Deduplicator, JobQueue, RateLimiter
 from coordination.in_process import InProcessCoordination
 from coordination.redis_backend import RedisCoordination
 
@@ -26,6 +26,8 @@ def build_coordination(redis_url: Optional[str], *, prefix: str = "tawasol") -> 
 
 
 __all__ = [
+    "Admission",
+    "CitizenFlood",
     "CitizenLock",
     "Coordination",
     "Deduplicator",

@@ -6,6 +6,7 @@ answer the same message twice and exceed the provider rate limits.
 
 from __future__ import annotations
 
+import enum
 from typing import AsyncContextManager, Optional, Protocol
 
 
@@ -44,10 +45,27 @@ class RateLimiter(Protocol):
         """Wait until `n` units may go (one message, or one SMS segment each)."""
 
 
+class Admission(enum.Enum):
+    """What the per-citizen flood limit says of one more message from a citizen."""
+
+    ADMIT = "admit"  # within the citizen's budget: answer it
+    NOTIFY = "notify"  # the first one over budget in this flood: tell the citizen, once
+    HOLD = "hold"  # over budget, already told: store it, do not answer
+
+
+class CitizenFlood(Protocol):
+    async def take(self, key: str, per_second: float, capacity: float) -> Admission:
+        """Spend one message of the budget `key` (a citizen's, never their number in clear)."""
+
+    async def forget(self, key: str) -> int:
+        """Drop what is held under `key` (a citizen's erasure); returns how many keys went."""
+
+
 class Coordination(Protocol):
     dedup: Deduplicator
     locks: CitizenLock
     queue: JobQueue
+    flood: CitizenFlood
     shared: bool  # True when other processes see the same state (Redis)
 
     def rate_limiter(self, name: str, per_second: float, burst: Optional[float] = None) -> RateLimiter:
@@ -76,3 +94,21 @@ def token_bucket(
 def default_burst(per_second: float) -> float:
     """One second's worth, at least one unit."""
     return max(1.0, per_second)
+
+
+def flood_step(
+    tokens: float, notified: bool, elapsed_s: float, per_second: float, capacity: float
+) -> tuple[float, bool, Admission]:
+    """One message against a citizen's bucket (the Redis Lua script mirrors it).
+
+    A full bucket means the citizen paused long enough for the flood to be over, so the next flood
+    gets its own notice; during a flood the bucket never refills, so the notice goes once.
+    """
+    tokens = min(capacity, tokens + max(0.0, elapsed_s) * per_second)
+    if tokens >= capacity:
+        notified = False
+    if tokens >= 1.0:
+        return tokens - 1.0, notified, Admission.ADMIT
+    if not notified:
+        return tokens, True, Admission.NOTIFY
+    return tokens, True, Admission.HOLD

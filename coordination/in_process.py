@@ -8,7 +8,7 @@ from collections import Counter
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable, Optional
 
-from coordination.base import default_burst, token_bucket
+from coordination.base import Admission, default_burst, flood_step, token_bucket
 
 _PURGE_EVERY = 10_000  # keys added between sweeps of expired dedupe keys
 
@@ -113,11 +113,34 @@ class InProcessRateLimiter:
                 await asyncio.sleep(wait)
 
 
+class InProcessFlood:
+    """Per-citizen budgets in a dict; idle ones (full buckets) are forgotten as it grows."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, bool, float]] = {}  # key -> tokens, notified, updated
+
+    async def take(self, key: str, per_second: float, capacity: float) -> Admission:
+        now = self._clock()
+        tokens, notified, updated = self._buckets.get(key, (capacity, False, now))
+        tokens, notified, admission = flood_step(tokens, notified, now - updated, per_second, capacity)
+        self._buckets[key] = (tokens, notified, now)
+        if len(self._buckets) > _PURGE_EVERY:
+            self._buckets = {
+                k: v for k, v in self._buckets.items() if v[0] + (now - v[2]) * per_second < capacity
+            }
+        return admission
+
+    async def forget(self, key: str) -> int:
+        return 1 if self._buckets.pop(key, None) is not None else 0
+
+
 class InProcessCoordination:
     shared = False
 
     def __init__(self) -> None:
         self.dedup = InProcessDeduplicator()
+        self.flood = InProcessFlood()
         self.locks = InProcessLocks()
         self.queue = InProcessJobQueue()
         self._limiters: dict[str, InProcessRateLimiter] = {}

@@ -14,7 +14,7 @@ from typing import AsyncIterator, Optional
 import redis.asyncio as aioredis
 from redis.exceptions import LockError
 
-from coordination.base import default_burst
+from coordination.base import Admission, default_burst
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,50 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_second * 1000) + 60000)
 return tostring(wait)
 """
+
+# KEYS[1]: a citizen's flood bucket. ARGV: per_second, capacity. Returns "admit", "notify" or "hold";
+# base.flood_step is the same arithmetic. One script call, so processes sharing the citizen agree.
+_FLOOD_LUA = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local per_second = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'notified')
+local tokens = tonumber(state[1]) or capacity
+local updated = tonumber(state[2]) or now
+local notified = state[3] == '1'
+tokens = math.min(capacity, tokens + math.max(0, now - updated) * per_second)
+if tokens >= capacity then
+  notified = false
+end
+local verdict
+if tokens >= 1 then
+  tokens = tokens - 1
+  verdict = 'admit'
+elseif not notified then
+  notified = true
+  verdict = 'notify'
+else
+  verdict = 'hold'
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now), 'notified', notified and '1' or '0')
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_second * 1000) + 60000)
+return verdict
+"""
+
+
+class RedisFlood:
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = f"{prefix}:flood:"
+        self._script = client.register_script(_FLOOD_LUA)
+
+    async def take(self, key: str, per_second: float, capacity: float) -> Admission:
+        verdict = await self._script(keys=[self._prefix + key], args=[per_second, capacity])
+        return Admission(verdict.decode() if isinstance(verdict, bytes) else verdict)
+
+    async def forget(self, key: str) -> int:
+        return int(await self._redis.delete(self._prefix + key))
 
 
 class RedisDeduplicator:
@@ -179,6 +223,7 @@ class RedisCoordination:
         self.prefix = prefix
         self.redis = aioredis.Redis.from_url(url)
         self.dedup = RedisDeduplicator(self.redis, prefix)
+        self.flood = RedisFlood(self.redis, prefix)
         self.locks = RedisLocks(self.redis, prefix, lock_timeout_s)
         consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.queue = RedisJobQueue(self.redis, f"{prefix}:jobs", consumer, stale_consumer_s)

@@ -34,6 +34,7 @@ STATUS_DELIVERED = "delivered"
 STATUS_READ = "read"
 STATUS_FAILED = "failed"
 STATUS_RETRYING = "retrying"
+STATUS_THROTTLED = "throttled"  # inbound over the citizen's flood limit: stored, not answered
 
 
 class Verdict(str, Enum):

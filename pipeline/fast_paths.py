@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
+from pipeline.flood import THROTTLE_NOTICE
 from pipeline.keywords import AgencyKeywordMatch, Keyword, match_agency_keyword, match_keyword, menu_number
 from core.messages import (
     KIND_CHOICE,
@@ -24,7 +25,6 @@ from core.messages import (
 )
 from catalog.replies import reply
 from store import Store
-from store.models import DIRECTION_OUT
 from sqlalchemy.engine import Row
 
 
@@ -50,6 +50,12 @@ class FastPaths:
     async def handle(self, citizen: Row, message: InboundMessage) -> FastPath:
         """`citizen`: the citizen's row (`citizens` table), as the pipeline loaded it."""
         language = citizen.preferred_language
+        if message.raw.get(THROTTLE_NOTICE):
+            # The first message over the flood limit: the notice only (pipeline/flood.py).
+            said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
+            if said is None:
+                return FastPath(replies=[reply("slow_down", "ar"), reply("slow_down", "en")])
+            return FastPath(replies=[reply("slow_down", said)])
         if message.raw.get("type") in SILENT_TYPES:
             return FastPath(replies=[])
         if message.kind in (KIND_MEDIA, KIND_UNSUPPORTED, KIND_LOCATION):
@@ -81,11 +87,9 @@ class FastPaths:
         return FastPath(inbound=message)
 
     def _conversation_language(self, citizen_id: int) -> Optional[str]:
-        """The language of the last thing we said to this citizen, if we said anything."""
-        for row in reversed(self._store.conversations.history(citizen_id, limit=6)):
-            if row.direction == DIRECTION_OUT and row.language:
-                return row.language
-        return None
+        """The language of the last thing we said to this citizen, if we said anything (however many
+        of their messages came since: a flood stores dozens)."""
+        return self._store.conversations.last_language(citizen_id)
 
     def _agency_keyword(self, citizen_id: int, match: AgencyKeywordMatch, language: str) -> BotReply:
         """STOP <code>: nothing more from that agency, its transaction notifications included;

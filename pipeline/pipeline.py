@@ -1,7 +1,8 @@
 """The message pipeline: every channel's inbound messages, one store, one way through.
 
     accept()  — in the webhook / SMPP thread: dedupe, persist, enqueue. Fast: the provider gets its
-                answer at once.
+                answer at once. Messages older than the replay window are ignored, and a flooding
+                number's messages past its budget are stored but not queued (pipeline/flood.py).
     process() — in a worker: under the citizen's lock, answer the citizen's waiting messages oldest
                 first (fast paths, else the brain), queue the replies and the "answered" mark in one
                 transaction, then send them through the outbox.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -19,11 +21,12 @@ from datetime import timedelta
 from typing import Optional
 
 from core.brain import Answer, Brain
-from coordination.base import Coordination
+from coordination.base import Admission, Coordination
 from pipeline.fast_paths import FastPaths
 from core.messages import (
     STATUS_FAILED,
     STATUS_RECEIVED,
+    STATUS_THROTTLED,
     BotReply,
     InboundMessage,
     InvalidMessage,
@@ -31,6 +34,7 @@ from core.messages import (
     Verdict,
     utcnow,
 )
+from pipeline.flood import THROTTLE_NOTICE, FloodPolicy, flood_key
 from pipeline.outbox import Outbox
 from core.privacy import mask_phone
 from catalog.replies import reply
@@ -54,8 +58,10 @@ _ADDRESS = re.compile(r"^(?:[0-9]{6,20}|[A-Z]{2}\.[A-Za-z0-9]{1,29})$")
 
 @dataclass(frozen=True)
 class AcceptResult:
-    message_id: int
+    message_id: Optional[int]  # None when the message was ignored (not stored)
     duplicate: bool
+    ignored: Optional[str] = None  # why it was acknowledged but not stored ("older_than_replay_window")
+    held: bool = False  # stored but not queued: over the citizen's flood limit
 
 
 @dataclass(frozen=True)
@@ -78,16 +84,21 @@ class Pipeline:
         outbox: Outbox,
         *,
         tuning: PipelineTuning = PipelineTuning(),
+        flood: Optional[FloodPolicy] = FloodPolicy(),
     ) -> None:
-        """`outbox` sends what the pipeline queues (its channels, rates, routing and retries)."""
+        """`outbox` sends what the pipeline queues (its channels, rates, routing and retries);
+        `flood`: the per-citizen limit and replay window (None: neither, for benches that compare)."""
         self.store = store
         self.coordination = coordination
         self.brain = brain
         self.tuning = tuning
+        self.flood = flood
         self.outbox = outbox
         self._fast_paths = FastPaths(store, numbered_menus=outbox.numbered_menu_channels)
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
+        # A flooding number's held messages, dozens a second, are stored in shared transactions too.
+        self._held = GroupCommit(functools.partial(store.inbound.add_many, status=STATUS_THROTTLED))
         self._background: set[asyncio.Task[None]] = set()
 
     # --- receiving ------------------------------------------------------------------------------
@@ -98,6 +109,16 @@ class Pipeline:
         Raises InvalidMessage for a message without a provider id or with a malformed address.
         """
         message = _validated(message)
+        if self.flood is not None:
+            age = utcnow() - message.received_at
+            if age > self.flood.replay_window:
+                # Acknowledged (the channel answers 200, so the provider stops redelivering), not stored.
+                logger.warning(
+                    "ignored message older than the replay window channel=%s provider_id=%s from=%s age_h=%.1f window_h=%.1f",
+                    message.channel, message.provider_id, mask_phone(message.address),
+                    age.total_seconds() / 3600, self.flood.replay_window.total_seconds() / 3600,
+                )
+                return AcceptResult(None, duplicate=False, ignored="older_than_replay_window")
         key = f"in:{message.channel}:{message.provider_id}"
         inbound = self.store.inbound
         if not await self._first_time(key):
@@ -106,10 +127,26 @@ class Pipeline:
             existing = await asyncio.to_thread(inbound.find_id, message.channel, message.provider_id)
             if existing is not None:
                 return AcceptResult(existing, duplicate=True)
+        admission = await self._admission(message.address)
+        if admission is Admission.NOTIFY:
+            message = dataclasses.replace(message, raw={**message.raw, THROTTLE_NOTICE: True})
         try:
-            stored = await asyncio.to_thread(inbound.add, message)
+            if admission is Admission.HOLD:
+                stored = await self._held.submit(message)
+            else:
+                stored = await asyncio.to_thread(inbound.add, message)
         except DuplicateMessage as duplicate:
             return AcceptResult(duplicate.message_id, duplicate=True)
+        if admission is Admission.NOTIFY:
+            # Once per flood: a line per held message would let one number flood the logs too.
+            logger.warning(
+                "flood limit reached message_id=%s channel=%s from=%s: notice queued, the number's messages "
+                "past its budget are stored and not answered until it slows down",
+                stored.message_id, message.channel, mask_phone(message.address),
+            )
+        if admission is Admission.HOLD:
+            logger.debug("flood limit held message_id=%s", stored.message_id)
+            return AcceptResult(stored.message_id, duplicate=False, held=True)
         try:
             await self.coordination.queue.push(stored.message_id)
         except Exception:
@@ -120,6 +157,15 @@ class Pipeline:
             stored.message_id, message.channel, mask_phone(message.address), message.kind,
         )
         return AcceptResult(stored.message_id, duplicate=False)
+
+    async def _admission(self, address: str) -> Admission:
+        if self.flood is None:
+            return Admission.ADMIT
+        try:
+            return await self.coordination.flood.take(flood_key(address), self.flood.per_second, self.flood.burst)
+        except Exception as exc:  # Redis down: answering everyone beats answering no one
+            logger.warning("flood limit unavailable error=%s; admitting", exc)
+            return Admission.ADMIT
 
     async def _first_time(self, key: str) -> bool:
         try:

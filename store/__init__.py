@@ -14,10 +14,12 @@ from store.agencies import AgencyRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
 from store.database import Database
+from store.erasure import ErasureRepository
 from store.conversations import ConversationRepository
 from store.inbound import InboundRepository
 from store.ledger import LedgerRepository
 from store.outbound import OutboundRepository
+from store.retention import RetentionRepository
 from store.review import ReviewRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
@@ -41,6 +43,9 @@ class Store:
         self.credit = CreditRepository(self.db)  # agencies' message credit
         self.ledger = LedgerRepository(self.db)  # who pays: statements read it
         self.transactions = TransactionRepository(self.db)
+        # Citizens' data: texts past the retention period, and erasure on request.
+        self.retention = RetentionRepository(self.db)
+        self.erasure = ErasureRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Optional
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.database import Database
-from store.models import Conversation, Message
+from store.models import DIRECTION_OUT, Conversation, Message
 
 CONVERSATION_IDLE = timedelta(hours=24)  # after a day of silence the next message starts a new conversation
 CONVERSATIONS = Conversation.__table__
@@ -48,3 +49,13 @@ class ConversationRepository:
                 select(Message).where(Message.citizen_id == citizen_id).order_by(Message.id.desc()).limit(limit)
             ).scalars()
             return list(reversed(list(newest_first)))
+
+    def last_language(self, citizen_id: int) -> Optional[str]:
+        """The language of the last message we sent the citizen that had one."""
+        with self._db.session() as s:
+            return s.execute(
+                select(Message.language)
+                .where(Message.citizen_id == citizen_id, Message.direction == DIRECTION_OUT, Message.language.isnot(None))
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()

@@ -9,6 +9,7 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.messages import STATUS_ANSWERED, STATUS_FAILED, STATUS_RECEIVED, InboundMessage, utcnow
 from store.citizens import Identity, resolve_identity
@@ -45,6 +46,7 @@ class DuplicateMessage(Exception):
 class StoredInbound:
     message_id: int
     citizen_id: int
+    conversation_id: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,51 @@ class Completed:
     pending: list[MessageRow]
 
 
+def _insert_inbound(
+    s: Session, msg: InboundMessage, status: str, known: Optional[tuple[int, int]] = None
+) -> StoredInbound:
+    """`known`: (citizen id, conversation id) already resolved in this transaction for the same
+    number (a batch of one flood's messages), so only the message and its timeline are written."""
+    now = utcnow()
+    if known is None:
+        citizen_id = resolve_identity(s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name)
+        # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the workers answer a
+        # citizen's messages in id order. SQLite's write lock does this already.
+        s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
+        conversation_id = touch_conversation(s, citizen_id, msg.channel, now)
+    else:
+        citizen_id, conversation_id = known
+    message_id = s.execute(
+        INSERT_MESSAGE,
+        {
+            "conversation_id": conversation_id,
+            "citizen_id": citizen_id,
+            "direction": DIRECTION_IN,
+            "channel": msg.channel,
+            "address": msg.address,
+            "provider_id": msg.provider_id,
+            "kind": msg.kind,
+            "text": msg.text or "",
+            "payload": msg.payload,
+            "raw": msg.raw or None,
+            "status": status,
+            "attempts": 0,
+            "created_at": now,
+        },
+    ).inserted_primary_key[0]
+    add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
+    if status != STATUS_RECEIVED:
+        add_event(s, message_id, status)
+    return StoredInbound(message_id, citizen_id, conversation_id)
+
+
 class InboundRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, msg: InboundMessage) -> StoredInbound:
-        """Persist a citizen's message (status "received"); raise DuplicateMessage for a redelivery.
+    def add(self, msg: InboundMessage, *, status: str = STATUS_RECEIVED) -> StoredInbound:
+        """Persist a citizen's message (status "received", or "throttled" for one kept unanswered);
+        raise DuplicateMessage for a redelivery.
 
         The unique (channel, direction, provider_id) constraint is the durable dedupe. An
         IntegrityError can also mean a concurrent first message from the same new number created
@@ -91,33 +132,7 @@ class InboundRepository:
         for attempt in (1, 2):
             try:
                 with self._db.session() as s:
-                    citizen_id = resolve_identity(
-                        s, msg.channel, msg.address, inbound_at=msg.received_at, display_name=msg.display_name
-                    )
-                    # Serialise one citizen's inserts (PostgreSQL) so ids follow arrival order; the
-                    # workers answer a citizen's messages in id order. SQLite's write lock does this already.
-                    s.execute(_LOCK_CITIZEN, {"citizen_id": citizen_id})
-                    now = utcnow()
-                    message_id = s.execute(
-                        INSERT_MESSAGE,
-                        {
-                            "conversation_id": touch_conversation(s, citizen_id, msg.channel, now),
-                            "citizen_id": citizen_id,
-                            "direction": DIRECTION_IN,
-                            "channel": msg.channel,
-                            "address": msg.address,
-                            "provider_id": msg.provider_id,
-                            "kind": msg.kind,
-                            "text": msg.text or "",
-                            "payload": msg.payload,
-                            "raw": msg.raw or None,
-                            "status": STATUS_RECEIVED,
-                            "attempts": 0,
-                            "created_at": now,
-                        },
-                    ).inserted_primary_key[0]
-                    add_event(s, message_id, STATUS_RECEIVED, at=msg.received_at)
-                    return StoredInbound(message_id, citizen_id)
+                    return _insert_inbound(s, msg, status)
             except IntegrityError:
                 existing = self.find_id(msg.channel, msg.provider_id)
                 if existing is not None:
@@ -125,6 +140,21 @@ class InboundRepository:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def add_many(self, messages: list[InboundMessage], *, status: str) -> list[StoredInbound]:
+        """Several messages in one transaction (pipeline/group_commit.py: a flood's held messages).
+        Any conflict fails the whole batch, and the group commit then stores each alone with `add`,
+        which tells a redelivery (DuplicateMessage) from a race."""
+        if len(messages) == 1:
+            return [self.add(messages[0], status=status)]
+        stored: list[StoredInbound] = []
+        known: dict[tuple[str, str], tuple[int, int]] = {}
+        with self._db.session() as s:
+            for msg in messages:
+                first = _insert_inbound(s, msg, status, known.get((msg.channel, msg.address)))
+                known[(msg.channel, msg.address)] = (first.citizen_id, first.conversation_id)
+                stored.append(first)
+            return stored
 
     def find_id(self, channel: str, provider_id: str) -> Optional[int]:
         """The id of the inbound message the provider calls `provider_id` on `channel`, if stored."""

@@ -119,6 +119,9 @@ class Message(Base):
     reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime)
+    # Set when the text and personal fields were removed (retention or a citizen's erasure request);
+    # the row stays, so counts by channel, kind, segments and cost still add up.
+    redacted_at = Column(UtcDateTime)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -370,3 +373,21 @@ class AgencyOptOut(Base):
     citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False)
     agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+class Erasure(Base):
+    """A citizen's request to be forgotten, carried out (`tawasol citizen forget`).
+
+    The number itself is never stored: `reference` is its mask (enough for a data-protection officer
+    to match a request letter by the last digits), and the counts say what was erased."""
+
+    __tablename__ = "erasures"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(32), nullable=False, index=True)
+    citizens = Column(Integer, nullable=False)
+    identities = Column(Integer, nullable=False)
+    messages = Column(Integer, nullable=False)
+    tickets = Column(Integer, nullable=False)
+    subscriptions = Column(Integer, nullable=False)
+    review_rows = Column(Integer, nullable=False)
+    redis_keys = Column(Integer)  # NULL: Redis was not reachable from the erasing process (or not used)
+    erased_at = Column(UtcDateTime, nullable=False, default=utcnow)

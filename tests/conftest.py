@@ -134,3 +134,44 @@ def store(database_url):
     empty_all_tables(store.db)
     yield store
     store.close()
+
+
+# --- nothing personal or secret in what the service logs -----------------------------------------
+# tests/log_scan.py scans every log record; a test during which one held a full phone number, a
+# national ID or a test secret fails at its teardown, and one logged outside any test fails the session.
+
+from tests import log_scan  # noqa: E402
+
+
+def pytest_configure(config) -> None:
+    log_scan.watch_config_secrets()
+    log_scan.install()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    log_scan.current_test["nodeid"] = item.nodeid
+    yield
+    log_scan.current_test["nodeid"] = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "teardown":
+        return
+    with log_scan.leaks_lock:
+        found = log_scan.leaks.pop(item.nodeid, [])
+    if found and report.outcome != "failed":
+        report.outcome = "failed"
+        report.longrepr = "logged in clear during this test (mask with core/privacy):\n  " + "\n  ".join(found[:20])
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    stray = log_scan.leaks.get("<outside any test>")
+    if stray:
+        session.config.get_terminal_writer().line(
+            "logged in clear outside any test (mask with core/privacy):\n  " + "\n  ".join(stray[:20]), red=True
+        )
+        session.exitstatus = 1

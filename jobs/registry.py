@@ -1,0 +1,41 @@
+"""Every sweep and deferred job Tawasol runs: adding one is one entry here.
+
+A sweep: `async def sweep(ctx: JobContext, now: datetime) -> SweepReport`, idempotent, acting on what
+is due as of `now`; `minutes` and `hours` are when the worker runs it (arq cron sets; None: every).
+`run-due --as-of T` runs all of them for T: a sweep, not its schedule, decides what is due.
+
+A deferred job: `async def job(ctx: JobContext, *args)`, enqueued with `jobs.deferred.enqueue`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Optional
+
+from jobs.context import JobContext, SweepReport
+from jobs.forget import forget_citizen
+from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
+from jobs.retention import redact_expired_texts
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    run: Callable[[JobContext, datetime], Awaitable[SweepReport]]
+    minutes: Optional[frozenset[int]] = None
+    hours: Optional[frozenset[int]] = None
+
+
+SWEEPS: tuple[Sweep, ...] = (
+    # Hourly: a quiet hour's run finds nothing and costs one indexed query.
+    Sweep("retention", redact_expired_texts, minutes=frozenset({17})),
+    # Hourly: a period is days long, so an hour late is on time (Qassim's rule, shared/seeds.md).
+    Sweep("escalation", escalate_unanswered_transactions, minutes=frozenset({5})),
+    # Every minute: the delivery deadline is minutes long (TAWASOL_DELIVERY_TIMEOUT_MINUTES).
+    Sweep("delivery_fallbacks", move_undelivered_pushes),
+)
+
+DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
+    "forget_citizen": forget_citizen,
+}
