@@ -31,7 +31,7 @@ from actions.replies import LANGUAGE_SIGNAL, REVIEW_SIGNAL
 from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
 from core.brain import Answer
-from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
+from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage, understandable
 from catalog.replies import reply_language, say
 from dialogue.low_confidence import DEFAULT_THRESHOLD, LowConfidencePolicy, is_low_confidence
 
@@ -139,14 +139,17 @@ class RasaBrain:
         return cls(agent, AnswerCache(cache_size) if cache_size > 0 else None)
 
     async def parse(self, text: str, metadata: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        """NLU only: intent, entities and the language the text is written in."""
-        message = UserMessage(text, metadata=metadata or {})
+        """NLU only: intent, entities and the language the text is written in (of the text's first
+        MAX_TEXT_CHARS: the model's time grows with the text)."""
+        message = UserMessage(understandable(text), metadata=metadata or {})
         return await self.agent.processor.parse_message(message)
 
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
     ) -> Answer:
-        text = (message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or ""
+        # The pipeline stores at most MAX_TEXT_CHARS; rows from before that rule, and any other
+        # caller, are held to it here too.
+        text = understandable((message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or "")
         if not text.strip():
             lang = reply_language(language)
             return Answer(replies=[BotReply(say("not_understood", lang), language=lang)], review_reason="low_confidence")
