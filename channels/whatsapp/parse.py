@@ -72,7 +72,6 @@ def parse_update(payload: Any, *, phone_number_id: str | None = None) -> ParsedU
     result = ParsedUpdate()
     refusal = schema.refusal(payload)
     if refusal:
-        logger.warning("whatsapp.parse refused body: %s", refusal)
         result.refused = refusal
         result.problems.append(refusal)
         return result
@@ -88,7 +87,7 @@ def parse_update(payload: Any, *, phone_number_id: str | None = None) -> ParsedU
     for problem in result.problems:
         logger.warning("whatsapp.parse skipped: %s", problem)
     for error in result.provider_errors:
-        logger.error("whatsapp.parse provider_error code=%s title=%s", error.get("code"), error.get("title"))
+        logger.error("whatsapp.parse provider_error code=%r title=%r", error.get("code"), error.get("title"))
     return result
 
 
@@ -100,7 +99,7 @@ def _parse_change(raw: Any, where: str, phone_number_id: str | None, result: Par
         return
     if change.field != "messages":
         # Template status, account and quality updates arrive on other fields: not ours to handle.
-        logger.info("whatsapp.parse ignored_field field=%s", change.field[:64])
+        logger.info("whatsapp.parse ignored_field field=%r", change.field[:64])
         return
     try:
         value = validate(schema.Value, change.value)
@@ -242,7 +241,7 @@ def parse_status(raw: Any) -> StatusUpdate | None:
     provider_id = status.id
     ours = STATUS_MAP.get(status.status)
     if ours is None:
-        logger.info("whatsapp.parse ignored_status status=%s id=%s", status.status[:32], provider_id)
+        logger.info("whatsapp.parse ignored_status status=%r id=%s", status.status[:32], provider_id)
         return None
     error_code = error_title = verdict = None
     if ours == STATUS_FAILED:

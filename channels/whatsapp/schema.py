@@ -29,7 +29,9 @@ ID_CHARS = 256  # wamids are ~60 characters; Meta caps button and row ids at 256
 DISPLAY_CHARS = 256  # profile names, captions, reply titles, place names
 TITLE_CHARS = 300  # error titles and messages
 
-Id = constr(strict=True, min_length=1, max_length=ID_CHARS)
+# No control characters: ids are logged, and a newline in one could forge a log line.
+Id = constr(strict=True, min_length=1, max_length=ID_CHARS, regex=r"^[^\x00-\x1f\x7f\u2028\u2029]+$")
+Digits = constr(strict=True, regex=r"^[0-9]{1,20}$")
 Number = Union[StrictInt, StrictFloat]
 
 
@@ -66,8 +68,7 @@ class Change(_Shape):
 
 
 class Metadata(_Shape):
-    phone_number_id: Optional[Union[StrictStr, StrictInt]] = None
-    display_phone_number: Optional[Union[StrictStr, StrictInt]] = None
+    phone_number_id: Optional[Union[Digits, StrictInt]] = None  # type: ignore[valid-type]
 
 
 class Value(_Shape):

@@ -189,3 +189,12 @@ async def test_huge_and_odd_strings_are_bounded_or_refused(client):
     assert by_id["wamid.huge"].text == huge and by_id["wamid.odd"].text == odd
     assert len(by_id["wamid.huge"].display_name) == 256
     assert len(by_id["wamid.cap"].text) == 4096
+
+
+async def test_an_id_with_control_characters_is_refused_so_no_log_line_can_be_forged(client, caplog):
+    forged = "wamid.X\n2026-12-07 10:00:00,000 INFO pipeline.pipeline answered message_id=1"
+    payload = {"object": WABA, "entry": [{"changes": [change([text_message("962790000001", forged)], [status(forged)])]}]}
+    with caplog.at_level(logging.INFO):
+        response = await post(client, payload)
+    assert response.json() == {"messages": 0, "statuses": 0, "skipped": 2, "unknown_statuses": 0}
+    assert all("\n" not in record.getMessage() for record in caplog.records)
