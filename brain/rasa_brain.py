@@ -7,8 +7,10 @@ protocol (the same request and response dicts) but hands them to rasa_sdk's exec
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -117,6 +119,9 @@ class RasaBrain:
         self.cache = cache
         # The dialogue treats a guess under this confidence differently, so cached turns must too.
         self._threshold = low_confidence_threshold(agent)
+        # One parse at a time, as when parses ran on the event loop: our NLU components keep caches
+        # that were never meant to be shared between threads.
+        self._parsing = threading.Lock()
 
     @classmethod
     def load(
@@ -142,7 +147,17 @@ class RasaBrain:
         """NLU only: intent, entities and the language the text is written in (of the text's first
         MAX_TEXT_CHARS: the model's time grows with the text)."""
         message = UserMessage(understandable(text), metadata=metadata or {})
-        return await self.agent.processor.parse_message(message)
+        processor = self.agent.processor
+
+        def parse_here() -> dict[str, Any]:
+            with self._parsing:
+                return asyncio.run(processor.parse_message(message))
+
+        # Rasa runs the NLU graph synchronously inside its async parse_message: tens of milliseconds
+        # for a question, but seconds for thousands of characters of words no model knows, which on
+        # the event loop held every webhook of this process (a 70,000-character body once held
+        # requests past 10 s). In a thread of its own, the web tier keeps answering meanwhile.
+        return await asyncio.to_thread(parse_here)
 
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
