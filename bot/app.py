@@ -5,7 +5,10 @@ This is the production application: it serves only what the settings configure. 
 server (`python -m simulators.dev_server`) builds this same app and adds its stand-ins and pages;
 nothing here knows about them.
 
-Webhooks that arrive before start-up has finished get a 503 and the provider redelivers.
+Webhooks that arrive before start-up has finished get a 503 and the provider redelivers. Every
+request passes `request_guards` (a body size cap; an unhandled error answers a generic 500 with a
+reference, its cause only in the log); /health shows no personal data (digit runs in the channels'
+reports are masked).
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ import contextlib
 from typing import Any, AsyncIterator, Mapping, Optional
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount
 
 from actions.catalog_access import catalog
 from api.app import create_api
+from bot.request_guards import RequestGuards
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
 from core.brain import Brain
+from core.privacy import mask_text
 
 API_PREFIX = "/api/v1"  # the agency API (api/app.py); OpenAPI at /api/v1/docs
 
@@ -57,6 +63,13 @@ def create_app(
 
     app = FastAPI(title="Tawasol", lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_middleware(RequestGuards)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Any, exc: RequestValidationError) -> JSONResponse:
+        # Which fields and why, in words; not FastAPI's error objects (their types and the input).
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10])
+        return JSONResponse({"error": f"invalid request: {fields}"}, status_code=422)
 
     @app.exception_handler(NotReady)
     async def not_ready(_request: Any, exc: NotReady) -> JSONResponse:
@@ -66,7 +79,7 @@ def create_app(
     async def health() -> JSONResponse:
         ready = runtime.pipeline is not None
         body: dict[str, Any] = {"status": "ok" if ready else "starting", "since": runtime.started_at, "mode": runtime.mode}
-        body["channels"] = {name: channel.health() for name, channel in runtime.channels.items()}
+        body["channels"] = {name: _without_numbers(channel.health()) for name, channel in runtime.channels.items()}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/")
@@ -94,3 +107,13 @@ def agency_api(runtime: Runtime) -> FastAPI:
         return JSONResponse({"error": "starting", "reason": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
     return api
+
+
+def _without_numbers(report: Any) -> Any:
+    """A channel's health report with digit runs masked in its texts (a provider's last error may
+    quote a citizen's number); numbers themselves (counts, depths) are kept."""
+    if isinstance(report, dict):
+        return {key: _without_numbers(value) for key, value in report.items()}
+    if isinstance(report, (list, tuple)):
+        return [_without_numbers(value) for value in report]
+    return mask_text(report) if isinstance(report, str) else report

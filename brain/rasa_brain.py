@@ -7,8 +7,10 @@ protocol (the same request and response dicts) but hands them to rasa_sdk's exec
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -31,7 +33,7 @@ from actions.replies import LANGUAGE_SIGNAL, REVIEW_SIGNAL
 from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
 from core.brain import Answer
-from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage
+from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage, understandable
 from catalog.replies import reply_language, say
 from dialogue.low_confidence import DEFAULT_THRESHOLD, LowConfidencePolicy, is_low_confidence
 
@@ -117,6 +119,9 @@ class RasaBrain:
         self.cache = cache
         # The dialogue treats a guess under this confidence differently, so cached turns must too.
         self._threshold = low_confidence_threshold(agent)
+        # One parse at a time, as when parses ran on the event loop: our NLU components keep caches
+        # that were never meant to be shared between threads.
+        self._parsing = threading.Lock()
 
     @classmethod
     def load(
@@ -139,14 +144,27 @@ class RasaBrain:
         return cls(agent, AnswerCache(cache_size) if cache_size > 0 else None)
 
     async def parse(self, text: str, metadata: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        """NLU only: intent, entities and the language the text is written in."""
-        message = UserMessage(text, metadata=metadata or {})
-        return await self.agent.processor.parse_message(message)
+        """NLU only: intent, entities and the language the text is written in (of the text's first
+        MAX_TEXT_CHARS: the model's time grows with the text)."""
+        message = UserMessage(understandable(text), metadata=metadata or {})
+        processor = self.agent.processor
+
+        def parse_here() -> dict[str, Any]:
+            with self._parsing:
+                return asyncio.run(processor.parse_message(message))
+
+        # Rasa runs the NLU graph synchronously inside its async parse_message: tens of milliseconds
+        # for a question, but seconds for thousands of characters of words no model knows, which on
+        # the event loop held every webhook of this process (a 70,000-character body once held
+        # requests past 10 s). In a thread of its own, the web tier keeps answering meanwhile.
+        return await asyncio.to_thread(parse_here)
 
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
     ) -> Answer:
-        text = (message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or ""
+        # The pipeline stores at most MAX_TEXT_CHARS; rows from before that rule, and any other
+        # caller, are held to it here too.
+        text = understandable((message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or "")
         if not text.strip():
             lang = reply_language(language)
             return Answer(replies=[BotReply(say("not_understood", lang), language=lang)], review_reason="low_confidence")

@@ -48,6 +48,13 @@ class Verdict(str, Enum):
     FAILED = "failed"  # permanent for this message; another channel would not help
 
 
+# WhatsApp's own limit for a text message. Longer text (a hostile webhook, an SMS of 27+ parts) is
+# cut to this before it is stored or understood: the language model's time grows with the text, and
+# nothing a citizen asks needs more. The cut is noted on the message (see `bounded`).
+MAX_TEXT_CHARS = 4096
+TEXT_CUT = "text_cut"  # the key of that note in InboundMessage.raw
+
+
 class InvalidMessage(ValueError):
     """An inbound message the pipeline refuses to store (no id, a malformed address): the input's
     fault, so the channel acknowledges and drops it with a log line rather than asking its provider
@@ -71,6 +78,22 @@ class InboundMessage:
     display_name: Optional[str] = None
     received_at: datetime = field(default_factory=utcnow)
     raw: dict[str, Any] = field(default_factory=dict)  # provider fields worth keeping (kept small)
+
+
+def bounded(message: InboundMessage) -> InboundMessage:
+    """The message with its text cut to MAX_TEXT_CHARS, the cut noted in `raw[TEXT_CUT]` with the
+    original length. Only the kept part is stored: what lies beyond the limit is no question the bot
+    could answer, and storing it would let one sender fill the store with a citizen's data we keep
+    for nothing."""
+    if len(message.text) <= MAX_TEXT_CHARS:
+        return message
+    note = {"original_chars": len(message.text), "kept_chars": MAX_TEXT_CHARS}
+    return dataclasses.replace(message, text=message.text[:MAX_TEXT_CHARS], raw={**message.raw, TEXT_CUT: note})
+
+
+def understandable(text: str) -> str:
+    """At most MAX_TEXT_CHARS of `text`: what the language model is ever given to read."""
+    return text[:MAX_TEXT_CHARS]
 
 
 @dataclass

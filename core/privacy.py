@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
+
+# Seven or more digits in a row (allowing single spaces and a leading "+", as people write numbers)
+# may be a phone number or a national ID; shorter runs are counts, codes, ports. Dashes do not join
+# runs, so dates ("2026-12-07") stay readable.
+_NUMBER_RUN = re.compile(r"\+?\d(?: ?\d){6,}")
 
 
 def mask_phone(number: Optional[str]) -> str:
@@ -27,3 +33,9 @@ def mask_national_id(value: Optional[str]) -> str:
     if not value:
         return "-"
     return "*" * max(len(value) - 3, 0) + value[-3:]
+
+
+def mask_text(text: str) -> str:
+    """Free text for a log or an answer (an exception's message, a provider's error) with every run
+    of seven or more digits masked: such text can quote a phone number or a national ID."""
+    return _NUMBER_RUN.sub(lambda match: mask_phone(re.sub(r"\D", "", match.group())), text)

@@ -29,9 +29,11 @@ from core.messages import (
     STATUS_THROTTLED,
     BotReply,
     InboundMessage,
+    MAX_TEXT_CHARS,
     InvalidMessage,
     StatusUpdate,
     Verdict,
+    bounded,
     utcnow,
 )
 from pipeline.flood import THROTTLE_NOTICE, FloodPolicy, flood_key
@@ -404,7 +406,8 @@ class Pipeline:
 
 
 def _validated(message: InboundMessage) -> InboundMessage:
-    """The message with its address as digits only ("+962 79..." → "96279..."), or InvalidMessage."""
+    """The message with its address as digits only ("+962 79..." → "96279...") and its text cut to
+    core.messages.MAX_TEXT_CHARS (the cut noted in raw), or InvalidMessage."""
     if not message.channel:
         raise InvalidMessage("message without channel")
     if not message.provider_id:
@@ -416,7 +419,12 @@ def _validated(message: InboundMessage) -> InboundMessage:
         raise InvalidMessage(
             f"address must be 6-20 digits in international form (or a WhatsApp user id), got {mask_phone(message.address)}"
         )
-    return dataclasses.replace(message, address=address)
+    if len(message.text) > MAX_TEXT_CHARS:
+        logger.warning(
+            "inbound text cut channel=%s provider_id=%s from=%s chars=%d kept=%d",
+            message.channel, message.provider_id, mask_phone(address), len(message.text), MAX_TEXT_CHARS,
+        )
+    return bounded(dataclasses.replace(message, address=address))
 
 
 def _inbound_from_row(row: MessageRow) -> InboundMessage:

@@ -116,7 +116,7 @@ class InboundProcessor:
         update.provider_id, update.status = provider, status
         if not await self._record(update):
             logger.info(
-                "sms receipt for unknown message id=%s stat=%s", receipt.message_id, receipt.stat
+                "sms receipt for unknown message id=%r stat=%r", receipt.message_id[:80], receipt.stat[:20]
             )
         return ESME_ROK
 

@@ -10,6 +10,10 @@ log line and the rest of the body still goes through.
 Address: the sender's phone number (`from`, digits). Users who adopt a WhatsApp username may come
 with only a business-scoped user id (BSUID, `from_user_id` / `contacts[].user_id`); then the BSUID is
 the address (the sender sends to it with `recipient` instead of `to`) rather than losing the message.
+
+Shapes and types are checked first (`schema.py`): a body that cannot be a webhook is refused whole
+(`ParsedUpdate.refused`), an invalid entry, change, message or status is skipped with a problem line
+naming where and why.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Optional
 
 from core.messages import (
     KIND_CHOICE,
@@ -35,11 +39,13 @@ from core.messages import (
     utcnow,
 )
 from core.privacy import mask_phone
+from channels.whatsapp import schema
 from channels.whatsapp.errors import verdict_for_error
+from channels.whatsapp.schema import Invalid, display_text, validate
 
 logger = logging.getLogger(__name__)
 
-MEDIA_TYPES = ("image", "audio", "voice", "video", "document", "sticker")
+MEDIA_TYPES = schema.MEDIA_TYPES
 STATUS_MAP = {
     "sent": STATUS_SENT,
     "delivered": STATUS_DELIVERED,
@@ -48,16 +54,13 @@ STATUS_MAP = {
 }
 
 
-class BadItem(ValueError):
-    """One message or status in a webhook body that we cannot make sense of."""
-
-
 @dataclass
 class ParsedUpdate:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line per skipped item, for logs and tests
     provider_errors: list[dict[str, Any]] = field(default_factory=list)  # `value.errors`: account-level
+    refused: Optional[str] = None  # why the whole body cannot be read (then nothing else is set)
 
 
 def parse_update(payload: Any, *, phone_number_id: str | None = None) -> ParsedUpdate:
@@ -67,105 +70,124 @@ def parse_update(payload: Any, *, phone_number_id: str | None = None) -> ParsedU
     skipped (a problem line each) instead of being answered from the wrong number.
     """
     result = ParsedUpdate()
-    if not isinstance(payload, dict):
-        result.problems.append("body is not a JSON object")
+    refusal = schema.refusal(payload)
+    if refusal:
+        result.refused = refusal
+        result.problems.append(refusal)
         return result
-    if payload.get("object") != "whatsapp_business_account":
-        result.problems.append(f"object is {payload.get('object')!r}, not whatsapp_business_account")
-        return result
-    for entry_index, entry in enumerate(_as_list(payload.get("entry"))):
-        changes = _as_list(entry.get("changes")) if isinstance(entry, dict) else []
-        if not changes:
-            result.problems.append(f"entry[{entry_index}] has no changes")
-        for change_index, change in enumerate(changes):
-            where = f"entry[{entry_index}].changes[{change_index}]"
-            _parse_change(change, where, phone_number_id, result)
+    for entry_index, raw_entry in enumerate(payload["entry"]):
+        where = f"entry[{entry_index}]"
+        try:
+            entry = validate(schema.Entry, raw_entry)
+        except Invalid as reason:
+            result.problems.append(f"{where}: {reason}")
+            continue
+        for change_index, change in enumerate(entry.changes):
+            _parse_change(change, f"{where}.changes[{change_index}]", phone_number_id, result)
     for problem in result.problems:
         logger.warning("whatsapp.parse skipped: %s", problem)
     for error in result.provider_errors:
-        logger.error("whatsapp.parse provider_error code=%s title=%s", error.get("code"), error.get("title"))
+        logger.error("whatsapp.parse provider_error code=%r title=%r", error.get("code"), error.get("title"))
     return result
 
 
-def _parse_change(change: Any, where: str, phone_number_id: str | None, result: ParsedUpdate) -> None:
-    if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
-        result.problems.append(f"{where} is not an object with a value")
+def _parse_change(raw: Any, where: str, phone_number_id: str | None, result: ParsedUpdate) -> None:
+    try:
+        change = validate(schema.Change, raw)
+    except Invalid as reason:
+        result.problems.append(f"{where}: {reason}")
         return
-    if change.get("field") != "messages":
+    if change.field != "messages":
         # Template status, account and quality updates arrive on other fields: not ours to handle.
-        logger.info("whatsapp.parse ignored_field field=%s", change.get("field"))
+        logger.info("whatsapp.parse ignored_field field=%r", change.field[:64])
         return
-    value = change["value"]
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    to_number = metadata.get("phone_number_id")
+    try:
+        value = validate(schema.Value, change.value)
+    except Invalid as reason:
+        result.problems.append(f"{where}.value: {reason}")
+        return
+    to_number = value.metadata.phone_number_id if value.metadata else None
     if phone_number_id and to_number and str(to_number) != str(phone_number_id):
         result.problems.append(f"{where} is for phone number id {to_number}, not ours")
         return
-    contacts = _Contacts(_as_list(value.get("contacts")))
-    for index, message in enumerate(_as_list(value.get("messages"))):
+    contacts = _Contacts(value.contacts, f"{where}.value", result)
+    for index, message in enumerate(value.messages):
         try:
             result.messages.append(parse_message(message, contacts))
-        except (BadItem, KeyError, TypeError, ValueError, AttributeError) as exc:
-            result.problems.append(f"{where}.messages[{index}]: {_describe(exc)}")
-    for index, status in enumerate(_as_list(value.get("statuses"))):
+        except BadItem as exc:
+            result.problems.append(f"{where}.value.messages[{index}]: {exc}")
+    for index, status in enumerate(value.statuses):
         try:
             update = parse_status(status)
-        except (BadItem, KeyError, TypeError, ValueError, AttributeError) as exc:
-            result.problems.append(f"{where}.statuses[{index}]: {_describe(exc)}")
+        except BadItem as exc:
+            result.problems.append(f"{where}.value.statuses[{index}]: {exc}")
             continue
         if update is not None:
             result.statuses.append(update)
     # Errors Meta reports about our account or a request (e.g. throughput reached), not tied to a message.
-    result.provider_errors.extend(e for e in _as_list(value.get("errors")) if isinstance(e, dict))
+    for error in value.errors:
+        try:
+            known = validate(schema.StatusError, error)
+        except Invalid as reason:
+            result.problems.append(f"{where}.value.errors: {reason}")
+            continue
+        result.provider_errors.append(known.dict())
+
+
+class BadItem(ValueError):
+    """One message or status in a webhook body that we cannot make sense of."""
 
 
 class _Contacts:
     """`contacts` of one change, found by wa_id or by BSUID (not every contact has both)."""
 
-    def __init__(self, contacts: list[Any]):
-        self._by_id: dict[str, dict] = {}
-        self._only: dict | None = None
-        valid = [c for c in contacts if isinstance(c, dict)]
+    def __init__(self, raw: list[Any], where: str, result: ParsedUpdate):
+        self._by_id: dict[str, schema.Contact] = {}
+        self._only: schema.Contact | None = None
+        valid = []
+        for index, item in enumerate(raw):
+            try:
+                valid.append(validate(schema.Contact, item))
+            except Invalid as reason:
+                # Only a name to show is lost; the message is still read.
+                result.problems.append(f"{where}.contacts[{index}]: {reason}")
         for contact in valid:
-            for key in ("wa_id", "user_id"):
-                if contact.get(key):
-                    self._by_id[str(contact[key])] = contact
+            for identifier in (contact.wa_id, contact.user_id):
+                if identifier:
+                    self._by_id[identifier] = contact
         if len(valid) == 1:
             self._only = valid[0]
 
-    def find(self, *ids: str | None) -> dict | None:
+    def find(self, *ids: str | None) -> schema.Contact | None:
         for identifier in ids:
             if identifier and identifier in self._by_id:
                 return self._by_id[identifier]
         return self._only
 
 
-def parse_message(message: Any, contacts: _Contacts) -> InboundMessage:
-    if not isinstance(message, dict):
-        raise BadItem("message is not an object")
-    provider_id = message.get("id")
-    if not provider_id or not isinstance(provider_id, str):
-        raise BadItem("message has no id")
-    sender = _digits(message.get("from"))
-    bsuid = message.get("from_user_id")
-    contact = contacts.find(sender, bsuid) or {}
-    sender = sender or _digits(contact.get("wa_id"))
-    bsuid = bsuid or contact.get("user_id")
+def parse_message(raw: Any, contacts: _Contacts) -> InboundMessage:
+    try:
+        message = validate(schema.message_model(raw), raw)
+    except Invalid as reason:
+        raise BadItem(str(reason)) from None
+    provider_id = message.id
+    sender = _digits(message.from_)
+    bsuid = message.from_user_id
+    contact = contacts.find(sender, bsuid)
+    if contact is not None:
+        sender = sender or _digits(contact.wa_id)
+        bsuid = bsuid or contact.user_id
     address = sender or bsuid
     if not address:
-        raise BadItem(f"message {provider_id} has neither a phone number nor a user id")
-    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+        raise BadItem(f"message {provider_id[:80]} has neither a phone number nor a user id")
+    name = contact.profile.name if contact is not None and contact.profile is not None else None
 
-    msg_type = str(message.get("type") or "")
-    kind, text, payload, raw = _content(msg_type, message)
-    raw["type"] = msg_type
-    context = message.get("context")
-    if isinstance(context, dict) and context.get("id"):
-        raw["context_id"] = context["id"]
+    kind, text, payload, raw_extras = _content(message)
+    raw_extras["type"] = message.type[:64]
+    if message.context is not None and message.context.id:
+        raw_extras["context_id"] = message.context.id
     if bsuid:
-        raw["user_id"] = bsuid
-    if not isinstance(address, str):
-        raise BadItem("message's user id is not a string")
+        raw_extras["user_id"] = bsuid
     return InboundMessage(
         channel=WHATSAPP,
         provider_id=provider_id,
@@ -173,78 +195,68 @@ def parse_message(message: Any, contacts: _Contacts) -> InboundMessage:
         kind=kind,
         text=text,
         payload=payload,
-        display_name=_text(profile.get("name"), 256),
-        received_at=_timestamp(message.get("timestamp"), provider_id),
-        raw=raw,
+        display_name=name,
+        received_at=_timestamp(message.timestamp, provider_id),
+        raw=raw_extras,
     )
 
 
-def _content(msg_type: str, message: dict) -> tuple[str, str, str | None, dict[str, Any]]:
-    """(kind, text, payload, raw extras) for one message by its type."""
-    if msg_type == "text":
-        body = message["text"]["body"]
-        if not isinstance(body, str):
-            raise BadItem("text.body is not a string")
-        return KIND_TEXT, body, None, {}
-    if msg_type == "interactive":
-        interactive = message.get("interactive") or {}
-        reply_type = interactive.get("type")
-        if reply_type in ("button_reply", "list_reply"):
-            reply = interactive[reply_type]
-            return KIND_CHOICE, str(reply.get("title") or ""), str(reply["id"]), {"reply": reply_type}
-        return KIND_UNSUPPORTED, "", None, {"interactive": str(reply_type)}
-    if msg_type == "button":  # a template's quick-reply button
-        button = message["button"]
-        return (
-            KIND_CHOICE,
-            str(button.get("text") or ""),
-            str(button["payload"]),
-            {"reply": "template_button"},
-        )
-    if msg_type == "location":
-        location = message.get("location") or {}
-        words = [str(location[k]) for k in ("name", "address") if location.get(k)]
-        raw = {k: location[k] for k in ("latitude", "longitude") if k in location}
+def _content(message: schema.Message) -> tuple[str, str, str | None, dict[str, Any]]:
+    """(kind, text, payload, raw extras) for one validated message by its type."""
+    if isinstance(message, schema.TextMessage):
+        return KIND_TEXT, message.text.body, None, {}
+    if isinstance(message, schema.InteractiveMessage):
+        interactive = message.interactive
+        reply = interactive.button_reply if interactive.type == "button_reply" else interactive.list_reply
+        if interactive.type in ("button_reply", "list_reply") and reply is not None:
+            return KIND_CHOICE, reply.title or "", reply.id, {"reply": interactive.type}
+        return KIND_UNSUPPORTED, "", None, {"interactive": interactive.type[:64]}
+    if isinstance(message, schema.ButtonMessage):  # a template's quick-reply button
+        return KIND_CHOICE, message.button.text or "", message.button.payload, {"reply": "template_button"}
+    if isinstance(message, schema.LocationMessage):
+        location = message.location
+        words = [w for w in (location.name, location.address) if w]
+        raw = {k: v for k, v in (("latitude", location.latitude), ("longitude", location.longitude)) if v is not None}
         return KIND_LOCATION, " - ".join(words), None, raw
-    if msg_type in MEDIA_TYPES:
-        media = message.get(msg_type) or {}
-        raw = {k: media[k] for k in ("id", "mime_type") if media.get(k)}
-        if "id" in raw:
-            raw["media_id"] = raw.pop("id")
-        if media.get("voice"):
+    if message.type in MEDIA_TYPES:
+        media: schema.Media = getattr(message, message.type)
+        raw: dict[str, Any] = {}
+        if media.id:
+            raw["media_id"] = media.id
+        if media.mime_type:
+            raw["mime_type"] = media.mime_type
+        if media.voice:
             raw["voice"] = True
-        return KIND_MEDIA, str(media.get("caption") or ""), None, raw
+        return KIND_MEDIA, media.caption or "", None, raw
     # reaction, unsupported, system, contacts, order, request_welcome and types not yet invented
     return KIND_UNSUPPORTED, "", None, {}
 
 
-def parse_status(status: Any) -> StatusUpdate | None:
+def parse_status(raw: Any) -> StatusUpdate | None:
     """A status webhook item; None for statuses we do not track (e.g. 'deleted', 'warning')."""
-    if not isinstance(status, dict):
-        raise BadItem("status is not an object")
-    provider_id = status.get("id")
-    if not provider_id or not isinstance(provider_id, str):
-        raise BadItem("status has no id")
-    ours = STATUS_MAP.get(str(status.get("status")))
+    try:
+        status = validate(schema.Status, raw)
+    except Invalid as reason:
+        raise BadItem(str(reason)) from None
+    provider_id = status.id
+    ours = STATUS_MAP.get(status.status)
     if ours is None:
-        logger.info("whatsapp.parse ignored_status status=%s id=%s", status.get("status"), provider_id)
+        logger.info("whatsapp.parse ignored_status status=%r id=%s", status.status[:32], provider_id)
         return None
     error_code = error_title = verdict = None
-    errors = _as_list(status.get("errors"))
     if ours == STATUS_FAILED:
-        first = errors[0] if errors and isinstance(errors[0], dict) else {}
-        code = first.get("code")
-        error_code = _text(code, 32) if code is not None else None
-        error_title = _text(first.get("title") or first.get("message"), 300)
-        verdict = verdict_for_error(int(code) if str(code).isdigit() else None)
+        first = status.first_error()
+        error_code = display_text(first.code, 32) if first.code is not None else None
+        error_title = first.title or first.message
+        verdict = verdict_for_error(int(error_code) if error_code and error_code.isdecimal() and error_code.isascii() else None)
     return StatusUpdate(
         channel=WHATSAPP,
         provider_id=provider_id,
         status=ours,
-        at=_timestamp(status.get("timestamp"), provider_id),
+        at=_timestamp(status.timestamp, provider_id),
         error_code=error_code,
         error_title=error_title,
-        address=_digits(status.get("recipient_id")) or status.get("recipient_user_id"),
+        address=_digits(status.recipient_id) or status.recipient_user_id,
         verdict=verdict,
     )
 
@@ -254,35 +266,16 @@ def _timestamp(value: Any, provider_id: str) -> datetime:
     try:
         return datetime.fromtimestamp(int(value), tz=timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError):
-        logger.warning("whatsapp.parse bad_timestamp id=%s value=%r (using now)", provider_id, value)
+        logger.warning("whatsapp.parse bad_timestamp id=%s (using now)", provider_id)
         return utcnow()
-
-
-def _text(value: Any, limit: int) -> str | None:
-    """A display field (a name, an error title) as bounded text; None for empty, boolean or compound
-    values (a hostile body may put them where Meta puts a string; PostgreSQL refuses a boolean or an
-    object for a text column, which failed the whole webhook with a 500)."""
-    if value is None or isinstance(value, (bool, dict, list)) or value == "":
-        return None
-    return str(value)[:limit]
 
 
 def _digits(value: Any) -> str | None:
     """wa_ids are digits; be lenient about a leading '+' or spaces, strict about anything else."""
-    if value is None:
+    if not isinstance(value, str):
         return None
-    cleaned = str(value).strip().lstrip("+").replace(" ", "")
+    cleaned = value.strip().lstrip("+").replace(" ", "")
     return cleaned if cleaned.isdigit() and cleaned.isascii() else None
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing field {exc}"
-    return str(exc) or type(exc).__name__
 
 
 def describe_message(message: InboundMessage) -> str:

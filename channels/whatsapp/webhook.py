@@ -5,12 +5,26 @@ authenticated (HMAC signature over the raw body) before anything is parsed, size
 read, parsed with `parse.parse_update` (every entry/change/message/status), and each item is handed
 to the sink (`pipeline.pipeline`, which only persists and enqueues), then Meta gets its 200.
 
-If the sink fails for any item we answer 500: Meta redelivers the whole body later, and the
-pipeline's dedupe (on message id; statuses on id + status) drops what was already accepted.
+What we answer, and why (Meta redelivers any non-2xx answer, with back-off, for up to seven days):
+- 200 with counts once every item is either handed over or skipped. An invalid entry, change,
+  message or status (`schema.py`) is skipped with a log line naming where and why; a message the
+  pipeline refuses (`InvalidMessage`) likewise; a status for a message we never sent is logged and
+  counted as `unknown_statuses`. Redelivering any of these would fail the same way, and the valid
+  items beside them must not wait for it.
+- 4xx with `{"error": reason}` when the body as a whole is wrong: 401/403 for a missing or wrong
+  signature, 413 over the size cap, 400 when it is not JSON, 422 when it is signed JSON but not a
+  webhook we can read (not an object, no `entry` list, another `object`, nested deeper or a list
+  longer than the bounds in schema.py). A correctly signed body that fails here is Meta's change of
+  format or a bug of ours, not a citizen's message we could read: the 4xx makes it visible in Meta's
+  webhook dashboard and alerts (a 200 would hide it for good), and a redelivery costs a signature
+  check and a parse, well under a millisecond for anything within the size cap.
+- 500 only when the sink itself fails (the store is down): Meta redelivers the whole body later, and
+  the pipeline's dedupe (on message id; statuses on id + status) drops what was already accepted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 
@@ -68,10 +82,11 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
         except orjson.JSONDecodeError as exc:
             logger.warning("whatsapp.webhook rejected reason=malformed_json detail=%s", exc)
             return _error(400, f"body is not valid JSON: {exc}")
-        if not isinstance(payload, dict):
-            return _error(400, "body is not a JSON object")
 
         parsed = parse_update(payload, phone_number_id=config.phone_number_id)
+        if parsed.refused:
+            logger.warning("whatsapp.webhook rejected reason=unreadable_body detail=%s", parsed.refused)
+            return _error(422, f"not a WhatsApp webhook body: {parsed.refused}")
         failures = refused = 0
         for message in parsed.messages:
             try:
@@ -85,21 +100,27 @@ def build_router(config: WhatsAppConfig, sink: InboundSink, *, path: str = WEBHO
             except Exception:
                 failures += 1
                 logger.exception("whatsapp.webhook sink_failed %s", describe_message(message))
-        for update in parsed.statuses:
-            try:
-                await sink.record_status(update)
-            except Exception:
+        # Statuses go together: they share the pipeline's group commit, and one for a message we do
+        # not know (yet) waits a moment for it without holding up the others.
+        outcomes = await asyncio.gather(*(sink.record_status(u) for u in parsed.statuses), return_exceptions=True)
+        unknown = 0
+        for update, outcome in zip(parsed.statuses, outcomes):
+            if isinstance(outcome, BaseException):
                 failures += 1
-                logger.exception(
+                logger.error(
                     "whatsapp.webhook sink_failed status id=%s status=%s to=%s",
                     update.provider_id,
                     update.status,
                     mask_phone(update.address),
+                    exc_info=outcome,
                 )
+            elif outcome is False:
+                unknown += 1  # the pipeline logged it; acknowledged, as a redelivery would not help
         summary = {
             "messages": len(parsed.messages),
             "statuses": len(parsed.statuses),
             "skipped": len(parsed.problems) + refused,
+            "unknown_statuses": unknown,
         }
         if failures:
             # Meta retries non-200 deliveries; dedupe downstream makes the retry safe.

@@ -95,3 +95,22 @@ async def test_accepted_messages_get_a_received_timeline_event(make_pipeline, st
     [reply] = rows(store, direction="out")
     assert [e.status for e in store.statuses.timeline(reply.id)] == ["queued", "sent"]
     assert reply.provider_id == "whatsapp-1" and reply.reply_to_id == result.message_id
+
+
+async def test_text_over_whatsapps_limit_is_cut_before_it_is_stored_or_understood(make_pipeline, store):
+    """70,000 characters (an SMS of many parts, a hostile webhook): the first 4,096 are stored and
+    reach the brain; the original length is noted on the message."""
+    from core.messages import MAX_TEXT_CHARS, TEXT_CUT
+
+    brain = EchoBrain()
+    pipeline = make_pipeline(brain, {"sms": FakeSender("sms")})
+    long_text = "جواز " * 14_000
+    result = await pipeline.accept(text("sms", "smsc-long", long_text))
+    await pipeline.process(result.message_id)
+
+    [row] = rows(store, direction="in")
+    assert row.text == long_text[:MAX_TEXT_CHARS]
+    assert row.raw[TEXT_CUT] == {"original_chars": 70_000, "kept_chars": MAX_TEXT_CHARS}
+    assert [len(call.message.text) for call in brain.calls] == [MAX_TEXT_CHARS]
+    short = await pipeline.accept(text("sms", "smsc-short", "x" * MAX_TEXT_CHARS))
+    assert TEXT_CUT not in (rows(store, id=short.message_id)[0].raw or {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 from fastapi import FastAPI
@@ -23,6 +24,8 @@ class RecordingSink:
         self.messages: list[InboundMessage] = []
         self.statuses: list[StatusUpdate] = []
         self.fail_on: str | None = None  # a provider_id whose accept raises (a DB outage)
+        self.known_statuses: set[str] | None = None  # when set, statuses of other ids are unknown
+        self.unknown_status_delay = 0.0  # how long the pipeline waits before calling a status unknown
         self._lock = threading.Lock()
 
     async def accept(self, message: InboundMessage) -> dict:
@@ -33,6 +36,9 @@ class RecordingSink:
         return {"message_id": len(self.messages), "duplicate": False}
 
     async def record_status(self, update: StatusUpdate) -> bool:
+        if self.known_statuses is not None and update.provider_id not in self.known_statuses:
+            await asyncio.sleep(self.unknown_status_delay)
+            return False
         with self._lock:
             self.statuses.append(update)
         return True
@@ -42,6 +48,8 @@ class RecordingSink:
             self.messages.clear()
             self.statuses.clear()
             self.fail_on = None
+            self.known_statuses = None
+            self.unknown_status_delay = 0.0
 
 
 def make_config(base_url: str = "http://127.0.0.1:9", **overrides) -> WhatsAppConfig:

@@ -280,8 +280,15 @@ def test_garbled_items_are_skipped_and_the_rest_goes_through():
     )
     assert [m.provider_id for m in parsed.messages] == ["wamid.good"]
     assert [s.provider_id for s in parsed.statuses] == ["wamid.s1"]
-    assert len(parsed.problems) == len(garbled) + 1
-    assert any("missing field 'body'" in p for p in parsed.problems)
+    where = "entry[0].changes[0].value"
+    assert parsed.problems == [
+        f"{where}.messages[0]: not an object (a string)",
+        f"{where}.messages[2]: id: field required",
+        f"{where}.messages[3]: text.body: field required",
+        f"{where}.messages[4]: message wamid.nobody has neither a phone number nor a user id",
+        f"{where}.messages[5]: interactive.button_reply.id: field required",
+        f"{where}.statuses[0]: id: field required",
+    ]
 
 
 def test_bad_timestamp_keeps_the_message():
