@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount
 
+from bot.health import report as health_report
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
@@ -60,10 +61,8 @@ def create_app(
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        ready = runtime.pipeline is not None
-        body: dict[str, Any] = {"status": "ok" if ready else "starting", "since": runtime.started_at, "mode": runtime.mode}
-        body["channels"] = {name: channel.health() for name, channel in runtime.channels.items()}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        status, body = await health_report(runtime)
+        return JSONResponse(body, status_code=status)
 
     @app.get("/")
     async def index() -> dict[str, str]:

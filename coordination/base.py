@@ -35,6 +35,9 @@ class JobQueue(Protocol):
     async def requeue_unacked(self) -> int:
         """Put back jobs reserved by consumers that died before acking them; returns how many."""
 
+    async def length(self) -> int:
+        """Jobs waiting (not reserved); raises when the queue's server cannot be reached."""
+
 
 class RateLimiter(Protocol):
     name: str

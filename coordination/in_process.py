@@ -81,6 +81,9 @@ class InProcessJobQueue:
     def qsize(self) -> int:
         return self._jobs.qsize()
 
+    async def length(self) -> int:
+        return self._jobs.qsize()
+
 
 class InProcessRateLimiter:
     def __init__(

@@ -9,6 +9,7 @@ run them in a thread (`asyncio.to_thread`) so the event loop never waits on the 
 
 from __future__ import annotations
 
+from store.backlog import BacklogRepository
 from store.citizens import CitizenRepository
 from store.database import Database
 from store.conversations import ConversationRepository
@@ -32,6 +33,7 @@ class Store:
         self.tickets = TicketRepository(self.db)
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
+        self.backlog = BacklogRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()
