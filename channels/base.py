@@ -40,6 +40,9 @@ class SendOutcome:
     error_code: Optional[str] = None  # the provider's own code, kept for the timeline and for staff
     error_title: Optional[str] = None
     retry_after: Optional[float] = None  # with RETRY_LATER: seconds before the next try
+    # With RETRY_LATER: the provider itself is failing (down, overloaded, throttling the account,
+    # unreachable), not this message or recipient, so every other send would fail now too.
+    provider_down: bool = False
 
     @property
     def ok(self) -> bool:

@@ -45,6 +45,10 @@ from channels.base import ReadReceipts
 logger = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 7 * 24 * 3600  # providers redeliver for days (WhatsApp: up to 7)
+# Written at start; its absence later means the shared state (Redis) lost its data. When it merely
+# expires, one harmless re-enqueue follows (processing skips what is answered).
+QUEUE_MARKER = "queue-marker"
+QUEUE_MARKER_TTL_S = 24 * 3600
 MAX_PROCESSING_ATTEMPTS = 3  # a message that crashes the worker this often is given up, not retried forever
 
 # A phone number in international form, or a WhatsApp business-scoped user id ("JO.1234…") for a
@@ -64,7 +68,8 @@ class PipelineTuning:
 
     brain_timeout_s: float = 30.0
     sweep_interval_s: float = 1.0  # how often workers look for due retries and orphaned work
-    orphan_after_s: float = 300.0  # queued/received this long without progress: its worker died
+    orphan_after_s: float = 60.0  # queued/received this long without progress: its worker died
+    retry_failed_job_s: float = 1.0  # a job whose processing failed (the store away) goes back after this
     unknown_status_grace_s: float = 0.5  # a status may arrive before we stored the provider id
     pop_timeout_s: float = 1.0
 
@@ -89,6 +94,8 @@ class Pipeline:
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
         self._background: set[asyncio.Task[None]] = set()
+        # Stored but not queued (the queue was unreachable): the sweeper pushes them when it answers.
+        self._unqueued: set[int] = set()
 
     # --- receiving ------------------------------------------------------------------------------
 
@@ -112,9 +119,11 @@ class Pipeline:
             return AcceptResult(duplicate.message_id, duplicate=True)
         try:
             await self.coordination.queue.push(stored.message_id)
-        except Exception:
-            # Stored, so not lost: the sweeper re-enqueues received messages nobody picked up.
-            logger.exception("enqueue failed message_id=%s; the sweeper will pick it up", stored.message_id)
+        except Exception as exc:
+            # Stored, so not lost: this process's sweeper pushes it once the queue answers again
+            # (and, should this process die first, the orphan sweep of any other).
+            self._unqueued.add(stored.message_id)
+            logger.warning("enqueue failed message_id=%s; queued again when the queue answers: %s", stored.message_id, exc)
         logger.info(
             "accepted message_id=%s channel=%s from=%s kind=%s",
             stored.message_id, message.channel, mask_phone(message.address), message.kind,
@@ -283,13 +292,24 @@ class Pipeline:
                 continue
             if job is None:
                 continue
+            failed = False
             try:
                 await self.process(job)
             except asyncio.CancelledError:
                 raise  # unacked: requeued on restart, and still "received" in the store
             except Exception:
-                # The message stays "received": the sweeper retries it later, up to MAX_PROCESSING_ATTEMPTS.
+                # The message stays "received" (or its answer stays queued). A crash in answering
+                # counts an attempt (given up after MAX_PROCESSING_ATTEMPTS); a store or queue that
+                # is away counts none, and the job comes back until they answer.
                 logger.exception("worker=%d processing failed message_id=%s", worker, job)
+                failed = True
+            if failed:
+                await asyncio.sleep(self.tuning.retry_failed_job_s)
+                try:
+                    await queue.push(job)
+                except Exception as exc:
+                    self._unqueued.add(job)
+                    logger.warning("worker=%d could not queue message_id=%s again: %s", worker, job, exc)
             try:
                 await queue.ack(job)
             except Exception as exc:
@@ -301,6 +321,9 @@ class Pipeline:
         while not stopping.is_set():
             await asyncio.sleep(self.tuning.sweep_interval_s)
             try:
+                await self._push_unqueued()
+                if await self._queue_state_lost():
+                    await self._requeue_received()
                 await self.outbox.flush_due(queued_grace_s=self.tuning.orphan_after_s)
                 if loop.time() - last_orphan_check >= self.tuning.orphan_after_s:
                     last_orphan_check = loop.time()
@@ -309,6 +332,26 @@ class Pipeline:
                 raise
             except Exception:
                 logger.exception("sweep failed")
+
+    async def _push_unqueued(self) -> None:
+        while self._unqueued:
+            message_id = next(iter(self._unqueued))
+            await self.coordination.queue.push(message_id)  # raises while the queue is away: next round
+            self._unqueued.discard(message_id)
+
+    async def _queue_state_lost(self) -> bool:
+        """True once when the shared state has lost its data (Redis flushed, or restarted without
+        persistence): the marker written at start is gone, and so may be every queued job."""
+        lost = await self.coordination.dedup.first_time(QUEUE_MARKER, QUEUE_MARKER_TTL_S)
+        if lost:
+            logger.warning("the queue's state was lost (Redis flushed or restarted empty): re-enqueueing unanswered messages")
+        return lost
+
+    async def _requeue_received(self) -> int:
+        ids = await asyncio.to_thread(self.store.inbound.received_ids)
+        for message_id in ids:
+            await self.coordination.queue.push(message_id)
+        return len(ids)
 
     async def _requeue_orphans(self) -> int:
         """Received long ago and still unanswered: the enqueue was lost or the worker died."""
@@ -332,6 +375,7 @@ class Pipeline:
         under the citizen lock), so a message that is also in the queue is answered once.
         """
         requeued_jobs = await self.coordination.queue.requeue_unacked()
+        await self.coordination.dedup.first_time(QUEUE_MARKER, QUEUE_MARKER_TTL_S)
         ids = await asyncio.to_thread(self.store.inbound.received_ids)
         for message_id in ids:
             await self.coordination.queue.push(message_id)

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.messages import STATUS_FAILED, STATUS_QUEUED, STATUS_RETRYING, STATUS_SENT, utcnow
@@ -164,6 +164,21 @@ class OutboundRepository:
                     .limit(limit)
                 ).scalars()
             )
+
+    def retry_now(self, channel: str, now: datetime) -> int:
+        """Bring every retry waiting on `channel` forward to `now` (its provider is back); how many."""
+        with self._db.session() as s:
+            result = s.execute(
+                update(MESSAGES)
+                .where(
+                    MESSAGES.c.status == STATUS_RETRYING,
+                    MESSAGES.c.next_attempt_at > now,
+                    MESSAGES.c.direction == DIRECTION_OUT,
+                    MESSAGES.c.channel == channel,
+                )
+                .values(next_attempt_at=now)
+            )
+            return result.rowcount
 
     def mark_sent(self, message_id: int, provider_id: Optional[str]) -> None:
         with self._db.session() as s:

@@ -87,7 +87,11 @@ class WhatsAppSender:
             code = "timeout" if isinstance(exc, asyncio.TimeoutError) else "network"
             logger.warning("whatsapp.send %s to=%s type=%s error=%s", code, to, kind, type(exc).__name__)
             return SendOutcome(
-                Verdict.RETRY_LATER, error_code=code, error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER
+                Verdict.RETRY_LATER,
+                error_code=code,
+                error_title=type(exc).__name__,
+                retry_after=DEFAULT_RETRY_AFTER,
+                provider_down=True,
             )
 
         if response.status_code == 200:
