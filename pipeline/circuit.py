@@ -5,7 +5,9 @@ citizen after another, and the workers answer nobody meanwhile; a provider answe
 every queued message just to refuse it. After `threshold` provider-wide failures in a row
 (`SendOutcome.provider_down`) the circuit opens: sends are turned back at once ("retry later")
 for as long as the provider asked (its Retry-After) or `min_open_s`; then one send goes through as
-a probe. The probe's success closes the circuit, and the caller brings forward the messages
+a probe, and another every `probe_every_s` while earlier ones hang (a probe that started just
+before the provider came back would otherwise hold the circuit open for a whole client timeout).
+The probe's success closes the circuit, and the caller brings forward the messages
 waiting for a retry on that channel, so they go within seconds of the provider's return instead
 of at the end of their backoff.
 """
@@ -25,28 +27,31 @@ class Circuit:
         threshold: int = 3,
         min_open_s: float = 1.0,
         max_open_s: float = 30.0,
+        probe_every_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.threshold = threshold
         self.min_open_s = min_open_s
         self.max_open_s = max_open_s
+        self.probe_every_s = probe_every_s
         self._clock = clock
         self._failures = 0
         self._open_until: Optional[float] = None
-        self._probing = False
+        self._probe_at: Optional[float] = None  # when the latest probe still unanswered began
 
     @property
     def open(self) -> bool:
         return self._open_until is not None
 
     def allows(self) -> bool:
-        """May a send go to the provider now? While open, only one probe at a time, once the
-        open period has passed."""
+        """May a send go to the provider now? While open, once the open period has passed, one
+        probe, and another only if it has not answered within `probe_every_s`."""
         if self._open_until is None:
             return True
-        if self._probing or self._clock() < self._open_until:
+        now = self._clock()
+        if now < self._open_until or (self._probe_at is not None and now - self._probe_at < self.probe_every_s):
             return False
-        self._probing = True
+        self._probe_at = now
         return True
 
     def wait_s(self) -> float:
@@ -57,7 +62,7 @@ class Circuit:
 
     def record(self, outcome: SendOutcome) -> bool:
         """Note a send's outcome; True when it closed an open circuit (the provider is back)."""
-        self._probing = False
+        self._probe_at = None
         if not outcome.provider_down:
             was_open = self._open_until is not None
             self._failures = 0
@@ -71,4 +76,4 @@ class Circuit:
 
     def release_probe(self) -> None:
         """The probe never reached the provider (cancelled): let another one go."""
-        self._probing = False
+        self._probe_at = None

@@ -38,7 +38,9 @@ def test_the_circuit_opens_after_failures_in_a_row_and_a_probe_closes_it():
     assert circuit.allows() and not circuit.record(provider_down(5.0))
     assert circuit.open and not circuit.allows() and circuit.wait_s() == 5.0
     now[0] = 5.0
-    assert circuit.allows() and not circuit.allows()  # one probe at a time
+    assert circuit.allows() and not circuit.allows()  # one probe at a time...
+    now[0] = 7.5
+    assert circuit.allows()  # ... unless the last one hangs
     assert circuit.record(SendOutcome(Verdict.SENT, provider_id="x"))  # closed: the provider is back
     assert not circuit.open and circuit.allows()
     # A refusal about one recipient or message says nothing about the provider.
