@@ -29,6 +29,7 @@ class Rendered:
     text: str  # what the citizen will read (stored, shown to staff)
     body: dict[str, Any] = field(default_factory=dict)  # the provider payload (WhatsApp JSON, SMS params)
     segments: int = 1  # SMS parts; 1 elsewhere
+    reference: Optional[int] = None  # our id of the message, for providers that repeat it in statuses
 
 
 @dataclass

@@ -242,6 +242,7 @@ class Outbox:
             text=row.text,
             body=dict(row.body or {}),
             segments=row.segments or 1,
+            reference=row.id,
         )
         circuit = self._circuits.setdefault(row.channel, self._new_circuit())
         if circuit.allows():

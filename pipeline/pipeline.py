@@ -96,6 +96,9 @@ class Pipeline:
         self._background: set[asyncio.Task[None]] = set()
         # Stored but not queued (the queue was unreachable): the sweeper pushes them when it answers.
         self._unqueued: set[int] = set()
+        # Set when the queue failed us: a job it handed over as the connection broke may sit in
+        # our reserved list, unseen, until the orphan sweep. Once the queue answers, it goes back.
+        self._queue_failed = False
 
     # --- receiving ------------------------------------------------------------------------------
 
@@ -123,6 +126,7 @@ class Pipeline:
             # Stored, so not lost: this process's sweeper pushes it once the queue answers again
             # (and, should this process die first, the orphan sweep of any other).
             self._unqueued.add(stored.message_id)
+            self._queue_failed = True
             logger.warning("enqueue failed message_id=%s; queued again when the queue answers: %s", stored.message_id, exc)
         logger.info(
             "accepted message_id=%s channel=%s from=%s kind=%s",
@@ -154,6 +158,18 @@ class Pipeline:
                 break
             # The provider can be faster than us: its webhook may arrive before mark_sent committed.
             await asyncio.sleep(self.tuning.unknown_status_grace_s)
+        if recorded is None and update.reference is not None:
+            # The provider took a message whose sender died before writing down its id: the
+            # status names it by our reference, so it is marked sent and not sent again.
+            adopted = await asyncio.to_thread(
+                self.store.outbound.adopt, update.reference, update.channel, update.provider_id
+            )
+            if adopted:
+                logger.warning(
+                    "message_id=%s was sent but not recorded (its sender died?): marked sent from its status",
+                    update.reference,
+                )
+                recorded = await self._statuses.submit(status)
         if recorded is None:
             logger.warning(
                 "status for unknown message channel=%s provider_id=%s status=%s",
@@ -288,6 +304,7 @@ class Pipeline:
                 if stopping.is_set():
                     return
                 logger.error("worker=%d queue unavailable: %s", worker, exc)
+                self._queue_failed = True
                 await asyncio.sleep(1.0)
                 continue
             if job is None:
@@ -309,10 +326,12 @@ class Pipeline:
                     await queue.push(job)
                 except Exception as exc:
                     self._unqueued.add(job)
+                    self._queue_failed = True
                     logger.warning("worker=%d could not queue message_id=%s again: %s", worker, job, exc)
             try:
                 await queue.ack(job)
             except Exception as exc:
+                self._queue_failed = True
                 logger.warning("worker=%d ack failed message_id=%s: %s", worker, job, exc)
 
     async def _sweep(self, stopping: asyncio.Event) -> None:
@@ -338,6 +357,11 @@ class Pipeline:
             message_id = next(iter(self._unqueued))
             await self.coordination.queue.push(message_id)  # raises while the queue is away: next round
             self._unqueued.discard(message_id)
+        if self._queue_failed:
+            # Jobs this process holds right now come back too: answering twice is prevented by the
+            # store (an answered message is skipped), a job stranded in our reserved list is not.
+            self._queue_failed = False
+            await self.coordination.queue.requeue_unacked()
 
     async def _queue_state_lost(self) -> bool:
         """True once when the shared state has lost its data (Redis flushed, or restarted without

@@ -270,6 +270,7 @@ class FakeGraph:
                 self.phone_number_id,
                 error=error,
                 include_user_id=self.include_user_id,
+                callback_data=message.body.get("biz_opaque_callback_data"),
             )
             message.statuses.append(status)
             await self.deliver(payloads.encode(payloads.envelope([value])))

@@ -36,6 +36,7 @@ from core.messages import (
 )
 from core.privacy import mask_phone
 from channels.whatsapp.errors import verdict_for_error
+from channels.whatsapp.references import reference_from
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ def parse_status(status: Any) -> StatusUpdate | None:
         error_title=error_title,
         address=_digits(status.get("recipient_id")) or status.get("recipient_user_id"),
         verdict=verdict,
+        reference=reference_from(status),
     )
 
 
