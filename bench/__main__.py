@@ -3,7 +3,8 @@
     NLU alone (in process vs stock /model/parse) → SMS rendering and splitting per message → SMS
     segments per catalog answer (the layout before issue 16 and now) →
     SMS over SMPP → the store's calls per message → the caches' memory → end to end over
-    WhatsApp beside stock `rasa run`.
+    WhatsApp beside stock `rasa run` → faults (kill -9, PostgreSQL/Redis restarts, Graph API and
+    SMSC outages: lost, doubled, time to recover).
 
 Each can be run alone, with its options: `python -m bench.<name> --help`.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from bench import cache_memory, e2e, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
+from bench.faults.__main__ import main as faults_main
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
@@ -22,13 +24,14 @@ BENCHMARKS = [
     ("The store's CPU per answered message", store_ops.main),
     ("Memory of the per-process caches when full", cache_memory.main),
     ("End to end (WhatsApp)", e2e.main),
+    ("Faults: lost, doubled, time to recover", faults_main),
 ]
 
 
 def main() -> None:
     for title, run in BENCHMARKS:
         print(f"\n# {title}\n", flush=True)
-        sys.argv = [f"bench.{run.__module__.rsplit('.', 1)[-1]}"]  # each with its defaults
+        sys.argv = [f"bench.{run.__module__.removesuffix('.__main__').rsplit('.', 1)[-1]}"]  # each with its defaults
         run()
 
 

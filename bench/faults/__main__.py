@@ -2,7 +2,8 @@
 count, where citizens would see it, what was lost and what came twice.
 
 For each fault a steady stream of messages (each from a new citizen) runs before, during and after
-it. Printed per fault: messages sent; in flight (sent before the dependency came back and not yet
+it, with a burst of `--burst` messages half a second before it, so the fault meets messages in every
+stage (being accepted, queued, answered, sent). Printed per fault: messages sent; in flight (sent before the dependency came back and not yet
 answered when the fault began); lost (not fully answered `--settle` seconds after the fault);
 doubled (a citizen got the same answer twice); down (seconds from the fault to the dependency's
 return: for a kill, the restart); recover (seconds from the return until the last in-flight message
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from bench.faults.traffic import SMS_TEXTS, WHATSAPP_TEXTS, Received, Sent, Traf
 from bench.table import print_table
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
+JSON_KEYS = ("fault", "messages", "in_flight", "lost", "doubled", "down_s", "recover_s", "health")
 HEADERS = ("fault", "messages", "in flight", "lost", "doubled", "down s", "recover s", "health during → after")
 
 
@@ -41,6 +44,9 @@ class Row:
     down_s: float
     recover_s: Optional[float]
     health: str
+
+    def values(self) -> list[object]:
+        return [self.fault.name, self.sent, self.in_flight, self.lost, self.doubled, self.down_s, self.recover_s, self.health]
 
     def cells(self) -> list[object]:
         recover = "—" if self.recover_s is None else f"{self.recover_s:.1f}"
@@ -73,7 +79,9 @@ class HealthWatch:
         return " → ".join(states) or "?"
 
 
-def _model() -> str:
+def _model(given: Optional[str]) -> str:
+    if given:
+        return given
     archives = sorted((REPOSITORY / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not archives:
         sys.exit("no model in models/: run `uv run tawasol train` first")
@@ -171,7 +179,7 @@ async def _main(args: argparse.Namespace) -> None:
     if wanted and len(faults) != len(wanted):
         sys.exit(f"unknown fault(s): {sorted(wanted - {f.name for f in FAULTS})}; known: {', '.join(f.name for f in FAULTS)}")
     timing = Timing(args.duration, args.bind_refusal, args.restart)
-    rig = await asyncio.to_thread(Rig, _model())
+    rig = await asyncio.to_thread(Rig, _model(args.model))
     print(f"rig up: logs in {rig.logs}", flush=True)
     traffic = Traffic(rig.fake_url, rig.smsc.control)
     rows: list[Row] = []
@@ -193,6 +201,8 @@ async def _main(args: argparse.Namespace) -> None:
         f"PostgreSQL/Redis down {args.restart:.0f} s, {args.rate:g} msg/s):\n"
     )
     print_table(HEADERS, [row.cells() for row in rows])
+    if args.json:
+        Path(args.json).write_text(json.dumps([dict(zip(JSON_KEYS, row.values())) for row in rows], indent=1))
 
 
 def main() -> None:
@@ -207,6 +217,8 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=3.0, help="seconds of traffic after the dependency returns")
     parser.add_argument("--burst", type=int, default=20, help="messages sent at once just before each fault")
     parser.add_argument("--burst-lead", type=float, default=0.5, help="seconds between the burst and the fault")
+    parser.add_argument("--model", help="the model archive (default: the newest in models/)")
+    parser.add_argument("--json", help="also write the rows to this file, as JSON")
     parser.add_argument("--settle", type=float, help="seconds after the return to wait for answers (180; quick 120)")
     args = parser.parse_args()
     args.duration = args.duration or (10.0 if args.quick else 60.0)
