@@ -198,7 +198,12 @@ class Pipeline:
             logger.warning("process: no inbound message id=%s", message_id)
             return
         if row.status != STATUS_RECEIVED:
-            return  # answered already (a redelivered job, or recovery overlapping a live worker)
+            # Answered already (a job that failed and came back, or recovery overlapping a live
+            # worker). Its replies may still wait: a failure between answering and sending (the
+            # rate limiter's Redis away) leaves them queued, and they go now, not at the orphan sweep.
+            async with self.coordination.locks.hold(row.citizen_id):
+                await self.outbox.flush(row.citizen_id)
+            return
         async with self.coordination.locks.hold(row.citizen_id):
             # Oldest first: a worker that got the lock for a newer message answers the older ones
             # before it, so a citizen's messages are answered in arrival order however many workers run.

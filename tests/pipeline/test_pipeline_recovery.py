@@ -162,3 +162,22 @@ async def test_a_reply_the_provider_took_before_its_sender_died_is_not_sent_agai
     stray = StatusUpdate(channel="whatsapp", provider_id="wamid.other", status="sent", reference=queued.id)
     assert not await web_tier.record_status(stray)
     assert rows(store, direction="out")[0].provider_id == "wamid.taken"
+
+
+async def test_a_job_that_comes_back_for_an_answered_message_sends_its_queued_reply(make_pipeline, store):
+    # bench/faults, redis-restart: the answer was queued, then sending failed (the rate limiter's
+    # Redis was away); the job came back, found the message answered, and the reply waited a minute
+    # for the orphan sweep.
+    hanging = FakeSender("whatsapp", hang=True)
+    crashed = make_pipeline(EchoBrain(), {"whatsapp": hanging})
+    accepted = await crashed.accept(text(1))
+    processing = asyncio.create_task(crashed.process(accepted.message_id))
+    await eventually(lambda: hanging.attempts == 1)
+    processing.cancel()
+    await asyncio.gather(processing, return_exceptions=True)
+    assert rows(store, direction="out")[0].status == "queued"
+
+    whatsapp = FakeSender("whatsapp")
+    again = make_pipeline(EchoBrain(), {"whatsapp": whatsapp})
+    await again.process(accepted.message_id)
+    assert whatsapp.texts == ["echo: q1"] and rows(store, direction="out")[0].status == "sent"
