@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from coordination.base import CitizenLock, Coordination, Deduplicator, JobQueue, RateLimiter
+from coordination.base import CitizenLock, Coordination, Deduplicator, JobQueue, LockBusy, RateLimiter
 from coordination.in_process import InProcessCoordination
 from coordination.redis_backend import RedisCoordination
 
@@ -30,6 +30,7 @@ __all__ = [
     "Coordination",
     "Deduplicator",
     "JobQueue",
+    "LockBusy",
     "RateLimiter",
     "InProcessCoordination",
     "RedisCoordination",

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Optional
 
 from core.brain import Answer, Brain
-from coordination.base import Coordination
+from coordination.base import Coordination, LockBusy
 from pipeline.fast_paths import FastPaths
 from core.messages import (
     STATUS_FAILED,
@@ -70,6 +70,9 @@ class PipelineTuning:
     sweep_interval_s: float = 1.0  # how often workers look for due retries and orphaned work
     orphan_after_s: float = 60.0  # queued/received this long without progress: its worker died
     retry_failed_job_s: float = 1.0  # a job whose processing failed (the store away) goes back after this
+    # A worker waits this long for a citizen's lock, then puts the job back and answers others: a
+    # lock left by a holder that died (or lost Redis) would otherwise stall the worker until it expires.
+    lock_wait_s: float = 5.0
     unknown_status_grace_s: float = 0.5  # a status may arrive before we stored the provider id
     pop_timeout_s: float = 1.0
 
@@ -201,10 +204,10 @@ class Pipeline:
             # Answered already (a job that failed and came back, or recovery overlapping a live
             # worker). Its replies may still wait: a failure between answering and sending (the
             # rate limiter's Redis away) leaves them queued, and they go now, not at the orphan sweep.
-            async with self.coordination.locks.hold(row.citizen_id):
+            async with self.coordination.locks.hold(row.citizen_id, wait_s=self.tuning.lock_wait_s):
                 await self.outbox.flush(row.citizen_id)
             return
-        async with self.coordination.locks.hold(row.citizen_id):
+        async with self.coordination.locks.hold(row.citizen_id, wait_s=self.tuning.lock_wait_s):
             # Oldest first: a worker that got the lock for a newer message answers the older ones
             # before it, so a citizen's messages are answered in arrival order however many workers run.
             more_waiting = True
@@ -319,6 +322,9 @@ class Pipeline:
                 await self.process(job)
             except asyncio.CancelledError:
                 raise  # unacked: requeued on restart, and still "received" in the store
+            except LockBusy:
+                logger.info("worker=%d message_id=%s: its citizen's lock is taken; queued again", worker, job)
+                failed = True
             except Exception:
                 # The message stays "received" (or its answer stays queued). A crash in answering
                 # counts an attempt (given up after MAX_PROCESSING_ATTEMPTS); a store or queue that

@@ -148,3 +148,33 @@ async def test_a_flushed_queue_is_refilled_from_the_store(store, own_redis):
         assert sorted(m.address for m in sender.sent) == sorted(message(n).address for n in range(3))
     finally:
         await coordination.close()
+
+
+async def test_a_lock_left_taken_does_not_stall_the_worker(store, coordination_factory):
+    # bench/faults, redis-restart: locks held when Redis went down outlived their holders (30 s),
+    # and every worker task waited on one of them, answering nobody.
+    import asyncio
+    import dataclasses
+
+    sender = FakeSender("whatsapp")
+    coordination = coordination_factory()
+    pipeline = Pipeline(store, coordination, EchoBrain(), Outbox(store, coordination, {"whatsapp": sender}, RATES),
+                        tuning=dataclasses.replace(FAST, lock_wait_s=0.1, retry_failed_job_s=0.05))
+    stuck = await pipeline.accept(message(1))
+    stuck_citizen = rows(store, direction="in")[0].citizen_id
+    taken, release = asyncio.Event(), asyncio.Event()
+
+    async def dead_holder():
+        async with coordination.locks.hold(stuck_citizen):
+            taken.set()
+            await release.wait()
+
+    holder = asyncio.create_task(dead_holder())
+    await taken.wait()
+    await pipeline.accept(message(2))
+    async with running(pipeline, workers=1):
+        await eventually(lambda: [m.address for m in sender.sent] == [message(2).address], timeout=5)
+        release.set()
+        await eventually(lambda: len(sender.sent) == 2, timeout=5)
+    await holder
+    assert rows(store, direction="in")[0].id == stuck.message_id
