@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
-from core.brain import Answer, Brain
+from core.brain import Answer, Brain, BrainUnavailable
 from coordination.base import Coordination, LockBusy
 from pipeline.fast_paths import FastPaths
 from core.messages import (
@@ -265,9 +265,7 @@ class Pipeline:
         self, citizen_id: int, language: Optional[str], message: InboundMessage
     ) -> tuple[list[BotReply], Optional[Understanding], Optional[str]]:
         try:
-            answer = await asyncio.wait_for(
-                self.brain.respond(str(citizen_id), message, language=language), self.tuning.brain_timeout_s
-            )
+            answer = await asyncio.wait_for(self._respond_when_able(citizen_id, message, language), self.tuning.brain_timeout_s)
         except Exception as exc:
             cause = "timeout" if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
             # The traceback goes to the log (the brain's bugs must be findable); the citizen gets an apology.
@@ -281,6 +279,16 @@ class Pipeline:
         )
         return list(answer.replies), understanding, answer.review_reason
 
+
+    async def _respond_when_able(self, citizen_id: int, message: InboundMessage, language: Optional[str]) -> Answer:
+        """The brain's answer; while its dialogue state is unreachable (Redis restarting), asked
+        again every second (within the brain's timeout) rather than answered with an apology."""
+        while True:
+            try:
+                return await self.brain.respond(str(citizen_id), message, language=language)
+            except BrainUnavailable as exc:
+                logger.warning("brain unavailable citizen_id=%s: %s; asking again", citizen_id, exc)
+                await asyncio.sleep(self.tuning.retry_failed_job_s)
 
     # --- running ----------------------------------------------------------------------------------
 

@@ -178,3 +178,28 @@ async def test_a_lock_left_taken_does_not_stall_the_worker(store, coordination_f
         await eventually(lambda: len(sender.sent) == 2, timeout=5)
     await holder
     assert rows(store, direction="in")[0].id == stuck.message_id
+
+
+async def test_a_brain_whose_dialogue_state_is_away_is_asked_again_not_apologised_for(store, coordination_factory):
+    # bench/faults, redis-restart: Rasa's tracker store (Redis) refused, and the citizen got an apology.
+    from core.brain import Answer, BrainUnavailable
+    from core.messages import BotReply
+
+    class BrainWithoutRedisForAWhile:
+        calls = 0
+
+        async def respond(self, conversation_key, message, *, language=None):
+            self.calls += 1
+            if self.calls <= 2:
+                raise BrainUnavailable("dialogue state unavailable: ConnectionError")
+            return Answer(replies=[BotReply(text=f"answer: {message.text}")])
+
+    sender = FakeSender("whatsapp")
+    coordination = coordination_factory()
+    import dataclasses
+
+    pipeline = Pipeline(store, coordination, BrainWithoutRedisForAWhile(), Outbox(store, coordination, {"whatsapp": sender}, RATES),
+                        tuning=dataclasses.replace(FAST, brain_timeout_s=5.0, retry_failed_job_s=0.05))
+    accepted = await pipeline.accept(message(1))
+    await pipeline.process(accepted.message_id)
+    assert sender.texts == ["answer: q1"]
