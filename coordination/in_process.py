@@ -42,10 +42,13 @@ class InProcessLocks:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:
-            try:
-                await asyncio.wait_for(lock.acquire(), wait_s)
-            except asyncio.TimeoutError:
-                raise LockBusy(f"citizen {citizen_id}") from None
+            if wait_s is None or not lock.locked():
+                await lock.acquire()  # a free lock is taken without yielding to the loop
+            else:
+                try:
+                    await asyncio.wait_for(lock.acquire(), wait_s)
+                except asyncio.TimeoutError:
+                    raise LockBusy(f"citizen {citizen_id}") from None
             try:
                 yield
             finally:
