@@ -329,7 +329,10 @@ class Outbox:
                 )
                 logger.error("send gave up message_id=%s channel=%s attempts=%d", row.id, row.channel, attempt)
                 return False
-            delay = self._retry.delay(attempt, outcome.retry_after)
+            # Held back by the circuit: due again when it lets a probe through, without the backoff
+            # growing (else after a long outage every retry waits a minute past the provider's return).
+            held = outcome.error_code == CIRCUIT_OPEN
+            delay = (outcome.retry_after or 0.0) if held else self._retry.delay(attempt, outcome.retry_after)
             await asyncio.to_thread(
                 outbound.mark_retrying,
                 row.id,

@@ -203,3 +203,22 @@ async def test_a_brain_whose_dialogue_state_is_away_is_asked_again_not_apologise
     accepted = await pipeline.accept(message(1))
     await pipeline.process(accepted.message_id)
     assert sender.texts == ["answer: q1"]
+
+
+async def test_sends_held_by_the_circuit_keep_no_growing_backoff(store, coordination_factory):
+    # bench/faults graph-500 for a minute: rows turned back by the open circuit had their backoff
+    # doubled each time, so after the outage they waited up to a minute more (recovery 63 s).
+    sender = FakeSender("whatsapp", script=[provider_down(0.01) for _ in range(3)])
+    coordination = coordination_factory()
+    outbox = Outbox(store, coordination, {"whatsapp": sender}, RATES,
+                    retry=RetryPolicy(max_attempts=50, give_up_after_s=3600, base_s=5.0, max_s=60.0),
+                    circuit=lambda: Circuit(threshold=1, min_open_s=0.05, max_open_s=0.05))
+    pipeline = Pipeline(store, coordination, EchoBrain(), outbox, tuning=FAST)
+    for n in range(2):
+        accepted = await pipeline.accept(message(n))
+        await pipeline.process(accepted.message_id)
+    held = rows(store, direction="out")[1]
+    assert store.statuses.timeline(held.id)[-1].error_code == CIRCUIT_OPEN
+    from core.messages import utcnow
+
+    assert (held.next_attempt_at - utcnow()).total_seconds() < 1.0  # the circuit's wait, not 5 s of backoff
