@@ -187,3 +187,6 @@ class Rig:
             self.postgres.stop("immediate")
         except subprocess.CalledProcessError:
             pass
+        # The logs stay for reading; the databases go.
+        shutil.rmtree(self.postgres.dir, ignore_errors=True)
+        shutil.rmtree(self.redis.dir, ignore_errors=True)
