@@ -4,7 +4,8 @@
     segments per catalog answer (the layout before issue 16 and now) →
     SMS over SMPP → the store's calls per message → the caches' memory → end to end over
     WhatsApp beside stock `rasa run` → the agency API's steps per second → other citizens' latency
-    while one number floods.
+    while one number floods → faults (kill -9, PostgreSQL/Redis restarts, Graph API and SMSC
+    outages: lost, doubled, time to recover).
 
 Each can be run alone, with its options: `python -m bench.<name> --help`.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sys
 
 from bench import agency_api, cache_memory, e2e, flood, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
+from bench.faults.__main__ import main as faults_main
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
@@ -25,13 +27,14 @@ BENCHMARKS = [
     ("End to end (WhatsApp)", e2e.main),
     ("Agency API: steps accepted and notified", agency_api.main),
     ("Other citizens' latency while one number floods", flood.main),
+    ("Faults: lost, doubled, time to recover", faults_main),
 ]
 
 
 def main() -> None:
     for title, run in BENCHMARKS:
         print(f"\n# {title}\n", flush=True)
-        sys.argv = [f"bench.{run.__module__.rsplit('.', 1)[-1]}"]  # each with its defaults
+        sys.argv = [f"bench.{run.__module__.removesuffix('.__main__').rsplit('.', 1)[-1]}"]  # each with its defaults
         run()
 
 

@@ -23,6 +23,7 @@ from starlette.routing import Mount
 
 from actions.catalog_access import catalog
 from api.app import create_api
+from bot.health import report as health_report
 from bot.request_guards import RequestGuards
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
@@ -77,10 +78,10 @@ def create_app(
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        ready = runtime.pipeline is not None
-        body: dict[str, Any] = {"status": "ok" if ready else "starting", "since": runtime.started_at, "mode": runtime.mode}
-        body["channels"] = {name: _without_numbers(channel.health()) for name, channel in runtime.channels.items()}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        status, body = await health_report(runtime)
+        if "channels" in body:
+            body["channels"] = _without_numbers(body["channels"])
+        return JSONResponse(body, status_code=status)
 
     @app.get("/")
     async def index() -> dict[str, str]:

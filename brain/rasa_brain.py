@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlparse
 
+import redis.exceptions
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
@@ -32,7 +33,7 @@ from actions.catalog_access import catalog_generation
 from actions.replies import LANGUAGE_SIGNAL, REVIEW_SIGNAL
 from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
-from core.brain import Answer
+from core.brain import Answer, BrainUnavailable
 from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage, understandable
 from catalog.replies import reply_language, say
 from dialogue.low_confidence import DEFAULT_THRESHOLD, LowConfidencePolicy, is_low_confidence
@@ -162,6 +163,12 @@ class RasaBrain:
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
     ) -> Answer:
+        try:
+            return await self._respond(conversation_key, message, language)
+        except redis.exceptions.RedisError as exc:  # the tracker store: dialogue state unreachable
+            raise BrainUnavailable(f"dialogue state unavailable: {type(exc).__name__}") from exc
+
+    async def _respond(self, conversation_key: str, message: InboundMessage, language: Optional[str]) -> Answer:
         # The pipeline stores at most MAX_TEXT_CHARS; rows from before that rule, and any other
         # caller, are held to it here too.
         text = understandable((message.payload if message.kind == KIND_CHOICE and message.payload else message.text) or "")

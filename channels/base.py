@@ -30,6 +30,7 @@ class Rendered:
     body: dict[str, Any] = field(default_factory=dict)  # the provider payload (WhatsApp JSON, SMS params)
     segments: int = 1  # SMS parts; 1 elsewhere
     sender: Optional[str] = None  # who it goes out as (an agency's SMS sender ID, the short code); None: the channel's own
+    reference: Optional[int] = None  # our id of the message, for providers that repeat it in statuses
 
 
 @dataclass
@@ -41,6 +42,9 @@ class SendOutcome:
     error_code: Optional[str] = None  # the provider's own code, kept for the timeline and for staff
     error_title: Optional[str] = None
     retry_after: Optional[float] = None  # with RETRY_LATER: seconds before the next try
+    # With RETRY_LATER: the provider itself is failing (down, overloaded, throttling the account,
+    # unreachable), not this message or recipient, so every other send would fail now too.
+    provider_down: bool = False
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,16 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from coordination.base import Admission, CitizenFlood, CitizenLock, Coordination, Deduplicator, JobQueue, RateLimiter
+from coordination.base import (
+    Admission,
+    CitizenFlood,
+    CitizenLock,
+    Coordination,
+    Deduplicator,
+    JobQueue,
+    LockBusy,
+    RateLimiter,
+)
 from coordination.in_process import InProcessCoordination
 from coordination.redis_backend import RedisCoordination
 
@@ -32,6 +41,7 @@ __all__ = [
     "Coordination",
     "Deduplicator",
     "JobQueue",
+    "LockBusy",
     "RateLimiter",
     "InProcessCoordination",
     "RedisCoordination",

@@ -15,11 +15,16 @@ class Deduplicator(Protocol):
         """True the first time `key` is seen within `ttl_s` seconds (a fast front to a durable check)."""
 
 
+class LockBusy(Exception):
+    """The citizen's lock stayed taken for the whole wait."""
+
+
 class CitizenLock(Protocol):
-    def hold(self, citizen_id: int) -> AsyncContextManager[None]:
+    def hold(self, citizen_id: int, wait_s: Optional[float] = None) -> AsyncContextManager[None]:
         """`async with locks.hold(citizen_id):` — one holder per citizen at a time, across processes.
 
         Everything that reads then changes a citizen's messages (answering, sending, pushes) holds it.
+        With `wait_s`, LockBusy if it is not free within that many seconds (else wait as long as it takes).
         """
 
 
@@ -35,6 +40,9 @@ class JobQueue(Protocol):
 
     async def requeue_unacked(self) -> int:
         """Put back jobs reserved by consumers that died before acking them; returns how many."""
+
+    async def length(self) -> int:
+        """Jobs waiting (not reserved); raises when the queue's server cannot be reached."""
 
 
 class RateLimiter(Protocol):

@@ -8,7 +8,7 @@ from collections import Counter
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable, Optional
 
-from coordination.base import Admission, default_burst, flood_step, token_bucket
+from coordination.base import Admission, LockBusy, default_burst, flood_step, token_bucket
 
 _PURGE_EVERY = 10_000  # keys added between sweeps of expired dedupe keys
 
@@ -37,13 +37,22 @@ class InProcessLocks:
         self._users: Counter[str] = Counter()
 
     @asynccontextmanager
-    async def hold(self, citizen_id: int) -> AsyncIterator[None]:
+    async def hold(self, citizen_id: int, wait_s: Optional[float] = None) -> AsyncIterator[None]:
         key = str(citizen_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:
-            async with lock:
+            if wait_s is None or not lock.locked():
+                await lock.acquire()  # a free lock is taken without yielding to the loop
+            else:
+                try:
+                    await asyncio.wait_for(lock.acquire(), wait_s)
+                except asyncio.TimeoutError:
+                    raise LockBusy(f"citizen {citizen_id}") from None
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             self._users[key] -= 1
             if self._users[key] == 0:  # forget idle keys: one per citizen would grow without end
@@ -79,6 +88,9 @@ class InProcessJobQueue:
         return 0
 
     def qsize(self) -> int:
+        return self._jobs.qsize()
+
+    async def length(self) -> int:
         return self._jobs.qsize()
 
 

@@ -14,7 +14,7 @@ from typing import AsyncIterator, Optional
 import redis.asyncio as aioredis
 from redis.exceptions import LockError
 
-from coordination.base import Admission, default_burst
+from coordination.base import Admission, LockBusy, default_burst
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +107,11 @@ class RedisLocks:
         self._timeout_s = timeout_s
 
     @asynccontextmanager
-    async def hold(self, citizen_id: int) -> AsyncIterator[None]:
+    async def hold(self, citizen_id: int, wait_s: Optional[float] = None) -> AsyncIterator[None]:
         key = f"citizen:{citizen_id}"
         lock = self._redis.lock(self._prefix + key, timeout=self._timeout_s, sleep=0.01, thread_local=False)
-        await lock.acquire()
+        if not await lock.acquire(blocking_timeout=wait_s):
+            raise LockBusy(key)
         # The renewal stops on this flag as well as on cancel: redis-py can swallow a cancellation
         # that lands mid-command (see Pipeline.run_workers), and `await renewal` would never end.
         released = asyncio.Event()

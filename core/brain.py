@@ -26,6 +26,11 @@ class Answer:
         return self.review_reason is not None
 
 
+class BrainUnavailable(RuntimeError):
+    """The brain could not reach what it keeps its dialogue state in (Redis): the message should be
+    answered once that is back, not apologised for."""
+
+
 class Brain(Protocol):
     async def respond(
         self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None
@@ -36,4 +41,5 @@ class Brain(Protocol):
         dialogue state (the service being discussed, a form in progress) carries across channels.
         `language` is the citizen's chosen language ("ar"/"en") if they set one, else None.
         `message.payload` (a tapped choice) is passed to the dialogue as is.
+        Raises BrainUnavailable while its dialogue state cannot be reached.
         """

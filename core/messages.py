@@ -109,6 +109,9 @@ class StatusUpdate:
     address: Optional[str] = None
     verdict: Optional[Verdict] = None  # for a failure: what it means (set by the channel)
     aliases: tuple[str, ...] = ()  # other spellings of provider_id the provider may have used
+    # Our own id of the message, when the provider repeats what we gave it at sending: a status
+    # can then name a message whose send we never saw answered (the sender died waiting).
+    reference: Optional[int] = None
 
 
 @dataclass

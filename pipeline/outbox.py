@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Mapping, Optional, Sequence
 
 from coordination.base import Coordination, RateLimiter
+from pipeline.circuit import Circuit
 from core.messages import BotReply, Verdict, utcnow
 from core.privacy import mask_phone
 from routing.billing import BodyType, CitizenCharge, MessageKind
@@ -39,6 +40,10 @@ from channels.base import Channel, Rendered, SendOutcome, SessionTemplates
 
 logger = logging.getLogger(__name__)
 
+CIRCUIT_OPEN = "circuit_open"  # an error code: the provider was failing, so it was not called
+# Writing down what the provider already has (sent) is retried this long if the database is away:
+# a row left "queued" would be sent again, and the citizen would read it twice.
+RECORD_SENT_FOR_S = 600.0
 RENDER_FAILED = "render_failed"  # a route cause: the channel could not shape the reply
 NO_CHANNEL = "no_channel"  # a route cause: the row's channel is not configured (any more)
 GAVE_UP = "gave_up"  # a route cause: the channel kept asking us to retry, and we stopped
@@ -55,9 +60,17 @@ def _log_recording_failure(task: "asyncio.Future[bool]") -> None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """A message the provider turns back "for now" is tried again until it has had `max_attempts`
+    tries AND is `give_up_after_s` old: an outage of the provider (minutes, hours) costs the
+    citizen a late answer, not a lost one; a message that never goes still ends, as failed."""
+
     max_attempts: int = 5
+    give_up_after_s: float = 6 * 3600.0
     base_s: float = 2.0  # our backoff: base, 2×base, 4×base... up to max_s
-    max_s: float = 300.0
+    max_s: float = 60.0
+
+    def gives_up(self, attempt: int, age_s: float) -> bool:
+        return attempt >= self.max_attempts and age_s >= self.give_up_after_s
 
     def delay(self, attempt: int, retry_after: Optional[float]) -> float:
         """Our backoff, but never sooner than the provider asked (its Retry-After is not capped)."""
@@ -84,9 +97,11 @@ class Outbox:
         routing: RoutingPolicy = DEFAULT_ROUTING,
         retry: RetryPolicy = RetryPolicy(),
         delivery_timeout: Optional[timedelta] = DEFAULT_DELIVERY_TIMEOUT,
+        circuit: Callable[[], Circuit] = Circuit,
     ) -> None:
         """`delivery_timeout`: how long a push may stay undelivered on a channel that must confirm
-        delivery before it goes by the fallback (TAWASOL_DELIVERY_TIMEOUT_MINUTES); None: never."""
+        delivery before it goes by the fallback (TAWASOL_DELIVERY_TIMEOUT_MINUTES); None: never.
+        `circuit` makes each channel's circuit breaker (pipeline/circuit.py; tests shorten it)."""
         self._store = store
         self.delivery_timeout = delivery_timeout
         self._locks = coordination.locks
@@ -100,6 +115,8 @@ class Outbox:
             channel: coordination.rate_limiter(f"send:{channel}", rate) for channel, rate in rates.items() if rate
         }
         self._retry = retry
+        self._new_circuit = circuit
+        self._circuits = {name: circuit() for name in self._channels}
 
     def channel(self, name: str) -> Optional[Channel]:
         return self._channels.get(name)
@@ -301,22 +318,65 @@ class Outbox:
             body=dict(row.body or {}),
             segments=row.segments or 1,
             sender=row.sender,
+            reference=row.id,
         )
-        try:
-            outcome = await channel.send(message)
-        except Exception as exc:  # the contract says senders don't raise; if one does, treat it as transient
-            logger.exception("sender raised channel=%s message_id=%s", row.channel, row.id)
-            outcome = SendOutcome(Verdict.RETRY_LATER, error_code="exception", error_title=str(exc)[:200], retry_after=0.0)
+        circuit = self._circuits.setdefault(row.channel, self._new_circuit())
+        if circuit.allows():
+            try:
+                outcome = await channel.send(message)
+            except asyncio.CancelledError:
+                circuit.release_probe()
+                raise
+            except Exception as exc:  # the contract says senders don't raise; if one does, treat it as transient
+                logger.exception("sender raised channel=%s message_id=%s", row.channel, row.id)
+                outcome = SendOutcome(Verdict.RETRY_LATER, error_code="exception", error_title=str(exc)[:200], retry_after=0.0)
+            if circuit.record(outcome):
+                await self._provider_back(row.channel)
+            elif outcome.provider_down and circuit.open:
+                logger.warning("channel=%s provider failing: sends held for %.1fs", row.channel, circuit.wait_s())
+        else:
+            outcome = SendOutcome(
+                Verdict.RETRY_LATER,
+                error_code=CIRCUIT_OPEN,
+                error_title="provider failing: not called",
+                retry_after=circuit.wait_s(),
+            )
         # Once the provider has it, write that down even if we are being cancelled (shutdown):
         # otherwise the row stays "queued" and is sent a second time after the restart.
         recording = asyncio.ensure_future(self._record_outcome(row, outcome))
         recording.add_done_callback(_log_recording_failure)
         return await asyncio.shield(recording)
 
+    async def _provider_back(self, channel: str) -> None:
+        """The channel's provider answers again: what waits for a retry on it goes now."""
+        try:
+            moved = await asyncio.to_thread(self._store.outbound.retry_now, channel, utcnow())
+        except Exception as exc:  # they still go at the end of their backoff
+            logger.warning("channel=%s is back, but bringing its retries forward failed: %s", channel, exc)
+            return
+        logger.info("channel=%s provider answers again; retries brought forward count=%d", channel, moved)
+
+    async def _mark_sent(self, row: MessageRow, provider_id: Optional[str]) -> None:
+        delay, deadline = 0.2, asyncio.get_running_loop().time() + RECORD_SENT_FOR_S
+        while True:
+            try:
+                await asyncio.to_thread(
+                    self._store.outbound.mark_sent, row.id, provider_id, deliver_by=self._deadline(row)
+                )
+                return
+            except Exception as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                logger.warning(
+                    "recording a sent message failed message_id=%s (retrying in %.1fs): %s", row.id, delay, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+
     async def _record_outcome(self, row: MessageRow, outcome: SendOutcome) -> bool:
         outbound = self._store.outbound
         if outcome.ok:
-            await asyncio.to_thread(outbound.mark_sent, row.id, outcome.provider_id, deliver_by=self._deadline(row))
+            await self._mark_sent(row, outcome.provider_id)
             logger.info(
                 "sent message_id=%s channel=%s to=%s provider_id=%s",
                 row.id, row.channel, mask_phone(row.address), outcome.provider_id,
@@ -337,7 +397,7 @@ class Outbox:
             return False
         if outcome.verdict is Verdict.RETRY_LATER:
             attempt = (row.attempts or 0) + 1
-            if attempt >= self._retry.max_attempts:
+            if self._retry.gives_up(attempt, _age_s(row)):
                 await asyncio.to_thread(
                     outbound.mark_failed,
                     row.id,
@@ -349,7 +409,10 @@ class Outbox:
                 if self.moves_on(row.kind, outcome.verdict):
                     await self.fall_back(row, GAVE_UP)
                 return False
-            delay = self._retry.delay(attempt, outcome.retry_after)
+            # Held back by the circuit: due again when it lets a probe through, without the backoff
+            # growing (else after a long outage every retry waits a minute past the provider's return).
+            held = outcome.error_code == CIRCUIT_OPEN
+            delay = (outcome.retry_after or 0.0) if held else self._retry.delay(attempt, outcome.retry_after)
             await asyncio.to_thread(
                 outbound.mark_retrying,
                 row.id,
@@ -507,3 +570,12 @@ class Outbox:
             ids = await asyncio.to_thread(self._store.outbound.add, rows)
             await self.flush(citizen_id)
         return PushResult(ids, rows[0].channel, reason=rows[0].route_reason)
+
+
+def _age_s(row: MessageRow) -> float:
+    created = row.created_at
+    if created is None:
+        return 0.0
+    if created.tzinfo is None:  # SQLite hands back naive UTC
+        return (utcnow().replace(tzinfo=None) - created).total_seconds()
+    return (utcnow() - created).total_seconds()

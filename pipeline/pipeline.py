@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
-from core.brain import Answer, Brain
-from coordination.base import Admission, Coordination
+from core.brain import Answer, Brain, BrainUnavailable
+from coordination.base import Admission, Coordination, LockBusy
 from pipeline.fast_paths import FastPaths
 from core.messages import (
     STATUS_FAILED,
@@ -51,6 +51,10 @@ from channels.base import ReadReceipts
 logger = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 7 * 24 * 3600  # providers redeliver for days (WhatsApp: up to 7)
+# Written at start; its absence later means the shared state (Redis) lost its data. When it merely
+# expires, one harmless re-enqueue follows (processing skips what is answered).
+QUEUE_MARKER = "queue-marker"
+QUEUE_MARKER_TTL_S = 24 * 3600
 MAX_PROCESSING_ATTEMPTS = 3  # a message that crashes the worker this often is given up, not retried forever
 
 # A phone number in international form, or a WhatsApp business-scoped user id ("JO.1234…") for a
@@ -72,7 +76,11 @@ class PipelineTuning:
 
     brain_timeout_s: float = 30.0
     sweep_interval_s: float = 1.0  # how often workers look for due retries and orphaned work
-    orphan_after_s: float = 300.0  # queued/received this long without progress: its worker died
+    orphan_after_s: float = 60.0  # queued/received this long without progress: its worker died
+    retry_failed_job_s: float = 1.0  # a job whose processing failed (the store away) goes back after this
+    # A worker waits this long for a citizen's lock, then puts the job back and answers others: a
+    # lock left by a holder that died (or lost Redis) would otherwise stall the worker until it expires.
+    lock_wait_s: float = 5.0
     unknown_status_grace_s: float = 0.5  # a status may arrive before we stored the provider id
     pop_timeout_s: float = 1.0
 
@@ -102,6 +110,11 @@ class Pipeline:
         # A flooding number's held messages, dozens a second, are stored in shared transactions too.
         self._held = GroupCommit(functools.partial(store.inbound.add_many, status=STATUS_THROTTLED))
         self._background: set[asyncio.Task[None]] = set()
+        # Stored but not queued (the queue was unreachable): the sweeper pushes them when it answers.
+        self._unqueued: set[int] = set()
+        # Set when the queue failed us: a job it handed over as the connection broke may sit in
+        # our reserved list, unseen, until the orphan sweep. Once the queue answers, it goes back.
+        self._queue_failed = False
 
     # --- receiving ------------------------------------------------------------------------------
 
@@ -151,9 +164,12 @@ class Pipeline:
             return AcceptResult(stored.message_id, duplicate=False, held=True)
         try:
             await self.coordination.queue.push(stored.message_id)
-        except Exception:
-            # Stored, so not lost: the sweeper re-enqueues received messages nobody picked up.
-            logger.exception("enqueue failed message_id=%s; the sweeper will pick it up", stored.message_id)
+        except Exception as exc:
+            # Stored, so not lost: this process's sweeper pushes it once the queue answers again
+            # (and, should this process die first, the orphan sweep of any other).
+            self._unqueued.add(stored.message_id)
+            self._queue_failed = True
+            logger.warning("enqueue failed message_id=%s; queued again when the queue answers: %s", stored.message_id, exc)
         logger.info(
             "accepted message_id=%s channel=%s from=%s kind=%s",
             stored.message_id, message.channel, mask_phone(message.address), message.kind,
@@ -193,6 +209,18 @@ class Pipeline:
                 break
             # The provider can be faster than us: its webhook may arrive before mark_sent committed.
             await asyncio.sleep(self.tuning.unknown_status_grace_s)
+        if recorded is None and update.reference is not None:
+            # The provider took a message whose sender died before writing down its id: the
+            # status names it by our reference, so it is marked sent and not sent again.
+            adopted = await asyncio.to_thread(
+                self.store.outbound.adopt, update.reference, update.channel, update.provider_id
+            )
+            if adopted:
+                logger.warning(
+                    "message_id=%s was sent but not recorded (its sender died?): marked sent from its status",
+                    update.reference,
+                )
+                recorded = await self._statuses.submit(status)
         if recorded is None:
             logger.warning(
                 "status for unknown message channel=%s provider_id=%s status=%s",
@@ -223,8 +251,13 @@ class Pipeline:
             logger.warning("process: no inbound message id=%s", message_id)
             return
         if row.status != STATUS_RECEIVED:
-            return  # answered already (a redelivered job, or recovery overlapping a live worker)
-        async with self.coordination.locks.hold(row.citizen_id):
+            # Answered already (a job that failed and came back, or recovery overlapping a live
+            # worker). Its replies may still wait: a failure between answering and sending (the
+            # rate limiter's Redis away) leaves them queued, and they go now, not at the orphan sweep.
+            async with self.coordination.locks.hold(row.citizen_id, wait_s=self.tuning.lock_wait_s):
+                await self.outbox.flush(row.citizen_id)
+            return
+        async with self.coordination.locks.hold(row.citizen_id, wait_s=self.tuning.lock_wait_s):
             # Oldest first: a worker that got the lock for a newer message answers the older ones
             # before it, so a citizen's messages are answered in arrival order however many workers run.
             more_waiting = True
@@ -280,9 +313,7 @@ class Pipeline:
         self, citizen_id: int, language: Optional[str], message: InboundMessage
     ) -> tuple[list[BotReply], Optional[Understanding], Optional[str]]:
         try:
-            answer = await asyncio.wait_for(
-                self.brain.respond(str(citizen_id), message, language=language), self.tuning.brain_timeout_s
-            )
+            answer = await asyncio.wait_for(self._respond_when_able(citizen_id, message, language), self.tuning.brain_timeout_s)
         except Exception as exc:
             cause = "timeout" if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
             # The traceback goes to the log (the brain's bugs must be findable); the citizen gets an apology.
@@ -296,6 +327,16 @@ class Pipeline:
         )
         return list(answer.replies), understanding, answer.review_reason
 
+
+    async def _respond_when_able(self, citizen_id: int, message: InboundMessage, language: Optional[str]) -> Answer:
+        """The brain's answer; while its dialogue state is unreachable (Redis restarting), asked
+        again every second (within the brain's timeout) rather than answered with an apology."""
+        while True:
+            try:
+                return await self.brain.respond(str(citizen_id), message, language=language)
+            except BrainUnavailable as exc:
+                logger.warning("brain unavailable citizen_id=%s: %s; asking again", citizen_id, exc)
+                await asyncio.sleep(self.tuning.retry_failed_job_s)
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -327,20 +368,37 @@ class Pipeline:
                 if stopping.is_set():
                     return
                 logger.error("worker=%d queue unavailable: %s", worker, exc)
+                self._queue_failed = True
                 await asyncio.sleep(1.0)
                 continue
             if job is None:
                 continue
+            failed = False
             try:
                 await self.process(job)
             except asyncio.CancelledError:
                 raise  # unacked: requeued on restart, and still "received" in the store
+            except LockBusy:
+                logger.info("worker=%d message_id=%s: its citizen's lock is taken; queued again", worker, job)
+                failed = True
             except Exception:
-                # The message stays "received": the sweeper retries it later, up to MAX_PROCESSING_ATTEMPTS.
+                # The message stays "received" (or its answer stays queued). A crash in answering
+                # counts an attempt (given up after MAX_PROCESSING_ATTEMPTS); a store or queue that
+                # is away counts none, and the job comes back until they answer.
                 logger.exception("worker=%d processing failed message_id=%s", worker, job)
+                failed = True
+            if failed:
+                await asyncio.sleep(self.tuning.retry_failed_job_s)
+                try:
+                    await queue.push(job)
+                except Exception as exc:
+                    self._unqueued.add(job)
+                    self._queue_failed = True
+                    logger.warning("worker=%d could not queue message_id=%s again: %s", worker, job, exc)
             try:
                 await queue.ack(job)
             except Exception as exc:
+                self._queue_failed = True
                 logger.warning("worker=%d ack failed message_id=%s: %s", worker, job, exc)
 
     async def _sweep(self, stopping: asyncio.Event) -> None:
@@ -349,6 +407,9 @@ class Pipeline:
         while not stopping.is_set():
             await asyncio.sleep(self.tuning.sweep_interval_s)
             try:
+                await self._push_unqueued()
+                if await self._queue_state_lost():
+                    await self._requeue_received()
                 await self.outbox.flush_due(queued_grace_s=self.tuning.orphan_after_s)
                 if loop.time() - last_orphan_check >= self.tuning.orphan_after_s:
                     last_orphan_check = loop.time()
@@ -357,6 +418,31 @@ class Pipeline:
                 raise
             except Exception:
                 logger.exception("sweep failed")
+
+    async def _push_unqueued(self) -> None:
+        while self._unqueued:
+            message_id = next(iter(self._unqueued))
+            await self.coordination.queue.push(message_id)  # raises while the queue is away: next round
+            self._unqueued.discard(message_id)
+        if self._queue_failed:
+            # Jobs this process holds right now come back too: answering twice is prevented by the
+            # store (an answered message is skipped), a job stranded in our reserved list is not.
+            self._queue_failed = False
+            await self.coordination.queue.requeue_unacked()
+
+    async def _queue_state_lost(self) -> bool:
+        """True once when the shared state has lost its data (Redis flushed, or restarted without
+        persistence): the marker written at start is gone, and so may be every queued job."""
+        lost = await self.coordination.dedup.first_time(QUEUE_MARKER, QUEUE_MARKER_TTL_S)
+        if lost:
+            logger.warning("the queue's state was lost (Redis flushed or restarted empty): re-enqueueing unanswered messages")
+        return lost
+
+    async def _requeue_received(self) -> int:
+        ids = await asyncio.to_thread(self.store.inbound.received_ids)
+        for message_id in ids:
+            await self.coordination.queue.push(message_id)
+        return len(ids)
 
     async def _requeue_orphans(self) -> int:
         """Received long ago and still unanswered: the enqueue was lost or the worker died."""
@@ -380,6 +466,7 @@ class Pipeline:
         under the citizen lock), so a message that is also in the queue is answered once.
         """
         requeued_jobs = await self.coordination.queue.requeue_unacked()
+        await self.coordination.dedup.first_time(QUEUE_MARKER, QUEUE_MARKER_TTL_S)
         ids = await asyncio.to_thread(self.store.inbound.received_ids)
         for message_id in ids:
             await self.coordination.queue.push(message_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -15,10 +16,12 @@ from fastapi.responses import JSONResponse, Response
 from simulators import whatsapp_payloads as payloads
 from simulators.whatsapp_errors import GraphError
 from simulators.whatsapp_fake_state import (
+    OUTAGE_KINDS,
     Delivery,
     DeliveryBehaviour,
     FakeGraph,
     Injection,
+    Outage,
     SentMessage,
     recipient_key,
 )
@@ -93,6 +96,34 @@ def add_control_routes(app: FastAPI, fake: FakeGraph) -> None:
     async def clear_delivery() -> dict:
         fake.delivery.clear()
         return {"cleared": True}
+
+    @app.post("/_fake/outage")
+    async def start_outage(request: Request) -> Response:
+        """Body: {"kind": "500"|"429"|"hang", "seconds": n, "retry_after"?: s, "hang_s"?: s}: every
+        send (and read receipt) fails that way for `seconds`, whoever it is for."""
+        spec = await request.json()
+        if spec.get("kind") not in OUTAGE_KINDS:
+            return JSONResponse({"error": f"kind must be one of {', '.join(OUTAGE_KINDS)}"}, 400)
+        fake.outage = Outage(
+            kind=spec["kind"],
+            until=time.time() + float(spec.get("seconds", 60)),
+            retry_after=int(spec.get("retry_after", 5)),
+            hang_s=float(spec.get("hang_s", 60)),
+        )
+        return JSONResponse({"kind": fake.outage.kind, "until": fake.outage.until})
+
+    @app.get("/_fake/outage")
+    async def outage_state() -> dict:
+        outage = fake.outage
+        if outage is None:
+            return {"active": False, "refused": 0}
+        return {"active": outage.active(), "kind": outage.kind, "until": outage.until, "refused": outage.refused}
+
+    @app.delete("/_fake/outage")
+    async def end_outage() -> dict:
+        if fake.outage is not None:
+            fake.outage.until = 0.0
+        return {"ended": True}
 
     @app.post("/_fake/config")
     async def configure(request: Request) -> dict:

@@ -71,6 +71,28 @@ class DeliveryBehaviour:
             raise ValueError(f"behaviour must be one of {', '.join(DELIVERY_BEHAVIOURS)}, got {self.behaviour!r}")
 
 
+OUTAGE_KINDS = ("500", "429", "hang")
+
+
+@dataclass
+class Outage:
+    """Every send fails the same way until `until` (time.time()), as when Meta has an incident.
+
+    "500": HTTP 500 with code 131000; "429": HTTP 429 with code 130429 and a `Retry-After` header
+    of `retry_after` seconds; "hang": no answer for `hang_s` seconds (past any client timeout), then
+    a 503 — the message is never accepted, so a client that gives up and sends again doubles nothing.
+    """
+
+    kind: str
+    until: float
+    retry_after: int = 5
+    hang_s: float = 60.0
+    refused: int = 0
+
+    def active(self) -> bool:
+        return time.time() < self.until
+
+
 @dataclass
 class SentMessage:
     id: str
@@ -128,6 +150,7 @@ class FakeGraph:
         self.read_receipts: list[str] = []
         self.injections: dict[str, list[Injection]] = {}
         self.delivery: dict[str, DeliveryBehaviour] = {}  # recipient key or "*" -> what becomes of its messages
+        self.outage: Outage | None = None
         self.deliveries: list[Delivery] = []
         self.media: dict[str, tuple[str, bytes]] = {}
         self._changed: asyncio.Condition | None = None
@@ -162,6 +185,7 @@ class FakeGraph:
             raise unknown_object(phone_number_id, "post")
         if not isinstance(body, dict):
             raise GraphError(100, "The request body must be a JSON object.")
+        await self._fail_if_down()
         if body.get("status") == "read":
             self.read_receipts.append(validate_read_receipt(body))
             await self._notify()
@@ -198,6 +222,18 @@ class FakeGraph:
         if kind == "template":
             sent["message_status"] = "accepted"
         return {"messaging_product": "whatsapp", "contacts": [contact], "messages": [sent]}, {}
+
+    async def _fail_if_down(self) -> None:
+        outage = self.outage
+        if outage is None or not outage.active():
+            return
+        outage.refused += 1
+        if outage.kind == "hang":
+            await asyncio.sleep(outage.hang_s)
+            raise GraphError(2, "Service temporarily unavailable.", http_status=503)
+        if outage.kind == "429":
+            raise WithHeaders(GraphError(130429, http_status=429), {"Retry-After": str(outage.retry_after)})
+        raise GraphError(131000, http_status=500)
 
     def _take_injection(self, to: str) -> Injection | None:
         for key in (recipient_key(to), "*"):
@@ -262,6 +298,7 @@ class FakeGraph:
                 self.phone_number_id,
                 error=error,
                 include_user_id=self.include_user_id,
+                callback_data=message.body.get("biz_opaque_callback_data"),
             )
             message.statuses.append(status)
             await self.deliver(payloads.encode(payloads.envelope([value])))
@@ -319,6 +356,7 @@ class FakeGraph:
         self.injections.clear()
         self.delivery.clear()
         self.deliveries.clear()
+        self.outage = None
 
     async def _notify(self) -> None:
         condition = self._condition()

@@ -144,14 +144,18 @@ def status_value(
     error: dict[str, Any] | None = None,
     include_user_id: bool = True,
     timestamp: int | None = None,
+    callback_data: str | None = None,
 ) -> dict[str, Any]:
-    """One status of a message we sent, as a change value."""
+    """One status of a message we sent, as a change value; `callback_data` is the send's
+    `biz_opaque_callback_data`, which Meta repeats in every status of the message."""
     item: dict[str, Any] = {
         "id": message_id,
         "status": status,
         "timestamp": str(int(timestamp or time.time())),
         "recipient_id": recipient,
     }
+    if callback_data is not None:
+        item["biz_opaque_callback_data"] = callback_data
     if status in ("sent", "delivered", "read"):
         item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility", "type": "regular"}
     if status == "failed" and error:

@@ -11,6 +11,7 @@ run them in a thread (`asyncio.to_thread`) so the event loop never waits on the 
 from __future__ import annotations
 
 from store.agencies import AgencyRepository
+from store.backlog import BacklogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
 from store.database import Database
@@ -46,6 +47,7 @@ class Store:
         # Citizens' data: texts past the retention period, and erasure on request.
         self.retention = RetentionRepository(self.db)
         self.erasure = ErasureRepository(self.db)
+        self.backlog = BacklogRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -174,13 +174,56 @@ class OutboundRepository:
                 ).scalars()
             )
 
+    def retry_now(self, channel: str, now: datetime) -> int:
+        """Bring every retry waiting on `channel` forward to `now` (its provider is back); how many."""
+        with self._db.session() as s:
+            result = s.execute(
+                update(MESSAGES)
+                .where(
+                    MESSAGES.c.status == STATUS_RETRYING,
+                    MESSAGES.c.next_attempt_at > now,
+                    MESSAGES.c.direction == DIRECTION_OUT,
+                    MESSAGES.c.channel == channel,
+                )
+                .values(next_attempt_at=now)
+            )
+            return result.rowcount
+
+    def adopt(self, message_id: int, channel: str, provider_id: str) -> bool:
+        """Mark `message_id` sent as `provider_id` if it is still waiting to go on `channel` with
+        no provider id (its sender died after the provider took it); False otherwise."""
+        with self._db.session() as s:
+            current = s.execute(
+                select(MESSAGES.c.status, MESSAGES.c.attempts, MESSAGES.c.channel, MESSAGES.c.provider_id, MESSAGES.c.direction)
+                .where(MESSAGES.c.id == message_id)
+                .with_for_update()
+            ).one_or_none()
+            if (
+                current is None
+                or current.direction != DIRECTION_OUT
+                or current.channel != channel
+                or current.provider_id is not None
+                or current.status not in PENDING_OUTBOUND
+            ):
+                return False
+            s.execute(
+                UPDATE_MESSAGE,
+                {"target_id": message_id, "provider_id": provider_id, "attempts": (current.attempts or 0) + 1, "status": STATUS_SENT},
+            )
+            add_event(s, message_id, STATUS_SENT, detail="recorded from the provider's status")
+            return True
+
     def mark_sent(self, message_id: int, provider_id: Optional[str], *, deliver_by: Optional[datetime] = None) -> None:
         """The provider took the message. `deliver_by`: if it is still not delivered then, it
         goes by the fallback channel (`overdue`, `fall_back`)."""
         with self._db.session() as s:
             current = s.execute(
-                select(MESSAGES.c.status, MESSAGES.c.attempts).where(MESSAGES.c.id == message_id).with_for_update()
+                select(MESSAGES.c.status, MESSAGES.c.attempts, MESSAGES.c.provider_id)
+                .where(MESSAGES.c.id == message_id)
+                .with_for_update()
             ).one()
+            if provider_id is not None and current.provider_id == provider_id:
+                return  # already written down from the provider's status (`adopt`)
             changes: dict[str, Any] = {"provider_id": provider_id, "attempts": (current.attempts or 0) + 1}
             if deliver_by is not None:
                 changes["deliver_by"] = deliver_by

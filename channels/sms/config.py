@@ -53,7 +53,10 @@ class SmsConfig:
 
     send_bind_wait_s: float = 15.0  # send() waits this long for a bind before giving the message back
     send_timeout_s: float = 120.0  # a message started but unfinished after this is given back
-    retry_after_s: float = 30.0  # what send() tells the outbox when it gives a message back
+    # What send() tells the outbox when it gives a message back. Short: while the SMSC is away the
+    # outbox's circuit breaker holds sends without waiting for a bind, and this is how soon it probes
+    # again (30 s kept answers half a minute after the bind returned, bench/faults smsc-bind-drop).
+    retry_after_s: float = 5.0
     accept_timeout_s: float = 15.0  # pipeline.accept / record_status deadline
     reassembly_timeout_s: float = 60.0
 

@@ -103,6 +103,7 @@ class SmsSender:
                 error_code="smsc_unavailable",
                 error_title="no SMPP bind: kept for a later try",
                 retry_after=self.config.retry_after_s,
+                provider_down=True,
             )
         command_status = result.command_status or 0
         transient = command_status in _TRANSIENT_STATUSES
@@ -114,4 +115,5 @@ class SmsSender:
             error_code=status_name(command_status),
             error_title=status_description(command_status),
             retry_after=self.config.retry_after_s if transient else None,
+            provider_down=transient,
         )

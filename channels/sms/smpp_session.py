@@ -31,7 +31,9 @@ logger = logging.getLogger("channels.sms.smpp")
 
 STATUS_NAMES = {value: name[len("SMPP_") :] for name, value in vars(C).items() if name.startswith("SMPP_ESME_")}
 THROTTLE_STATUSES = {C.SMPP_ESME_RTHROTTLED, C.SMPP_ESME_RMSGQFUL}
-CREDENTIAL_STATUSES = {C.SMPP_ESME_RINVPASWD, C.SMPP_ESME_RINVSYSID, C.SMPP_ESME_RBINDFAIL}
+# Refusals that name our credentials; ESME_RBINDFAIL ("bind failed") does not: SMSCs answer it when
+# they are restarting, overloaded or at their session limit, so it is retried like a failed connect.
+CREDENTIAL_STATUSES = {C.SMPP_ESME_RINVPASWD, C.SMPP_ESME_RINVSYSID}
 ESME_RX_T_APPN = C.SMPP_ESME_RX_T_APPN
 _MAX_PDU = 64 * 1024
 _UNBIND_RESP = 0x80000006

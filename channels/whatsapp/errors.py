@@ -40,6 +40,8 @@ RETRY_AFTER_SECONDS = {
     131016: 10.0,  # service unavailable
     133004: 10.0,  # server temporarily unavailable
 }
+# Transient codes that say nothing about the recipient: the Cloud API or the account is failing.
+ACCOUNT_WIDE_CODES = {130429, 4, 80007, 1, 2, 131000, 131016, 133004}
 DEFAULT_RETRY_AFTER = 5.0
 RATE_LIMIT_RETRY_AFTER = 30.0  # HTTP 429 without a code we know
 MAX_RETRY_AFTER = 3600.0
@@ -63,7 +65,14 @@ def outcome_for_error(
             retry_after = RETRY_AFTER_SECONDS[code]
         else:
             retry_after = RATE_LIMIT_RETRY_AFTER if http_status == 429 else DEFAULT_RETRY_AFTER
-    return SendOutcome(verdict, error_code=error_code, error_title=title, retry_after=min(retry_after, MAX_RETRY_AFTER))
+    provider_down = code in ACCOUNT_WIDE_CODES or (code is None and (http_status == 429 or (http_status or 0) >= 500))
+    return SendOutcome(
+        verdict,
+        error_code=error_code,
+        error_title=title,
+        retry_after=min(retry_after, MAX_RETRY_AFTER),
+        provider_down=provider_down,
+    )
 
 
 def verdict_for_error(code: int | None, *, http_status: int | None = None) -> Verdict:

@@ -41,6 +41,7 @@ from core.messages import (
 from core.privacy import mask_phone
 from channels.whatsapp import schema
 from channels.whatsapp.errors import verdict_for_error
+from channels.whatsapp.references import reference_from
 from channels.whatsapp.schema import Invalid, display_text, validate
 
 logger = logging.getLogger(__name__)
@@ -258,6 +259,7 @@ def parse_status(raw: Any) -> StatusUpdate | None:
         error_title=error_title,
         address=_digits(status.recipient_id) or status.recipient_user_id,
         verdict=verdict,
+        reference=reference_from(status.biz_opaque_callback_data),
     )
 
 

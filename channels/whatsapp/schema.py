@@ -220,6 +220,7 @@ class Status(_Shape):
     recipient_id: Optional[StrictStr] = None
     recipient_user_id: Optional[Id] = None
     errors: List[Any] = []
+    biz_opaque_callback_data: Any = None  # ours, echoed by Meta: read by channels/whatsapp/references.py
 
     @validator("errors", pre=True)
     def _errors_as_list(cls, value: Any) -> Any:

@@ -32,6 +32,7 @@ from channels.whatsapp.errors import (
     outcome_for_error,
     retry_after_from_headers,
 )
+from channels.whatsapp.references import CALLBACK_FIELD, callback_data
 from channels.whatsapp.templates import TemplateCatalog
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class WhatsAppSender:
 
     async def send(self, message: Rendered) -> SendOutcome:
         body = message.body
+        if message.reference is not None and isinstance(body, dict):
+            body = {**body, CALLBACK_FIELD: callback_data(message.reference)}
         kind = body.get("type") if isinstance(body, dict) else None
         to = mask_phone(message.address)
         try:
@@ -87,7 +90,11 @@ class WhatsAppSender:
             code = "timeout" if isinstance(exc, asyncio.TimeoutError) else "network"
             logger.warning("whatsapp.send %s to=%s type=%s error=%s", code, to, kind, type(exc).__name__)
             return SendOutcome(
-                Verdict.RETRY_LATER, error_code=code, error_title=type(exc).__name__, retry_after=DEFAULT_RETRY_AFTER
+                Verdict.RETRY_LATER,
+                error_code=code,
+                error_title=type(exc).__name__,
+                retry_after=DEFAULT_RETRY_AFTER,
+                provider_down=True,
             )
 
         if response.status_code == 200:

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from coordination import InProcessCoordination, RedisCoordination
-from core.messages import SMS, WHATSAPP
+from pipeline_doubles import RATES
 from pipeline.outbox import Outbox
 from pipeline.pipeline import Pipeline
 from store import Store
@@ -63,7 +63,6 @@ async def coordination_factory(request):
         await coordination.close()
 
 
-RATES = {WHATSAPP: 1000.0, SMS: 1000.0}  # high enough never to slow a test down
 
 
 @pytest.fixture

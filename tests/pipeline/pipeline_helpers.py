@@ -11,7 +11,7 @@ from pipeline.outbox import RetryPolicy
 from pipeline.pipeline import PipelineTuning
 from store.models import Message
 
-FAST_RETRY = RetryPolicy(max_attempts=5, base_s=0.01, max_s=0.05)
+FAST_RETRY = RetryPolicy(max_attempts=5, give_up_after_s=0.0, base_s=0.01, max_s=0.05)
 FAST = PipelineTuning(
     brain_timeout_s=0.5,
     sweep_interval_s=0.02,

@@ -35,6 +35,9 @@ async def test_fifty_messages_at_once_are_all_stored_ten_answered_and_the_citize
     brain, whatsapp = EchoBrain(), FakeSender("whatsapp")
     pipeline = make_pipeline(brain, {"whatsapp": whatsapp})
     pipeline.flood = POLICY
+    # The conversation's language, fixed: whether the first answers are recorded before the notice
+    # is composed is a race between the two workers, and not what this test is about.
+    store.citizens.set_language(store.citizens.resolve("whatsapp", FLOODER), "ar")
     results = await asyncio.gather(*(pipeline.accept(text(f"wamid.f{n}", body=f"q{n}")) for n in range(50)))
     calm = await pipeline.accept(text("wamid.calm", address=CALM, body="passport fee?"))
 
@@ -49,7 +52,7 @@ async def test_fifty_messages_at_once_are_all_stored_ten_answered_and_the_citize
     assert sum(r.status == STATUS_ANSWERED for r in flooded) == 11  # ten answered, one with the notice
     to_flooder = [m.text for m in whatsapp.sent if m.address == FLOODER]
     assert sum(t.startswith("echo: q") for t in to_flooder) == 10
-    # Once, in the conversation's language (the answers before it were in Arabic).
+    # Once, in the conversation's language.
     assert [t for t in to_flooder if not t.startswith("echo")] == [notices("ar")]
     assert [m.text for m in whatsapp.sent if m.address == CALM] == ["echo: passport fee?"]
     assert len(brain.calls) == 11

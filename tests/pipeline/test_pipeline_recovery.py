@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from core.messages import InboundMessage
+from core.messages import InboundMessage, StatusUpdate
 from store import Store
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import FAST, eventually, rows, running
@@ -129,3 +129,55 @@ async def test_workers_stop_even_when_a_queue_call_swallows_the_cancellation(mak
     workers.cancel()
     done, _ = await asyncio.wait({workers}, timeout=5)
     assert done, "the workers did not stop within 5 s of being cancelled"
+
+
+async def test_a_reply_the_provider_took_before_its_sender_died_is_not_sent_again(
+    make_pipeline, coordination_factory, store
+):
+    # bench/faults, worker-kill: Meta accepted the reply, the worker was killed before it wrote
+    # the wamid down, and the restarted worker sent it a second time. Meta repeats our reference
+    # (biz_opaque_callback_data) in the message's statuses, which now mark it sent.
+    hanging = FakeSender("whatsapp", hang=True)
+    crashed = make_pipeline(EchoBrain(), {"whatsapp": hanging})
+    accepted = await crashed.accept(text(1))
+    processing = asyncio.create_task(crashed.process(accepted.message_id))
+    await eventually(lambda: hanging.attempts == 1)
+    processing.cancel()
+    await asyncio.gather(processing, return_exceptions=True)
+    [queued] = rows(store, direction="out")
+    assert queued.status == "queued"
+
+    web_tier = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp")})
+    status = StatusUpdate(channel="whatsapp", provider_id="wamid.taken", status="sent", reference=queued.id)
+    assert await web_tier.record_status(status)
+    [reply] = rows(store, direction="out")
+    assert (reply.status, reply.provider_id) == ("sent", "wamid.taken")
+
+    whatsapp = FakeSender("whatsapp")
+    restarted = make_pipeline(EchoBrain(), {"whatsapp": whatsapp}, coordination=coordination_factory(new_process=True))
+    await restarted.recover()
+    assert whatsapp.attempts == 0  # not sent twice
+
+    # A reference that names another channel's message, or one already sent, changes nothing.
+    stray = StatusUpdate(channel="whatsapp", provider_id="wamid.other", status="sent", reference=queued.id)
+    assert not await web_tier.record_status(stray)
+    assert rows(store, direction="out")[0].provider_id == "wamid.taken"
+
+
+async def test_a_job_that_comes_back_for_an_answered_message_sends_its_queued_reply(make_pipeline, store):
+    # bench/faults, redis-restart: the answer was queued, then sending failed (the rate limiter's
+    # Redis was away); the job came back, found the message answered, and the reply waited a minute
+    # for the orphan sweep.
+    hanging = FakeSender("whatsapp", hang=True)
+    crashed = make_pipeline(EchoBrain(), {"whatsapp": hanging})
+    accepted = await crashed.accept(text(1))
+    processing = asyncio.create_task(crashed.process(accepted.message_id))
+    await eventually(lambda: hanging.attempts == 1)
+    processing.cancel()
+    await asyncio.gather(processing, return_exceptions=True)
+    assert rows(store, direction="out")[0].status == "queued"
+
+    whatsapp = FakeSender("whatsapp")
+    again = make_pipeline(EchoBrain(), {"whatsapp": whatsapp})
+    await again.process(accepted.message_id)
+    assert whatsapp.texts == ["echo: q1"] and rows(store, direction="out")[0].status == "sent"

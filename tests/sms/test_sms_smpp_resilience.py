@@ -247,6 +247,28 @@ async def test_refused_bind_succeeds_once_the_account_is_fixed(node_smsc_install
         await fixed.stop()
 
 
+@pytest.mark.timeout(30)
+async def test_a_bind_failed_answer_is_retried_like_a_failed_connect(node_smsc_installed, sink, channel_factory):
+    # ESME_RBINDFAIL is what an SMSC answers while it restarts or is at its session limit: it used
+    # to be taken for bad credentials and retried after a minute (bench/faults smsc-bind-drop).
+    port, control = free_port(), free_port()
+    script = HERE.parent.parent / "bench" / "faults" / "smsc.js"
+    process = await asyncio.create_subprocess_exec("node", str(script), str(port), str(control), stdout=asyncio.subprocess.PIPE)
+    try:
+        assert (await process.stdout.readline()).decode().strip() == "READY"
+        import httpx
+
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control}") as client:
+            await client.post("/fault", json={"refuse_binds_s": 1.5})
+            channel = await channel_factory(port, sink, wait_bound=False, bad_credentials_retry_s=60.0)
+            await eventually(lambda: channel.health()["bound"], timeout=6)  # not a minute later
+            state = (await client.get("/state")).json()
+        assert state["refused"] >= 1 and state["binds"] >= 1
+    finally:
+        process.kill()
+        await process.wait()
+
+
 # ---------------------------------------------------------------- a silent peer
 
 

@@ -227,3 +227,23 @@ def test_outcome_mapping_table():
     usage = '{"123": [{"type": "whatsapp", "call_count": 100, "estimated_time_to_regain_access": 3}]}'
     assert retry_after_from_headers({"x-business-use-case-usage": usage}) == 180.0
     assert retry_after_from_headers({}) is None
+
+
+async def test_our_reference_goes_with_the_send_and_comes_back_in_its_statuses(sender, fake, sink):
+    # What lets a status name a message whose sender died before writing its wamid down.
+    import asyncio
+    import dataclasses
+
+    fake.post("/_fake/config", json={"auto_statuses": ["sent", "delivered"]})
+    [message] = render(sender, BotReply(text="مرحبا"))
+    outcome = await sender.send(dataclasses.replace(message, reference=4242))
+    assert outcome.ok
+    [stored] = fake.get("/_fake/messages", params={"to": CITIZEN}).json()["messages"]
+    assert stored["body"]["biz_opaque_callback_data"] == "tawasol:4242"
+    for _ in range(100):
+        if len(sink.statuses) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert [(s.provider_id, s.status, s.reference) for s in sink.statuses] == [
+        (outcome.provider_id, "sent", 4242), (outcome.provider_id, "delivered", 4242)
+    ]

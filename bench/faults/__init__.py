@@ -1,0 +1,1 @@
+"""Fault benchmark: `python -m bench.faults` (see __main__)."""
