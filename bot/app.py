@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
+from console import mount_console
 from core.brain import Brain
 
 
@@ -72,4 +73,5 @@ def create_app(
     for channel in runtime.channels.values():
         if isinstance(channel, HttpReceiver):
             app.include_router(channel.router())
+    mount_console(app, settings.console, store=runtime.require_store, redis_url=settings.redis_url)
     return app

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, List, Optional  # noqa: E402
 import typer  # noqa: E402
 
 from bot.commands import agency as agency_commands  # noqa: E402
+from bot.commands import staff as staff_commands  # noqa: E402
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -34,6 +35,7 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(db_app, name="db")
 app.add_typer(dialogue_app, name="dialogue")
 app.add_typer(agency_commands.app, name="agency")
+app.add_typer(staff_commands.app, name="staff")
 
 
 from bot.commands.process import load_settings as _settings  # noqa: E402

@@ -12,6 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import timedelta
 from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +20,7 @@ from catalog.replies import DEFAULT_REPLIES
 from catalog.services import DEFAULT_CATALOG_DIR
 from channels.sms.config import DEFAULT_PORT as SMPP_DEFAULT_PORT
 from channels.sms.config import DEFAULT_SHORT_CODE, DEFAULT_TPS, SmsConfig
+from console.config import ConsoleConfig
 from channels.whatsapp.config import (
     DEFAULT_API_VERSION,
     DEFAULT_RATE,
@@ -82,6 +84,7 @@ class Settings:
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     replies_file: Path = DEFAULT_REPLIES
     log_level: str = "INFO"
+    console: ConsoleConfig = ConsoleConfig()
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -99,6 +102,7 @@ class Settings:
             catalog_dir=reader.value("TAWASOL_CATALOG_DIR", _existing_dir, DEFAULT_CATALOG_DIR),
             replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),
             log_level=reader.value("LOG_LEVEL", _log_level, "INFO"),
+            console=_console(reader),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -235,6 +239,20 @@ def _sms(reader: _Reader) -> Optional[SmsConfig]:
     )
 
 
+def _console(reader: _Reader) -> ConsoleConfig:
+    default = ConsoleConfig()
+    return ConsoleConfig(
+        idle_timeout=timedelta(minutes=reader.value("CONSOLE_IDLE_MINUTES", _positive_whole_number, 30)),
+        cookie_secure=reader.value("CONSOLE_COOKIE_SECURE", _boolean, True),
+        lockout_failures=reader.value("CONSOLE_LOCKOUT_FAILURES", _positive_whole_number, default.lockout_failures),
+        lockout_duration=timedelta(minutes=reader.value("CONSOLE_LOCKOUT_MINUTES", _positive_whole_number, 15)),
+        sign_ins_per_minute=reader.value("CONSOLE_SIGN_INS_PER_MINUTE", _positive_whole_number,
+                                         default.sign_ins_per_minute),
+        public_url=reader.value("CONSOLE_URL", _http_url, default.public_url),
+        setup_link_lifetime=timedelta(hours=reader.value("CONSOLE_SETUP_LINK_HOURS", _positive_whole_number, 24)),
+    )
+
+
 # --- one rule per variable: each parser raises ValueError saying why ------------------------------
 
 
@@ -268,6 +286,22 @@ def _whole_number(raw: str) -> int:
     if value < 0:
         raise ValueError(f"must be zero or more, got {raw!r}")
     return value
+
+
+def _positive_whole_number(raw: str) -> int:
+    value = _whole_number(raw)
+    if value < 1:
+        raise ValueError(f"must be a whole number of at least 1, got {raw!r}")
+    return value
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
 
 
 def _port(raw: str) -> int:

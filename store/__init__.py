@@ -10,15 +10,18 @@ run them in a thread (`asyncio.to_thread`) so the event loop never waits on the 
 from __future__ import annotations
 
 from store.agencies import AgencyRepository
+from store.audit import AuditRepository
 from store.citizens import CitizenRepository
 from store.database import Database
-from store.conversations import ConversationRepository
+from store.conversations import ConversationBrowser, ConversationRepository
 from store.inbound import InboundRepository
 from store.outbound import OutboundRepository
 from store.review import ReviewRepository
+from store.sessions import SessionRepository, ThrottleRepository
+from store.staff import StaffRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
-from store.tickets import TicketRepository
+from store.tickets import TicketDesk, TicketRepository
 
 
 class Store:
@@ -34,6 +37,14 @@ class Store:
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
         self.agencies = AgencyRepository(self.db)
+        # The staff console's: accounts, sessions and sign-in throttling (when not on Redis), the
+        # audit log, and tickets and conversations as staff read and work them.
+        self.staff = StaffRepository(self.db)
+        self.sessions = SessionRepository(self.db)
+        self.throttle = ThrottleRepository(self.db)
+        self.audit = AuditRepository(self.db)
+        self.ticket_desk = TicketDesk(self.db)
+        self.browser = ConversationBrowser(self.db)
 
     def close(self) -> None:
         self.db.dispose()

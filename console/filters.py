@@ -1,0 +1,31 @@
+"""Reading the filter fields of list pages (dates as YYYY-MM-DD, UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+
+def day_start(value: str) -> Optional[datetime]:
+    """Midnight UTC of YYYY-MM-DD; None for an empty field; ValueError for anything else."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+
+
+def day_end(value: str) -> Optional[datetime]:
+    """The midnight after YYYY-MM-DD, so "to 2026-12-07" includes that whole day."""
+    start = day_start(value)
+    return start + timedelta(days=1) if start else None
+
+
+def waiting(since: datetime, now: datetime) -> str:
+    """'3 h 05 min', '12 min': how long a ticket has waited."""
+    minutes = max(int((now - since).total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
