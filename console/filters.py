@@ -20,12 +20,16 @@ def day_end(value: str) -> Optional[datetime]:
     return start + timedelta(days=1) if start else None
 
 
-def waiting(since: datetime, now: datetime) -> str:
-    """'3 h 05 min', '12 min': how long a ticket has waited."""
+UNITS = {"ar": ("د", "س", "يوم"), "en": ("min", "h", "d")}
+
+
+def waiting(since: datetime, now: datetime, lang: str = "en") -> str:
+    """'3 h 05 min', '12 min' ('12 د' in Arabic): how long a ticket has waited."""
+    minute, hour, day = UNITS.get(lang, UNITS["en"])
     minutes = max(int((now - since).total_seconds() // 60), 0)
     if minutes < 60:
-        return f"{minutes} min"
+        return f"{minutes} {minute}"
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} d {hours % 24} h"
+        return f"{hours} {hour} {minutes:02d} {minute}"
+    return f"{hours // 24} {day} {hours % 24} {hour}"

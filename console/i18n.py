@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "role_agent": ("موظف خدمة", "Agent"),
     "open_tickets": ("تذاكر مفتوحة", "Open tickets"),
     "services": ("خدمات", "Services"),
+    "conversations_today": ("محادثات آخر 24 ساعة", "Conversations, last 24 hours"),
     "service": ("الخدمة", "Service"),
     "agency": ("الجهة", "Agency"),
     "kind": ("النوع", "Kind"),

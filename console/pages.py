@@ -3,6 +3,7 @@ conversations, services, and (admins) the messages the bot did not understand.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Callable
 
 from fastapi import APIRouter, Form, Request
@@ -26,12 +27,13 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         visit = pages.visit(request)
         viewer = visit.require_viewer()
         store = pages.store()
-        tickets = store.ticket_desk.list(viewer.scope)
+        tickets = store.ticket_desk.list(viewer.scope, ("open",))
         services = [s for s in catalog().services.values() if viewer.sees_service(s.id)]
         agency = store.agencies.get(viewer.agency_id) if viewer.agency_id else None
         review = len(store.review.pending(limit=1000)) if viewer.is_admin else None
+        recent = store.browser.search(viewer.scope, ConversationQuery(since=utcnow() - timedelta(days=1)), limit=1000)
         return pages.render(visit, "dashboard.html", tickets=len(tickets), services=len(services), review=review,
-                            agency=agency)
+                            agency=agency, conversations=len(recent))
 
     @router.get("/tickets")
     def tickets(request: Request, status: str = "active") -> Response:
@@ -42,7 +44,7 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         rows = pages.store().ticket_desk.list(viewer.scope, statuses)
         now = utcnow()
         return pages.render(visit, "tickets.html", tickets=rows, status=status,
-                            waited={t.id: waiting(t.created_at, now) for t in rows})
+                            waited={t.id: waiting(t.created_at, now, visit.lang) for t in rows})
 
     def _ticket(request: Request, ticket_id: int) -> Response:
         visit = pages.visit(request)
@@ -55,7 +57,7 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         service = catalog().service(ticket.service_id) if ticket.service_id else None
         holder = store.staff.get(ticket.assigned_staff_id) if ticket.assigned_staff_id else None
         return pages.render(visit, "ticket.html", ticket=ticket, conversations=conversations, service=service,
-                            holder=holder, waited=waiting(ticket.created_at, utcnow()))
+                            holder=holder, waited=waiting(ticket.created_at, utcnow(), visit.lang))
 
     @router.get("/tickets/{ticket_id}")
     def ticket(request: Request, ticket_id: int) -> Response:
