@@ -243,7 +243,7 @@ def _console(reader: _Reader) -> ConsoleConfig:
     default = ConsoleConfig()
     return ConsoleConfig(
         idle_timeout=timedelta(minutes=reader.value("CONSOLE_IDLE_MINUTES", _positive_whole_number, 30)),
-        cookie_secure=reader.value("CONSOLE_COOKIE_SECURE", _boolean, True),
+        cookie_secure=reader.value("CONSOLE_COOKIE_SECURE", _boolean_or_auto, None),
         lockout_failures=reader.value("CONSOLE_LOCKOUT_FAILURES", _positive_whole_number, default.lockout_failures),
         lockout_duration=timedelta(minutes=reader.value("CONSOLE_LOCKOUT_MINUTES", _positive_whole_number, 15)),
         sign_ins_per_minute=reader.value("CONSOLE_SIGN_INS_PER_MINUTE", _positive_whole_number,
@@ -302,6 +302,16 @@ def _boolean(raw: str) -> bool:
     if lowered in ("false", "0", "no", "off"):
         return False
     raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _boolean_or_auto(raw: str) -> Optional[bool]:
+    """None for "auto"."""
+    if raw.lower() == "auto":
+        return None
+    try:
+        return _boolean(raw)
+    except ValueError:
+        raise ValueError(f"must be auto, true or false, got {raw!r}") from None
 
 
 def _port(raw: str) -> int:

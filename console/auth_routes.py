@@ -134,7 +134,7 @@ def auth_router(pages: Pages, guard: SignInGuard) -> APIRouter:
         response = _see_other(_safe_next(next))
         if lang in LANGUAGES:
             response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, path="/console", samesite="lax",
-                                secure=pages.config.cookie_secure)
+                                secure=pages.secure_cookies(request))
         return response
 
     return router

@@ -21,6 +21,7 @@ from store import Store
 SESSION_COOKIE = "tawasol_console"
 LANGUAGE_COOKIE = "tawasol_lang"
 TEMPLATES = Path(__file__).parent / "templates"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class SignInRequired(Exception):
@@ -131,6 +132,11 @@ class Pages:
         response = HTMLResponse(body, status_code=http_status)
         return self.finish(visit, response)
 
+    def secure_cookies(self, request: Request) -> bool:
+        if self.config.cookie_secure is not None:
+            return self.config.cookie_secure
+        return request.url.scheme == "https" or (request.url.hostname or "") not in LOOPBACK_HOSTS
+
     def finish(self, visit: Visit, response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
@@ -140,12 +146,12 @@ class Pages:
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
+        secure = self.secure_cookies(visit.request)
         if visit.new_token:
             response.set_cookie(
-                SESSION_COOKIE, visit.new_token, httponly=True, secure=self.config.cookie_secure, samesite="strict",
-                path="/console", max_age=None,
+                SESSION_COOKIE, visit.new_token, httponly=True, secure=secure, samesite="strict", path="/console",
+                max_age=None,
             )
         elif visit.end_session:
-            response.delete_cookie(SESSION_COOKIE, path="/console", secure=self.config.cookie_secure,
-                                   httponly=True, samesite="strict")
+            response.delete_cookie(SESSION_COOKIE, path="/console", secure=secure, httponly=True, samesite="strict")
         return response

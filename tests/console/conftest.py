@@ -36,7 +36,7 @@ def serve_console(tmp_path: Path, sqlite_template: Path, **env: str) -> Iterator
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
     settings = Settings.from_env(
-        {"DATABASE_URL": url, "CONSOLE_COOKIE_SECURE": "false", "CONSOLE_LOCKOUT_FAILURES": "3", **env}, cwd=tmp_path
+        {"DATABASE_URL": url, "CONSOLE_LOCKOUT_FAILURES": "3", **env}, cwd=tmp_path
     )
     store = Store(url)
     try:

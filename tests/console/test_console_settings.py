@@ -21,7 +21,7 @@ VARIABLES = ["CONSOLE_IDLE_MINUTES", "CONSOLE_COOKIE_SECURE", "CONSOLE_LOCKOUT_F
 
 def test_the_console_settings_are_read_with_safe_defaults(tmp_path):
     default = Settings.from_env({}, cwd=tmp_path).console
-    assert (default.idle_timeout, default.cookie_secure, default.lockout_failures) == (timedelta(minutes=30), True, 5)
+    assert (default.idle_timeout, default.cookie_secure, default.lockout_failures) == (timedelta(minutes=30), None, 5)
     given = Settings.from_env({
         "CONSOLE_IDLE_MINUTES": "10", "CONSOLE_COOKIE_SECURE": "false", "CONSOLE_LOCKOUT_FAILURES": "3",
         "CONSOLE_LOCKOUT_MINUTES": "60", "CONSOLE_SIGN_INS_PER_MINUTE": "7", "CONSOLE_URL": "https://tawasol.gov.jo/",
@@ -53,7 +53,10 @@ def test_the_console_is_served_in_production_and_in_development(tmp_path):
     with BackgroundServer(create_app(production, workers=0)) as server:
         answer = httpx.get(server.url + "/console", follow_redirects=False)
         assert (answer.status_code, answer.headers["location"]) == (303, "/console/login")
-        assert "Secure" in httpx.get(server.url + "/console/login").headers["set-cookie"]
+        # auto: Secure for any address but this machine's own (nothing crosses a network there)
+        assert "Secure" not in httpx.get(server.url + "/console/login").headers["set-cookie"]
+        public = httpx.get(server.url + "/console/login", headers={"Host": "tawasol.gov.jo"})
+        assert "Secure" in public.headers["set-cookie"]
         assert httpx.get(server.url + "/console/static/console.css").status_code == 200
     development = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}, cwd=tmp_path)
     app = create_dev_app(development, public_url="http://127.0.0.1:1", workers=0)
