@@ -32,7 +32,8 @@ class PasswordRefused(StaffError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            {"password_too_short": "the password must be at least 12 characters",
+            code=key,
+            message={"password_too_short": "the password must be at least 12 characters",
              "password_too_long": "the password must be at most 256 characters",
              "password_spaces": "the password must not start or end with spaces"}[key]
         )

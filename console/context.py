@@ -95,7 +95,10 @@ class Pages:
         viewer = None
         if session is not None and session.staff_id is not None:
             user = self.store().staff.get(session.staff_id)
-            if user is not None and user.active:
+            # A deactivated user, one whose password was reset, or a session from before the
+            # password last changed: signed out everywhere, on either session backend.
+            if (user is not None and user.active and user.password_hash
+                    and (user.password_changed_at is None or session.created_at >= user.password_changed_at)):
                 viewer = Viewer(user.id, user.email, user.role, user.agency_id)
         return Visit(request, lang, session, viewer)
 

@@ -26,6 +26,7 @@ class ConsoleSession:
     id: str  # SHA-256 of the cookie's token
     staff_id: Optional[int]
     csrf_token: str
+    created_at: datetime
 
 
 def session_id(token: str) -> str:
@@ -55,7 +56,7 @@ class DatabaseSessions:
             self._sessions.delete_idle(now - self._idle)
             self._last_purge = now
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        record = ConsoleSession(session_id(token), staff_id, csrf)
+        record = ConsoleSession(session_id(token), staff_id, csrf, now)
         self._sessions.create(record.id, csrf, staff_id, now)
         return token, record
 
@@ -71,7 +72,7 @@ class DatabaseSessions:
             return None
         if now - record.last_seen_at > TOUCH_EVERY:
             self._sessions.touch(record.id, now)
-        return ConsoleSession(record.id, record.staff_id, record.csrf_token)
+        return ConsoleSession(record.id, record.staff_id, record.csrf_token, record.created_at)
 
     def end(self, token: str) -> None:
         self._sessions.delete(session_id(token))
@@ -87,11 +88,11 @@ class RedisSessions:
 
     def create(self, staff_id: Optional[int]) -> tuple[str, ConsoleSession]:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        record = ConsoleSession(session_id(token), staff_id, csrf)
+        record = ConsoleSession(session_id(token), staff_id, csrf, utcnow())
         key = self._prefix + record.id
         with self._redis.pipeline() as pipe:
             pipe.hset(key, mapping={"staff_id": "" if staff_id is None else str(staff_id), "csrf": csrf,
-                                    "created": utcnow().isoformat()})
+                                    "created": record.created_at.isoformat()})
             pipe.pexpire(key, self._idle_ms)
             pipe.execute()
         return token, record
@@ -111,7 +112,7 @@ class RedisSessions:
             self._redis.delete(key)
             return None
         staff = fields[b"staff_id"].decode()
-        return ConsoleSession(session_id(token), int(staff) if staff else None, fields[b"csrf"].decode())
+        return ConsoleSession(session_id(token), int(staff) if staff else None, fields[b"csrf"].decode(), created)
 
     def end(self, token: str) -> None:
         self._redis.delete(self._prefix + session_id(token))

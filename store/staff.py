@@ -28,7 +28,12 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 class StaffError(ValueError):
-    """A staff change that cannot be made; the message says why."""
+    """A staff change that cannot be made; the message says why, and `code` names the reason for
+    pages that say it in another language."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def normalise_email(email: str) -> str:
@@ -57,20 +62,20 @@ class StaffRepository:
     ) -> StaffUser:
         email = normalise_email(email)
         if not EMAIL.match(email) or len(email) > 254:
-            raise StaffError(f"{email!r} is not an email address")
+            raise StaffError(f"{email!r} is not an email address", "bad_email")
         if role not in ROLES:
-            raise StaffError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+            raise StaffError(f"role must be one of {', '.join(ROLES)}, not {role!r}", "bad_role")
         if role in AGENCY_ROLES and not agency_id:
-            raise StaffError(f"a {role} works for one agency: give --agency ID")
+            raise StaffError(f"a {role} works for one agency: give --agency ID", "agency_required")
         if role == MINISTRY_ADMIN and agency_id:
-            raise StaffError("a ministry_admin works for the ministry, not one agency: leave out --agency")
+            raise StaffError("a ministry_admin works for the ministry, not one agency: leave out --agency", "admin_without_agency")
         if (password_hash is None) == (setup_token_hash is None):
             raise StaffError("a new user needs a password or a setup link, not both")
         with self._db.session() as s:
             if agency_id and s.get(Agency, agency_id) is None:
-                raise StaffError(f"no agency {agency_id!r}: add it first (tawasol agency add)")
+                raise StaffError(f"no agency {agency_id!r}: add it first (tawasol agency add)", "unknown_agency")
             if s.execute(select(StaffUser.id).where(StaffUser.email == email)).first() is not None:
-                raise StaffError(f"{email} already has an account")
+                raise StaffError(f"{email} already has an account", "email_taken")
             now = utcnow()
             user = StaffUser(
                 email=email, role=role, agency_id=agency_id, password_hash=password_hash,
@@ -129,6 +134,21 @@ class StaffRepository:
             user = s.execute(select(StaffUser).where(StaffUser.setup_token_hash == token_hash)).scalar_one_or_none()
             if user is None or not user.active or user.setup_expires_at is None or user.setup_expires_at < utcnow():
                 return None
+            return user
+
+    def reset(self, staff_id: int, setup_token_hash: str, setup_expires_at: datetime, *, actor: Actor) -> StaffUser:
+        """A new setup link for the user: the old password stops working, and so do their sessions
+        (the console accepts no session for a user without a password)."""
+        with self._db.session() as s:
+            user = s.get(StaffUser, staff_id)
+            if user is None:
+                raise StaffError(f"no staff user {staff_id}")
+            user.password_hash = None
+            user.setup_token_hash = setup_token_hash
+            user.setup_expires_at = setup_expires_at
+            s.query(StaffSession).filter(StaffSession.staff_id == staff_id).delete()
+            record(s, actor, "staff.password_reset", "staff", user.id, agency_id=user.agency_id,
+                   after={"setup_expires_at": setup_expires_at.isoformat()})
             return user
 
     def set_active(self, staff_id: int, active: bool, *, actor: Actor) -> StaffUser:

@@ -56,7 +56,7 @@ def test_an_admin_signs_in_in_arabic_right_to_left_and_switches_to_english(open_
     assert page.inner_text("#count-tickets") == "2" and page.inner_text("#count-review") == "1"
     assert page.inner_text("#count-conversations") == "2"
     nav = page.locator(".main-nav a").all_inner_texts()
-    assert nav == ["الرئيسية", "التذاكر", "المحادثات", "الخدمات", "رسائل لم تُفهم", "الموظفون", "سجل التدقيق"]
+    assert nav == ["الرئيسية", "التذاكر", "المحادثات", "الخدمات", "رسائل لم تُفهم", "الموظفون", "الجهات", "سجل التدقيق"]
     # right to left: the brand sits at the right edge, the first menu item right of the last
     brand = page.locator(".brand").bounding_box()
     assert brand["x"] > LAPTOP["width"] / 2
@@ -192,3 +192,24 @@ def test_an_admin_adds_an_agent_who_sets_a_password_and_signs_in(open_page, scre
     newcomer.fill("input[name=repeat]", "lina's long password")
     newcomer.click("button[type=submit]")
     assert newcomer.url.endswith("/console") and newcomer.inner_text("#role-line").startswith("موظف خدمة")
+
+
+def test_an_admin_adds_an_agency_in_english_and_the_audit_log_names_them(open_page, console, screenshots):
+    admin = open_page()
+    sign_in(admin, ADMIN)
+    admin.click("#language-switch")
+    admin.click(".main-nav >> text=Agencies")
+    admin.fill("input[name=agency_id]", "moi")
+    admin.fill("input[name=name_ar]", "وزارة الداخلية")
+    admin.fill("input[name=name_en]", "Ministry of Interior")
+    admin.click("form[action='/console/agencies'] button[type=submit]")
+    assert "Ministry of Interior" in admin.inner_text("#agencies")
+    admin.fill("input[name=agency_id]", "moi")
+    admin.fill("input[name=name_ar]", "مكرر")
+    admin.fill("input[name=name_en]", "Again")
+    admin.click("form[action='/console/agencies'] button[type=submit]")
+    assert "already exists" in admin.inner_text("#agency-error")
+    admin.screenshot(path=str(screenshots / "agencies-en.png"), full_page=True)
+    admin.goto("/console/audit?action=agency.add")
+    assert admin.locator("#audit .action").all_inner_texts() == ["agency.add"]
+    assert ADMIN in admin.inner_text("#audit tbody tr") and "Ministry of Interior" in admin.inner_text("#audit tbody tr")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from core.messages import utcnow
+from store.audit import AuditFilter
 from store.models import StaffSession, Ticket
 from tests.availability import unavailable
 from tests.console.conftest import ConsoleServer, serve_console
@@ -204,6 +205,50 @@ def test_changing_the_password_needs_the_current_one(console):
         assert old.post("/console/login", data={"email": AGENT, "password": PASSWORD, "csrf_token": token}).status_code == 401
 
 
+def test_changing_the_password_signs_out_the_other_sessions(console):
+    laptop, csrf = sign_in(console, AGENT)
+    phone, _ = sign_in(console, AGENT)
+    assert laptop.post("/console/password", data={"current": PASSWORD, "password": "brand new password",
+                                                 "repeat": "brand new password", "csrf_token": csrf}).status_code == 200
+    assert laptop.get("/console").status_code == 200  # the session that changed it goes on
+    assert phone.get("/console").headers["location"] == "/console/login"
+
+
+def test_an_admin_resets_a_password_with_a_new_setup_link(console):
+    victim, _ = sign_in(console, LIAISON)
+    admin, csrf = sign_in(console, ADMIN)
+    liaison = console.store.staff.by_email(LIAISON)
+    page = admin.post(f"/console/staff/{liaison.id}/reset", data={"csrf_token": csrf})
+    link = re.search(r"/console/setup/[A-Za-z0-9_-]+", page.text).group(0)
+    assert victim.get("/console").status_code == 303  # signed out at once
+    with client(console) as c:
+        token = csrf_of(c.get("/console/login"))
+        assert c.post("/console/login", data={"email": LIAISON, "password": PASSWORD, "csrf_token": token}).status_code == 401
+        form = c.get(link)
+        assert c.post(link, data={"password": "rana's new password", "repeat": "rana's new password",
+                                  "csrf_token": csrf_of(form)}).status_code == 303
+    sign_in(console, LIAISON, "rana's new password")
+    assert admin.post(f"/console/staff/{console.store.staff.by_email(ADMIN).id}/reset",
+                      data={"csrf_token": csrf}).status_code == 400  # not one's own
+    actions = [e.action for e in console.store.audit.search()]
+    assert actions[:2] == ["staff.password_set", "staff.password_reset"]
+
+
+def test_only_admins_add_agencies_and_each_is_audited(console):
+    liaison, liaison_csrf = sign_in(console, LIAISON)
+    forged = liaison.post("/console/agencies", data={"agency_id": "moi", "name_ar": "الداخلية", "name_en": "Interior",
+                                                     "csrf_token": liaison_csrf})
+    assert forged.status_code == 404 and console.store.agencies.get("moi") is None
+    admin, csrf = sign_in(console, ADMIN)
+    bad = admin.post("/console/agencies", data={"agency_id": "MOI!", "name_ar": "x", "name_en": "y", "csrf_token": csrf})
+    assert bad.status_code == 400 and "بادئة خدماتها في الكتالوج" in bad.text  # said in the page's language
+    added = admin.post("/console/agencies", data={"agency_id": "moi", "name_ar": "الداخلية", "name_en": "Interior",
+                                                  "independent": "1", "csrf_token": csrf})
+    assert added.status_code == 303 and console.store.agencies.get("moi").independent is True
+    [entry] = console.store.audit.search(AuditFilter(action="agency.add"))
+    assert (entry.actor, entry.target_id, entry.after["name_en"], entry.after["independent"]) == (ADMIN, "moi", "Interior", True)
+
+
 @pytest.mark.redis
 def test_sessions_and_lockout_work_on_redis(tmp_path, sqlite_template):
     import redis
@@ -260,6 +305,6 @@ def test_the_staff_command_adds_accounts_from_a_password_on_stdin(tmp_path):
     try:
         [user] = store.staff.all()
         assert user.email == "rana@cspd.gov.jo" and user.password_hash.startswith("$argon2id$")
-        assert [(e.actor, e.action) for e in store.audit.search()] == [("cli", "staff.add")]
+        assert [(e.actor, e.action) for e in store.audit.search()] == [("cli", "staff.add"), ("cli", "agency.add")]
     finally:
         store.close()
