@@ -250,6 +250,7 @@ def _console(reader: _Reader) -> ConsoleConfig:
                                          default.sign_ins_per_minute),
         public_url=reader.value("CONSOLE_URL", _http_url, default.public_url),
         setup_link_lifetime=timedelta(hours=reader.value("CONSOLE_SETUP_LINK_HOURS", _positive_whole_number, 24)),
+        ticket_limit=timedelta(minutes=reader.value("CONSOLE_TICKET_LIMIT_MINUTES", _positive_whole_number, 60)),
     )
 
 

@@ -19,3 +19,4 @@ class ConsoleConfig:
     sign_ins_per_minute: int = 20  # attempts from one client address, right or wrong
     public_url: str = "http://127.0.0.1:8000"  # where staff reach Tawasol: setup links start here
     setup_link_lifetime: timedelta = timedelta(hours=24)
+    ticket_limit: timedelta = timedelta(minutes=60)  # an open ticket waiting longer is flagged late

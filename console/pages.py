@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import Callable
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from catalog.services import ASPECTS, Catalog
 from console.context import NotFound, Pages
+from console.exports import to_csv
 from console.filters import day_end, day_start, waiting
 from core.messages import utcnow
 from store.audit import Actor
@@ -28,12 +29,13 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         viewer = visit.require_viewer()
         store = pages.store()
         tickets = store.ticket_desk.list(viewer.scope, ("open",))
+        late = sum(1 for t in tickets if utcnow() - t.created_at > pages.config.ticket_limit)
         services = [s for s in catalog().services.values() if viewer.sees_service(s.id)]
         agency = store.agencies.get(viewer.agency_id) if viewer.agency_id else None
         review = len(store.review.pending(limit=1000)) if viewer.is_admin else None
         recent = store.browser.search(viewer.scope, ConversationQuery(since=utcnow() - timedelta(days=1)), limit=1000)
         return pages.render(visit, "dashboard.html", tickets=len(tickets), services=len(services), review=review,
-                            agency=agency, conversations=len(recent))
+                            agency=agency, conversations=len(recent), late=late)
 
     @router.get("/tickets")
     def tickets(request: Request, status: str = "active") -> Response:
@@ -43,7 +45,8 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
             status, ("open", "taken"))
         rows = pages.store().ticket_desk.list(viewer.scope, statuses)
         now = utcnow()
-        return pages.render(visit, "tickets.html", tickets=rows, status=status,
+        late = {t.id for t in rows if t.status == "open" and now - t.created_at > pages.config.ticket_limit}
+        return pages.render(visit, "tickets.html", tickets=rows, status=status, late=late,
                             waited={t.id: waiting(t.created_at, now, visit.lang) for t in rows})
 
     def _ticket(request: Request, ticket_id: int) -> Response:
@@ -95,6 +98,51 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         return pages.render(visit, "conversations.html", rows=rows, error=error,
                             form={"phone": phone, "service": service, "since": since, "until": until})
 
+    @router.get("/conversations.csv")
+    def conversations_csv(request: Request, phone: str = "", service: str = "", since: str = "",
+                          until: str = "") -> Response:
+        """Every message of the conversations the search finds, one row each."""
+        visit = pages.visit(request)
+        viewer = visit.require_viewer()
+        try:
+            query = ConversationQuery(phone=phone or None, service_id=service or None, since=day_start(since),
+                                      until=day_end(until))
+        except ValueError:
+            return pages.finish(visit, PlainTextResponse("dates are written 2026-12-07", status_code=400))
+        store = pages.store()
+        found = [] if service and not viewer.sees_service(service) else store.browser.search(viewer.scope, query, limit=5000)
+        rows = []
+        for summary in found:
+            for message, events in store.browser.messages(summary.id):
+                rows.append((summary.id, message.created_at.isoformat(), message.direction, message.channel,
+                             viewer.phone(message.address), message.service_id, message.intent, message.status,
+                             message.route_reason, message.text))
+        store.audit.append(Actor(viewer.email, viewer.staff_id), "export.conversations", "export", "conversations",
+                           agency_id=viewer.scope,
+                           after={"phone": phone, "service": service, "since": since, "until": until,
+                                  "conversations": len(found), "messages": len(rows)})
+        body = to_csv(("conversation", "at", "direction", "channel", "phone", "service", "intent", "status",
+                       "route_reason", "text"), rows)
+        return pages.finish(visit, _csv(body, "conversations"))
+
+    @router.get("/tickets.csv")
+    def tickets_csv(request: Request, since: str = "", until: str = "") -> Response:
+        visit = pages.visit(request)
+        viewer = visit.require_viewer()
+        try:
+            start, end = day_start(since), day_end(until)
+        except ValueError:
+            return pages.finish(visit, PlainTextResponse("dates are written 2026-12-07", status_code=400))
+        store = pages.store()
+        tickets = [t for t in store.ticket_desk.list(viewer.scope, ("open", "taken", "closed"), limit=10_000)
+                   if (start is None or t.created_at >= start) and (end is None or t.created_at < end)]
+        store.audit.append(Actor(viewer.email, viewer.staff_id), "export.tickets", "export", "tickets",
+                           agency_id=viewer.scope, after={"since": since, "until": until, "tickets": len(tickets)})
+        body = to_csv(("ticket", "opened", "kind", "service", "status", "closed", "text"),
+                      ((t.id, t.created_at.isoformat(), t.kind, t.service_id, t.status,
+                        t.closed_at.isoformat() if t.closed_at else "", t.text) for t in tickets))
+        return pages.finish(visit, _csv(body, "tickets"))
+
     @router.get("/conversations/{conversation_id}")
     def conversation(request: Request, conversation_id: int) -> Response:
         visit = pages.visit(request)
@@ -138,3 +186,8 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         return pages.finish(visit, RedirectResponse("/console/review", status_code=303))
 
     return router
+
+
+def _csv(body: str, name: str) -> Response:
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="tawasol-{name}.csv"'})

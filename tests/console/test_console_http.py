@@ -249,6 +249,43 @@ def test_only_admins_add_agencies_and_each_is_audited(console):
     assert (entry.actor, entry.target_id, entry.after["name_en"], entry.after["independent"]) == (ADMIN, "moi", "Interior", True)
 
 
+def test_open_tickets_past_the_time_limit_are_flagged_late(console):
+    admin, _ = sign_in(console, ADMIN)
+    assert 'class="late"' not in admin.get("/console/tickets").text
+    with console.store.db.session() as s:
+        ticket = s.get(Ticket, console.seeded.dls_ticket)
+        ticket.created_at = utcnow() - console.settings.console.ticket_limit - timedelta(minutes=1)
+    page = admin.get("/console/tickets").text
+    assert page.count('class="late"') == 1 and "متأخرة" in page
+    assert 'id="count-late">1 متأخرة' in admin.get("/console").text
+
+
+def test_csv_exports_keep_to_the_agency_mask_phones_by_role_and_are_audited(console):
+    import csv
+    import io
+
+    citizen = console.store.citizens.resolve("whatsapp", "962790000001")
+    console.store.tickets.open(citizen, "complaint", '=HYPERLINK("http://evil")', "cspd.id_card")
+    liaison, _ = sign_in(console, LIAISON)
+    answer = liaison.get("/console/conversations.csv")
+    assert answer.headers["content-type"].startswith("text/csv") and answer.text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(answer.text.lstrip("\ufeff"))))
+    assert {r["conversation"] for r in rows} == {str(console.seeded.cspd_conversation)}
+    assert {r["phone"] for r in rows} == {"9627*****567"} and {r["service"] for r in rows} == {"cspd.passport_renew"}
+    assert "قديش رسوم تجديد جواز السفر؟" in {r["text"] for r in rows}
+    tickets = list(csv.DictReader(io.StringIO(liaison.get("/console/tickets.csv").text.lstrip("\ufeff"))))
+    assert sorted(t["service"] for t in tickets) == ["cspd.id_card", "cspd.passport_renew"]
+    assert '\'=HYPERLINK("http://evil")' in {t["text"] for t in tickets}  # never a live formula
+    admin, _ = sign_in(console, ADMIN)
+    everything = list(csv.DictReader(io.StringIO(admin.get("/console/conversations.csv").text.lstrip("\ufeff"))))
+    assert {r["phone"] for r in everything} == {"962791234567", "962781112223"}
+    assert liaison.get("/console/conversations.csv?service=dls.property_certificate").text.count("\n") == 1  # header only
+    assert admin.get("/console/tickets.csv?since=yesterday").status_code == 400
+    exports = console.store.audit.search(AuditFilter(action="export."))
+    assert [(e.actor, e.action, e.agency_id) for e in exports][-2:] == [
+        (LIAISON, "export.tickets", "cspd"), (LIAISON, "export.conversations", "cspd")]
+
+
 @pytest.mark.redis
 def test_sessions_and_lockout_work_on_redis(tmp_path, sqlite_template):
     import redis

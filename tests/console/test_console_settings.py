@@ -16,7 +16,7 @@ from simulators.dev_server import create_dev_app
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 VARIABLES = ["CONSOLE_IDLE_MINUTES", "CONSOLE_COOKIE_SECURE", "CONSOLE_LOCKOUT_FAILURES", "CONSOLE_LOCKOUT_MINUTES",
-             "CONSOLE_SIGN_INS_PER_MINUTE", "CONSOLE_URL", "CONSOLE_SETUP_LINK_HOURS"]
+             "CONSOLE_SIGN_INS_PER_MINUTE", "CONSOLE_URL", "CONSOLE_SETUP_LINK_HOURS", "CONSOLE_TICKET_LIMIT_MINUTES"]
 
 
 def test_the_console_settings_are_read_with_safe_defaults(tmp_path):
