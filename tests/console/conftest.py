@@ -52,8 +52,10 @@ def console(tmp_path, sqlite_template) -> Iterator[ConsoleServer]:
     yield from serve_console(tmp_path, sqlite_template)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped on purpose: Playwright's sync API keeps an event loop marked running in this
+    thread while it is started, and the asyncio tests of later modules could not run their own."""
     if not os.path.exists(CHROMIUM):
         unavailable(f"chromium at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
