@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from core.privacy import mask_phone
-from store.staff import AGENT, LIAISON_OFFICER, MINISTRY_ADMIN
+from store.staff import AGENT, MINISTRY_ADMIN
 from store.tickets import agency_of_service
 
 
@@ -34,10 +34,6 @@ class Viewer:
     def works_tickets(self) -> bool:
         """Takes and closes tickets: the agency's agents, and ministry admins."""
         return self.role in (AGENT, MINISTRY_ADMIN)
-
-    @property
-    def reads_conversations(self) -> bool:
-        return self.role in (MINISTRY_ADMIN, LIAISON_OFFICER, AGENT)
 
     def phone(self, number: str) -> str:
         """Liaison officers read conversations to improve answers, not to call citizens: they see

@@ -150,6 +150,19 @@ def test_a_tampered_csrf_token_is_refused_and_changes_nothing(open_page, console
     assert console.store.ticket_desk.get(console.seeded.cspd_ticket, None).status == "open"
 
 
+def test_a_form_pointed_at_another_agency_s_ticket_gets_404(open_page, console):
+    page = open_page()
+    sign_in(page, AGENT)
+    page.goto(f"/console/tickets/{console.seeded.cspd_ticket}")
+    # the agent's own, valid form (right CSRF token), re-aimed at the other agency's ticket
+    page.eval_on_selector("form[action$='/take']", f"f => f.action = '/console/tickets/{console.seeded.dls_ticket}/take'")
+    with page.expect_response(lambda r: r.url.endswith(f"/{console.seeded.dls_ticket}/take")) as posted:
+        page.click("#take-ticket")
+    assert posted.value.status == 404 and page.inner_text("h1") == "غير موجود"
+    assert console.store.ticket_desk.get(console.seeded.dls_ticket, None).status == "open"
+    assert [e.action for e in console.store.audit.search()] == ["staff.add"] * 4  # nothing but the seeding
+
+
 def test_repeated_wrong_passwords_lock_sign_in(open_page, screenshots):
     page = open_page()
     for _ in range(3):
