@@ -28,6 +28,7 @@ from bot.request_guards import RequestGuards
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
+from console import mount_console
 from core.brain import Brain
 from core.privacy import mask_text
 
@@ -91,6 +92,7 @@ def create_app(
         if isinstance(channel, HttpReceiver):
             app.include_router(channel.router())
     app.mount(API_PREFIX, agency_api(runtime))
+    mount_console(app, settings.console, store=runtime.require_store, redis_url=settings.redis_url)
     return app
 
 

@@ -21,6 +21,7 @@ import typer  # noqa: E402
 
 from bot.commands import agency as agency_commands  # noqa: E402
 from bot.commands import billing as billing_commands  # noqa: E402
+from bot.commands import staff as staff_commands  # noqa: E402
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -40,6 +41,7 @@ jobs_app = typer.Typer(help="Sweeps and deferred jobs (on arq).", no_args_is_hel
 citizen_app = typer.Typer(help="A citizen's data.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(citizen_app, name="citizen")
+app.add_typer(staff_commands.app, name="staff")
 
 
 from bot.commands.process import load_settings as _settings  # noqa: E402

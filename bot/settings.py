@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from datetime import timedelta
 from pathlib import Path
+from datetime import timedelta
 from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +24,7 @@ from catalog.replies import DEFAULT_REPLIES
 from catalog.services import DEFAULT_CATALOG_DIR
 from channels.sms.config import DEFAULT_PORT as SMPP_DEFAULT_PORT
 from channels.sms.config import DEFAULT_SHORT_CODE, DEFAULT_TPS, SmsConfig
+from console.config import ConsoleConfig
 from channels.whatsapp.config import (
     DEFAULT_API_VERSION,
     DEFAULT_RATE,
@@ -100,6 +102,7 @@ class Settings:
     citizen_rate_per_minute: float = 20.0  # one citizen's messages answered per minute once the burst is spent
     citizen_burst: int = 10  # messages one citizen may send at once before the rate applies
     replay_window_hours: float = 24.0  # webhook messages older than this are acknowledged and ignored
+    console: ConsoleConfig = ConsoleConfig()
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -126,6 +129,7 @@ class Settings:
             citizen_rate_per_minute=reader.value("CITIZEN_RATE_PER_MINUTE", _citizen_rate, 20.0),
             citizen_burst=reader.value("CITIZEN_BURST", _positive_whole_number, 10),
             replay_window_hours=reader.value("REPLAY_WINDOW_HOURS", _positive_number, 24.0),
+            console=_console(reader),
         )
         reader.refuse_unknown()
         if reader.problems:
@@ -262,6 +266,21 @@ def _sms(reader: _Reader) -> Optional[SmsConfig]:
     )
 
 
+def _console(reader: _Reader) -> ConsoleConfig:
+    default = ConsoleConfig()
+    return ConsoleConfig(
+        idle_timeout=timedelta(minutes=reader.value("CONSOLE_IDLE_MINUTES", _positive_whole_number, 30)),
+        cookie_secure=reader.value("CONSOLE_COOKIE_SECURE", _boolean_or_auto, None),
+        lockout_failures=reader.value("CONSOLE_LOCKOUT_FAILURES", _positive_whole_number, default.lockout_failures),
+        lockout_duration=timedelta(minutes=reader.value("CONSOLE_LOCKOUT_MINUTES", _positive_whole_number, 15)),
+        sign_ins_per_minute=reader.value("CONSOLE_SIGN_INS_PER_MINUTE", _positive_whole_number,
+                                         default.sign_ins_per_minute),
+        public_url=reader.value("CONSOLE_URL", _http_url, default.public_url),
+        setup_link_lifetime=timedelta(hours=reader.value("CONSOLE_SETUP_LINK_HOURS", _positive_whole_number, 24)),
+        ticket_limit=timedelta(minutes=reader.value("CONSOLE_TICKET_LIMIT_MINUTES", _positive_whole_number, 60)),
+    )
+
+
 # --- one rule per variable: each parser raises ValueError saying why ------------------------------
 
 
@@ -334,6 +353,25 @@ def _positive_whole_number(raw: str) -> int:
     if value < 1:
         raise ValueError(f"must be a whole number of at least 1, got {raw!r}")
     return value
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _boolean_or_auto(raw: str) -> Optional[bool]:
+    """None for "auto"."""
+    if raw.lower() == "auto":
+        return None
+    try:
+        return _boolean(raw)
+    except ValueError:
+        raise ValueError(f"must be auto, true or false, got {raw!r}") from None
 
 
 def _port(raw: str) -> int:

@@ -80,8 +80,10 @@ def create_dev_app(
     (the fake Graph API posts its webhooks there). `settings` must configure no real channel."""
     refuse_real_channels(settings.channels)
     whatsapp = development_whatsapp(public_url)
+    # Development serves plain HTTP: a Secure cookie would never come back, so the console could not sign in.
+    console = dataclasses.replace(settings.console, cookie_secure=False)
     app = create_app(
-        dataclasses.replace(settings, whatsapp=whatsapp),
+        dataclasses.replace(settings, whatsapp=whatsapp, console=console),
         workers=workers,
         brain=brain,
         stand_ins={SMS: SimulatedSmsChannel()},

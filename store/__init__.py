@@ -11,20 +11,23 @@ run them in a thread (`asyncio.to_thread`) so the event loop never waits on the 
 from __future__ import annotations
 
 from store.agencies import AgencyRepository
+from store.audit import AuditRepository
 from store.backlog import BacklogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
 from store.database import Database
+from store.conversations import ConversationBrowser, ConversationRepository
 from store.erasure import ErasureRepository
-from store.conversations import ConversationRepository
 from store.inbound import InboundRepository
 from store.ledger import LedgerRepository
 from store.outbound import OutboundRepository
 from store.retention import RetentionRepository
 from store.review import ReviewRepository
+from store.sessions import SessionRepository, ThrottleRepository
+from store.staff import StaffRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
-from store.tickets import TicketRepository
+from store.tickets import TicketDesk, TicketRepository
 from store.transactions import TransactionRepository
 
 
@@ -48,6 +51,14 @@ class Store:
         self.retention = RetentionRepository(self.db)
         self.erasure = ErasureRepository(self.db)
         self.backlog = BacklogRepository(self.db)
+        # The staff console's: accounts, sessions and sign-in throttling (when not on Redis), the
+        # audit log, and tickets and conversations as staff read and work them.
+        self.staff = StaffRepository(self.db)
+        self.sessions = SessionRepository(self.db)
+        self.throttle = ThrottleRepository(self.db)
+        self.audit = AuditRepository(self.db)
+        self.ticket_desk = TicketDesk(self.db)
+        self.browser = ConversationBrowser(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 from sqlalchemy import select, update
 
 from core.messages import utcnow
+from store.audit import Actor, record
 from store.database import Database
 from store.models import Agency, ApiKey
 
@@ -27,7 +28,12 @@ KEY_SHAPE = re.compile(r"^(tws_[A-Za-z0-9]{8})_[A-Za-z0-9_-]{20,100}$")
 
 
 class AgencyError(ValueError):
-    """A request about agencies or keys that cannot be carried out; the message says why."""
+    """A request about agencies or keys that cannot be carried out; the message says why, and
+    `code` (when set) names the reason for pages that say it in another language."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,13 @@ class KeyInfo:
     created_at: datetime
     last_used_at: Optional[datetime]
     revoked_at: Optional[datetime]
+
+
+def agency_snapshot(agency: Agency) -> dict:
+    """What the audit log shows of an agency."""
+    return {"name_ar": agency.name_ar, "name_en": agency.name_en, "independent": agency.independent,
+            "sms_sender_ids": list(agency.sms_sender_ids or []), "liaison_name": agency.liaison_name,
+            "liaison_email": agency.liaison_email, "message_credit": agency.message_credit}
 
 
 def _hash(key: str) -> str:
@@ -66,19 +79,22 @@ class AgencyRepository:
         liaison_phone: Optional[str] = None,
         liaison_email: Optional[str] = None,
         message_credit: Optional[int] = None,
+        actor: Optional[Actor] = None,
     ) -> Agency:
-        """A new agency; AgencyError when the id is malformed or taken, or a name is empty."""
+        """A new agency; AgencyError when the id is malformed or taken, or a name is empty. With an
+        `actor` the audit log records who added it, in the same transaction."""
         if not AGENCY_ID.match(agency_id):
             raise AgencyError(
-                f"agency id {agency_id!r} must be the catalog prefix: lowercase letters, digits and _, 2-32 long"
+                f"agency id {agency_id!r} must be the catalog prefix: lowercase letters, digits and _, 2-32 long",
+                "bad_agency_id",
             )
         if not name_ar.strip() or not name_en.strip():
-            raise AgencyError("an agency needs a name in Arabic and in English")
+            raise AgencyError("an agency needs a name in Arabic and in English", "agency_names_required")
         if message_credit is not None and message_credit < 0:
             raise AgencyError("message credit cannot be negative")
         with self._db.session() as s:
             if s.get(Agency, agency_id) is not None:
-                raise AgencyError(f"agency {agency_id!r} already exists")
+                raise AgencyError(f"agency {agency_id!r} already exists", "agency_exists")
             agency = Agency(
                 id=agency_id,
                 name_ar=name_ar.strip(),
@@ -93,6 +109,8 @@ class AgencyRepository:
             )
             s.add(agency)
             s.flush()
+            if actor is not None:
+                record(s, actor, "agency.add", "agency", agency.id, agency_id=agency.id, after=agency_snapshot(agency))
             return agency
 
     def get(self, agency_id: str) -> Optional[Agency]:
@@ -126,7 +144,7 @@ class AgencyRepository:
         with self._db.session() as s:
             return list(s.execute(select(Agency).where(Agency.lookup_url.is_not(None)).order_by(Agency.id)).scalars())
 
-    def issue_key(self, agency_id: str) -> IssuedKey:
+    def issue_key(self, agency_id: str, actor: Optional[Actor] = None) -> IssuedKey:
         """A new key for the agency (it may hold several); the key is returned once, here."""
         with self._db.session() as s:
             if s.get(Agency, agency_id) is None:
@@ -137,9 +155,11 @@ class AgencyRepository:
                     break
             key = f"{prefix}_{secrets.token_urlsafe(32)}"
             s.add(ApiKey(agency_id=agency_id, prefix=prefix, key_hash=_hash(key)))
+            if actor is not None:
+                record(s, actor, "agency.key_issue", "api_key", prefix, agency_id=agency_id, after={"prefix": prefix})
             return IssuedKey(agency_id=agency_id, prefix=prefix, key=key)
 
-    def revoke_key(self, prefix: str) -> str:
+    def revoke_key(self, prefix: str, actor: Optional[Actor] = None) -> str:
         """Revoke the key whose public prefix is `prefix` (with or without the secret after it);
         the agency it belonged to. AgencyError when no live key has it."""
         shape = KEY_SHAPE.match(prefix)
@@ -151,6 +171,9 @@ class AgencyRepository:
             if row.revoked_at is not None:
                 raise AgencyError(f"key {prefix} was already revoked on {row.revoked_at:%Y-%m-%d}")
             row.revoked_at = utcnow()
+            if actor is not None:
+                record(s, actor, "agency.key_revoke", "api_key", prefix, agency_id=row.agency_id,
+                       before={"revoked_at": None}, after={"revoked_at": row.revoked_at.isoformat()})
             return row.agency_id
 
     def agency_of_key(self, key: str) -> Optional[str]:

@@ -232,8 +232,10 @@ class Ticket(Base):
     kind = Column(String(16), nullable=False)  # "handoff" / "complaint"
     text = Column(Text, nullable=False, default="")
     service_id = Column(String(128))
-    status = Column(String(16), nullable=False, default="open")
+    status = Column(String(16), nullable=False, default="open")  # "open" / "taken" / "closed"
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    assigned_staff_id = Column(Integer, ForeignKey("staff_users.id"))  # the agent who took it
+    closed_at = Column(UtcDateTime)
 
 
 class Subscription(Base):
@@ -391,3 +393,70 @@ class Erasure(Base):
     review_rows = Column(Integer, nullable=False)
     redis_keys = Column(Integer)  # NULL: Redis was not reachable from the erasing process (or not used)
     erased_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class StaffUser(Base):
+    """A person who signs in to the console. `agency_id` is set for liaison officers and agents (their
+    agency) and NULL for ministry admins. A user made with a setup link has no password until the
+    link is used; only hashes of the password (argon2) and of the link's token (SHA-256) are kept."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True)  # lowercased
+    role = Column(String(32), nullable=False)  # "ministry_admin" / "liaison_officer" / "agent"
+    agency_id = Column(String(32), ForeignKey("agencies.id"), index=True)
+    password_hash = Column(String(256))
+    setup_token_hash = Column(String(64), unique=True)
+    setup_expires_at = Column(UtcDateTime)
+    active = Column(Boolean, nullable=False, default=True)
+    password_changed_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class StaffSession(Base):
+    """A console session (when sessions are not on Redis). The cookie carries a random token; only
+    its SHA-256 is the key here, so a copy of the table signs nobody in. A visitor who has not
+    signed in has a session too (staff_id NULL): it carries the CSRF token of the sign-in form."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(String(64), primary_key=True)  # SHA-256 hex of the cookie's token
+    staff_id = Column(Integer, ForeignKey("staff_users.id"), index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts counted per key ("ip:<address>" for the rate limit, "email:<address>" for
+    the lockout) within a window, shared by every process through the database."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key = Column(String(300), primary_key=True)
+    count = Column(Integer, nullable=False, default=0)
+    window_started_at = Column(UtcDateTime, nullable=False)
+    locked_until = Column(UtcDateTime)
+
+
+class AuditEntry(Base):
+    """One change made by a person (or by the command line): who, when, what, before and after.
+
+    Append-only: the store has no update or delete path for it, and the migration adds triggers
+    that refuse UPDATE and DELETE on SQLite and PostgreSQL."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    actor_id = Column(Integer, ForeignKey("staff_users.id"), index=True)  # NULL: the command line or the system
+    actor = Column(String(254), nullable=False)  # the email, or "cli" / "system": readable after a user is gone
+    action = Column(String(64), nullable=False, index=True)  # "staff.add", "ticket.close", ...
+    target_type = Column(String(32), nullable=False)
+    target_id = Column(String(128), nullable=False)
+    agency_id = Column(String(32), index=True)  # the agency the change concerns, for filtering
+    before = Column(JsonType)
+    after = Column(JsonType)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from core.messages import utcnow
+from store.audit import Actor, record
 from store.database import Database
 from store.models import UnrecognisedMessage
 
@@ -33,3 +34,14 @@ class ReviewRepository:
                 .where(UnrecognisedMessage.id == unrecognised_id)
                 .values(reviewed_at=utcnow())
             )
+
+    def mark_reviewed_by(self, unrecognised_id: int, actor: Actor) -> bool:
+        """Mark one message reviewed, audited; False when there is no such pending message."""
+        with self._db.session() as s:
+            row = s.get(UnrecognisedMessage, unrecognised_id)
+            if row is None or row.reviewed_at is not None:
+                return False
+            row.reviewed_at = utcnow()
+            record(s, actor, "review.mark_reviewed", "unrecognised_message", row.id,
+                   before={"reviewed_at": None}, after={"reviewed_at": row.reviewed_at.isoformat()})
+            return True

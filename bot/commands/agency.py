@@ -36,6 +36,7 @@ def add(
 ) -> None:
     """Add an agency."""
     from store.agencies import AgencyError
+    from store.audit import CLI_ACTOR
 
     settings = load_settings()
     start_logging(settings.log_level)
@@ -44,7 +45,7 @@ def add(
         agency = store.agencies.add(
             agency_id, name_ar=name_ar, name_en=name_en, independent=independent, sms_sender_ids=sender_id,
             liaison_name=liaison_name, liaison_phone=_phone(liaison_phone), liaison_email=liaison_email,
-            message_credit=credit,
+            message_credit=credit, actor=CLI_ACTOR,
         )
     except AgencyError as error:
         typer.echo(str(error), err=True)
@@ -74,12 +75,13 @@ def key(agency_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Make a new API key for an agency. The key is printed once, alone on the last line: only its
     hash is kept, so copy it now."""
     from store.agencies import AgencyError
+    from store.audit import CLI_ACTOR
 
     settings = load_settings()
     start_logging(settings.log_level)
     store = open_store(settings)
     try:
-        issued = store.agencies.issue_key(agency_id)
+        issued = store.agencies.issue_key(agency_id, actor=CLI_ACTOR)
     except AgencyError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1)
@@ -93,12 +95,13 @@ def key(agency_id: str = typer.Argument(..., metavar="ID")) -> None:
 def revoke(prefix: str = typer.Argument(..., metavar="KEY_PREFIX", help="The key's start, e.g. tws_ab12cd34.")) -> None:
     """Revoke an API key: calls made with it get 401 from now on."""
     from store.agencies import AgencyError
+    from store.audit import CLI_ACTOR
 
     settings = load_settings()
     start_logging(settings.log_level)
     store = open_store(settings)
     try:
-        agency_id = store.agencies.revoke_key(prefix)
+        agency_id = store.agencies.revoke_key(prefix, actor=CLI_ACTOR)
     except AgencyError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1)
