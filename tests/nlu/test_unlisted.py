@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from actions.agency_backends import DemoBackend
 from language.language import detect_language
 from nlu.not_yet import NotYetError, load_not_yet, not_yet_list
 from nlu.service_extractor import _TRANSACTION, carries_language
@@ -138,10 +137,6 @@ def test_arabizi_stays_arabizi(text):
 
 
 # --- 5. demo statuses -----------------------------------------------------------------------------
-
-
-def test_the_demo_backend_says_it_is_a_demo():
-    assert DemoBackend(["cspd.id_card"]).demo is True
 
 
 # --- 6. a message that only names a service -------------------------------------------------------
