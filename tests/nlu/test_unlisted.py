@@ -136,9 +136,6 @@ def test_arabizi_stays_arabizi(text):
     assert detect_language(text) == "arabizi"
 
 
-# --- 5. demo statuses -----------------------------------------------------------------------------
-
-
 # --- 6. a message that only names a service -------------------------------------------------------
 
 
