@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 import typer
 
 from bot.commands.process import load_settings, open_store, start_logging
 
+if TYPE_CHECKING:
+    from store import Store
+
 app = typer.Typer(help="Agencies and their API keys.", no_args_is_help=True)
+
+
+@contextmanager
+def _agency_records() -> Iterator["Store"]:
+    """The store, for one command about agencies: a refusal (AgencyError: unknown agency, taken
+    id, revoked key...) is printed and the command exits 1."""
+    from store.agencies import AgencyError
+
+    settings = load_settings()
+    start_logging(settings.log_level)
+    store = open_store(settings)
+    try:
+        yield store
+    except AgencyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
+    finally:
+        store.close()
 
 
 def _phone(value: Optional[str]) -> Optional[str]:
@@ -35,23 +57,14 @@ def add(
     credit: Optional[int] = typer.Option(None, min=0, help="Messages it may send in billed categories (none: no cap)."),
 ) -> None:
     """Add an agency."""
-    from store.agencies import AgencyError
     from store.audit import CLI_ACTOR
 
-    settings = load_settings()
-    start_logging(settings.log_level)
-    store = open_store(settings)
-    try:
+    with _agency_records() as store:
         agency = store.agencies.add(
             agency_id, name_ar=name_ar, name_en=name_en, independent=independent, sms_sender_ids=sender_id,
             liaison_name=liaison_name, liaison_phone=_phone(liaison_phone), liaison_email=liaison_email,
             message_credit=credit, actor=CLI_ACTOR,
         )
-    except AgencyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1)
-    finally:
-        store.close()
     kind = "independent" if agency.independent else "government"
     typer.echo(f"agency {agency.id} added: {agency.name_en} / {agency.name_ar} ({kind})")
 
@@ -59,34 +72,21 @@ def add(
 @app.command("list")
 def list_agencies() -> None:
     """The agencies, with how many live API keys each has."""
-    settings = load_settings()
-    store = open_store(settings)
-    try:
+    with _agency_records() as store:
         for agency in store.agencies.all():
             live = sum(1 for key in store.agencies.keys(agency.id) if key.revoked_at is None)
             kind = "independent" if agency.independent else "government"
             typer.echo(f"{agency.id}\t{agency.name_en}\t{kind}\t{live} live key(s)")
-    finally:
-        store.close()
 
 
 @app.command("key")
 def key(agency_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Make a new API key for an agency. The key is printed once, alone on the last line: only its
     hash is kept, so copy it now."""
-    from store.agencies import AgencyError
     from store.audit import CLI_ACTOR
 
-    settings = load_settings()
-    start_logging(settings.log_level)
-    store = open_store(settings)
-    try:
+    with _agency_records() as store:
         issued = store.agencies.issue_key(agency_id, actor=CLI_ACTOR)
-    except AgencyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1)
-    finally:
-        store.close()
     typer.echo(f"new API key {issued.prefix} for {issued.agency_id}; it is shown only now:")
     typer.echo(issued.key)
 
@@ -94,19 +94,10 @@ def key(agency_id: str = typer.Argument(..., metavar="ID")) -> None:
 @app.command("revoke")
 def revoke(prefix: str = typer.Argument(..., metavar="KEY_PREFIX", help="The key's start, e.g. tws_ab12cd34.")) -> None:
     """Revoke an API key: calls made with it get 401 from now on."""
-    from store.agencies import AgencyError
     from store.audit import CLI_ACTOR
 
-    settings = load_settings()
-    start_logging(settings.log_level)
-    store = open_store(settings)
-    try:
+    with _agency_records() as store:
         agency_id = store.agencies.revoke_key(prefix, actor=CLI_ACTOR)
-    except AgencyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1)
-    finally:
-        store.close()
     typer.echo(f"key {prefix} of {agency_id} revoked")
 
 
@@ -118,21 +109,11 @@ def lookup_url(
 ) -> None:
     """Where citizens' questions about this agency's transactions are asked, for an agency that
     keeps its own system (GET URL?number=N&citizen_phone=P; README, Agency API)."""
-    from store.agencies import AgencyError
-
     if (url is None) != clear:
         typer.echo("give a URL, or --clear", err=True)
         raise typer.Exit(2)
-    settings = load_settings()
-    start_logging(settings.log_level)
-    store = open_store(settings)
-    try:
+    with _agency_records() as store:
         store.agencies.set_lookup_url(agency_id, url)
-    except AgencyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1)
-    finally:
-        store.close()
     typer.echo(f"{agency_id}: citizens' status questions go to {url}" if url else f"{agency_id}: answered from the registry")
 
 
@@ -143,18 +124,8 @@ def escalation(
 ) -> None:
     """The agency's escalation period (10 days unless set): a forwarded transaction with no reply
     for this long sends its manager an SMS, once per period."""
-    from store.agencies import AgencyError
-
-    settings = load_settings()
-    start_logging(settings.log_level)
-    store = open_store(settings)
-    try:
+    with _agency_records() as store:
         store.agencies.set_escalation_period(agency_id, days)
-    except AgencyError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1)
-    finally:
-        store.close()
     typer.echo(f"{agency_id}: escalation after {days} days without a reply")
 
 
