@@ -20,7 +20,7 @@ import warnings
 
 import structlog
 
-NOISY = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "httpx", "matplotlib", "fontTools")
+NOISY = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "httpx", "matplotlib", "fontTools", "alembic")
 
 # (category, message regex): warnings raised by libraries on every start, about their own code.
 KNOWN_WARNINGS: tuple[tuple[str, str], ...] = (

@@ -18,9 +18,12 @@ import os
 # Before numpy loads (see bot/cli.py): processes, not BLAS threads, use the cores.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from bot.logs import quiet_native_libraries  # noqa: E402
+from bot.logs import quiet_native_libraries, silence_known_warnings  # noqa: E402
 
 quiet_native_libraries()  # before anything loads TensorFlow
+# Also before the imports below: the app's agency API reaches the actions, which load TensorFlow
+# at import, and a fresh install compiles keras then (its warnings print once, before logging is set).
+silence_known_warnings()
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402

@@ -118,7 +118,7 @@ def test_config_from_the_environment_contract_names_and_masked_repr(tmp_path):
 
 
 def test_config_warns_about_fields_smpp_cannot_carry():
-    assert SmsConfig(system_id="tawasol", password="12345678").warnings() == []
+    assert SmsConfig(system_id="tawasol", password="s3cretpw").warnings() == []
     problems = SmsConfig(system_id="tawasol", password="much-too-long").warnings()
     assert problems == ["password is longer than the 8 characters SMPP 3.4 allows: it will be cut"]
     assert "SMPP_SYSTEM_ID is empty" in SmsConfig().warnings()
