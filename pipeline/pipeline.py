@@ -408,6 +408,7 @@ class Pipeline:
             await asyncio.sleep(self.tuning.sweep_interval_s)
             try:
                 await self._push_unqueued()
+                await self.coordination.queue.requeue_dead()
                 if await self._queue_state_lost():
                     await self._requeue_received()
                 await self.outbox.flush_due(queued_grace_s=self.tuning.orphan_after_s)
