@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 from fastapi import Depends, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.lifecycle import transition
 from api.notifier import Notifier, language_of_citizen, payer_of
@@ -46,7 +47,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
 NUMBER_PATH = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-ERRORS = {status: {"model": ErrorOut} for status in (401, 402, 404, 409, 413, 422)}
+# 400: a body that is not JSON at all (FastAPI refuses it before validation).
+ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 402, 404, 409, 413, 422)}
 
 
 class ApiError(Exception):
@@ -129,6 +131,13 @@ def create_api(
     @api.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status_code, exc.error, exc.reason)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Routing's own refusals (no such path, a method the path has not): the same JSON shape
+        # with a reason as every other refusal, not FastAPI's {"detail": …} (schemathesis found it).
+        error = {400: "not_json", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, error, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

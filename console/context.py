@@ -76,7 +76,11 @@ class Visit:
 
     def check_csrf(self, given: str) -> None:
         """The form's hidden token must be this session's: a page on another site cannot know it."""
-        if self.session is None or not given or not hmac.compare_digest(given, self.session.csrf_token):
+        # As bytes: compare_digest refuses str with non-ASCII characters (TypeError, a 500 that
+        # Hypothesis found with a token of any text).
+        if self.session is None or not given or not hmac.compare_digest(
+            given.encode("utf-8", "surrogatepass"), self.session.csrf_token.encode("utf-8")
+        ):
             raise CsrfRefused()
 
 

@@ -41,6 +41,9 @@ class JobQueue(Protocol):
     async def requeue_unacked(self) -> int:
         """Put back jobs reserved by consumers that died before acking them; returns how many."""
 
+    async def requeue_dead(self) -> int:
+        """Put back the jobs of consumers whose process is known dead (cheap: every sweep)."""
+
     async def length(self) -> int:
         """Jobs waiting (not reserved); raises when the queue's server cannot be reached."""
 

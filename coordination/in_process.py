@@ -87,6 +87,9 @@ class InProcessJobQueue:
     async def requeue_unacked(self) -> int:
         return 0
 
+    async def requeue_dead(self) -> int:
+        return 0  # one process: its jobs die with it
+
     def qsize(self) -> int:
         return self._jobs.qsize()
 

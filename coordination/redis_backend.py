@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import LockError
 
 from coordination.base import Admission, LockBusy, default_burst
+from coordination.liveness import OWNER_SEPARATOR, Liveness, owner_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,17 @@ return verdict
 """
 
 
+# KEYS[1]: a lock, KEYS[2]: its owner's liveness key. ARGV[1]: the token seen. Deletes the lock if it
+# still has that token and its owner's key is still missing (checked and done in one step).
+_BREAK_DEAD_LOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+_DEAD_CHECK_EVERY_S = 0.5  # while waiting for a lock, how often its holder's liveness is looked at
+
+
 class RedisFlood:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._redis = client
@@ -98,19 +110,23 @@ class RedisDeduplicator:
 
 
 class RedisLocks:
-    """A Redis lock per key, with a timeout so a dead holder can't block a citizen forever, renewed
-    while held so a slow answer (the brain, a provider) doesn't lose it half-way."""
+    """A Redis lock per key, with a timeout so a holder cut off from Redis can't block a citizen
+    forever, renewed while held so a slow answer (the brain, a provider) doesn't lose it half-way.
+    Its token names the holding process: a waiter breaks a lock whose holder has stopped beating
+    (coordination/liveness.py), so a killed worker's citizens wait seconds, not the timeout."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, client: aioredis.Redis, prefix: str, timeout_s: float = 30.0, liveness: Optional[Liveness] = None) -> None:
         self._redis = client
         self._prefix = f"{prefix}:lock:"
         self._timeout_s = timeout_s
+        self._liveness = liveness
+        self._break_dead = client.register_script(_BREAK_DEAD_LOCK_LUA)
 
     @asynccontextmanager
     async def hold(self, citizen_id: int, wait_s: Optional[float] = None) -> AsyncIterator[None]:
         key = f"citizen:{citizen_id}"
         lock = self._redis.lock(self._prefix + key, timeout=self._timeout_s, sleep=0.01, thread_local=False)
-        if not await lock.acquire(blocking_timeout=wait_s):
+        if not await self._acquire(lock, key, wait_s):
             raise LockBusy(key)
         # The renewal stops on this flag as well as on cancel: redis-py can swallow a cancellation
         # that lands mid-command (see Pipeline.run_workers), and `await renewal` would never end.
@@ -127,6 +143,36 @@ class RedisLocks:
                 await lock.release()
             except LockError:
                 logger.warning("lock lost before release key=%s (held past its timeout?)", key)
+
+    async def _acquire(self, lock: aioredis.client.Lock, key: str, wait_s: Optional[float]) -> bool:
+        if self._liveness is None:
+            return bool(await lock.acquire(blocking_timeout=wait_s))
+        token = f"{self._liveness.owner}{OWNER_SEPARATOR}{uuid.uuid4().hex}"
+        started = next_check = time.monotonic()
+        while True:
+            if await lock.acquire(blocking=False, token=token):
+                return True
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + _DEAD_CHECK_EVERY_S
+                await self._break_if_holder_dead(key)
+                continue
+            if wait_s is not None and now - started >= wait_s:
+                return False
+            await asyncio.sleep(0.01)
+
+    async def _break_if_holder_dead(self, key: str) -> None:
+        assert self._liveness is not None
+        name = self._prefix + key
+        token = await self._redis.get(name)
+        owner = owner_of(token)
+        if owner is None:  # free now, or taken by a process that names no owner: wait it out
+            return
+        alive_key = self._liveness.key_prefix + owner
+        present = bool(await self._redis.exists(alive_key))
+        if self._liveness.dead_for_long_enough(owner, present):
+            if await self._break_dead(keys=[name, alive_key], args=[token]):
+                logger.warning("lock of a dead process broken key=%s owner=%s", key, owner)
 
     async def _keep(self, lock: aioredis.client.Lock, key: str, released: asyncio.Event) -> None:
         while not released.is_set():
@@ -148,8 +194,14 @@ class RedisJobQueue:
     """
 
     def __init__(
-        self, client: aioredis.Redis, key: str, consumer: str, stale_after_s: float = 300.0
+        self,
+        client: aioredis.Redis,
+        key: str,
+        consumer: str,
+        stale_after_s: float = 300.0,
+        liveness: Optional[Liveness] = None,
     ) -> None:
+        self._liveness = liveness
         self._redis = client
         self._pending = key
         self._consumers = f"{key}:consumers"
@@ -183,6 +235,29 @@ class RedisJobQueue:
                 await self._redis.zrem(self._consumers, consumer)
         if moved:
             logger.warning("requeued unacknowledged jobs count=%d consumers=%s", moved, sorted(consumers))
+        return moved
+
+    async def requeue_dead(self) -> int:
+        """Jobs held by consumers whose process stopped beating (killed): back in the queue, in
+        seconds. Answering them twice is prevented as for any job that comes back (the store skips
+        an answered message, under the citizen's lock)."""
+        if self._liveness is None:
+            return 0
+        moved = 0
+        for raw in await self._redis.zrange(self._consumers, 0, -1):
+            consumer = raw.decode() if isinstance(raw, bytes) else raw
+            if consumer == self.consumer:
+                continue
+            present = bool(await self._redis.exists(self._liveness.key_prefix + consumer))
+            if not self._liveness.dead_for_long_enough(consumer, present):
+                continue
+            count = 0
+            while await self._redis.lmove(self._processing_list(consumer), self._pending, "LEFT", "RIGHT"):
+                count += 1
+            await self._redis.zrem(self._consumers, consumer)
+            self._liveness.forget(consumer)
+            moved += count
+            logger.warning("jobs of a dead consumer queued again consumer=%s count=%d", consumer, count)
         return moved
 
     async def length(self) -> int:
@@ -220,14 +295,17 @@ class RedisCoordination:
         consumer: Optional[str] = None,
         lock_timeout_s: float = 30.0,
         stale_consumer_s: float = 300.0,
+        liveness_ttl_s: float = 5.0,
     ) -> None:
         self.prefix = prefix
         self.redis = aioredis.Redis.from_url(url)
         self.dedup = RedisDeduplicator(self.redis, prefix)
         self.flood = RedisFlood(self.redis, prefix)
-        self.locks = RedisLocks(self.redis, prefix, lock_timeout_s)
         consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.queue = RedisJobQueue(self.redis, f"{prefix}:jobs", consumer, stale_consumer_s)
+        self.liveness = Liveness(url, prefix, consumer, ttl_s=liveness_ttl_s, beat_s=liveness_ttl_s / 5)
+        self.liveness.start()
+        self.locks = RedisLocks(self.redis, prefix, lock_timeout_s, self.liveness)
+        self.queue = RedisJobQueue(self.redis, f"{prefix}:jobs", consumer, stale_consumer_s, self.liveness)
         self._limiters: dict[str, RedisRateLimiter] = {}
 
     def rate_limiter(self, name: str, per_second: float, burst: Optional[float] = None) -> RedisRateLimiter:
@@ -237,4 +315,5 @@ class RedisCoordination:
         return limiter
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.liveness.stop)
         await self.redis.close()  # also closes the pool from_url made

@@ -46,7 +46,7 @@ class Forgotten:
         return (
             f"erased {self.reference}: {len(e.citizen_ids)} citizen(s), {e.identities} identities, "
             f"{e.messages} messages, {e.tickets} tickets, {e.subscriptions} subscriptions, "
-            f"{e.review_rows} review rows, {redis} (erasure record #{e.erasure_id}, {e.at.isoformat(timespec='seconds')})"
+            f"{e.review_rows} review rows, {e.transactions} agency transactions, {e.agency_opt_outs} agency opt-outs, {redis} (erasure record #{e.erasure_id}, {e.at.isoformat(timespec='seconds')})"
         )
 
 

@@ -18,10 +18,15 @@ Result = TypeVar("Result")
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, write_batch: Callable[[list[Item]], Sequence[Result]], max_batch: int = 200) -> None:
-        """`write_batch` runs in a worker thread and returns one result per item, in order."""
+    def __init__(
+        self, write_batch: Callable[[list[Item]], Sequence[Result]], max_batch: int = 200, linger_s: float = 0.0
+    ) -> None:
+        """`write_batch` runs in a worker thread and returns one result per item, in order.
+        `linger_s`: how long a flush waits for more items first (0: none), for writes whose callers
+        can wait and whose batches should be large (a flood's held messages)."""
         self._write_batch = write_batch
         self._max_batch = max_batch
+        self._linger_s = linger_s
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flushing: Optional[asyncio.Task[None]] = None
 
@@ -35,6 +40,8 @@ class GroupCommit(Generic[Item, Result]):
     async def _flush_all(self) -> None:
         try:
             while self._waiting:
+                if self._linger_s and len(self._waiting) < self._max_batch:
+                    await asyncio.sleep(self._linger_s)
                 batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
                 try:
                     results = await asyncio.to_thread(self._write_batch, [item for item, _ in batch])

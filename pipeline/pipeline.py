@@ -62,6 +62,9 @@ MAX_PROCESSING_ATTEMPTS = 3  # a message that crashes the worker this often is g
 _ADDRESS = re.compile(r"^(?:[0-9]{6,20}|[A-Z]{2}\.[A-Za-z0-9]{1,29})$")
 
 
+HELD_LINGER_S = 0.25  # the webhook of a held message answers this much later; nothing is answered later
+
+
 @dataclass(frozen=True)
 class AcceptResult:
     message_id: Optional[int]  # None when the message was ignored (not stored)
@@ -108,7 +111,9 @@ class Pipeline:
         # Two or three status webhooks follow every reply: under load they share transactions.
         self._statuses = GroupCommit(store.statuses.record_many)
         # A flooding number's held messages, dozens a second, are stored in shared transactions too.
-        self._held = GroupCommit(functools.partial(store.inbound.add_many, status=STATUS_THROTTLED))
+        # A flood's held messages wait up to HELD_LINGER_S to be stored together: they get no answer,
+        # and a few large batches cost the database (and this process) far less than many small ones.
+        self._held = GroupCommit(functools.partial(store.inbound.add_many, status=STATUS_THROTTLED), linger_s=HELD_LINGER_S)
         self._background: set[asyncio.Task[None]] = set()
         # Stored but not queued (the queue was unreachable): the sweeper pushes them when it answers.
         self._unqueued: set[int] = set()
@@ -408,6 +413,7 @@ class Pipeline:
             await asyncio.sleep(self.tuning.sweep_interval_s)
             try:
                 await self._push_unqueued()
+                await self.coordination.queue.requeue_dead()
                 if await self._queue_state_lost():
                     await self._requeue_received()
                 await self.outbox.flush_due(queued_grace_s=self.tuning.orphan_after_s)

@@ -18,7 +18,7 @@ from store.database import Database
 from store.messages import INSERT_MESSAGE, MESSAGES, UPDATE_MESSAGE, MessageRow
 from store.models import DIRECTION_IN, ChannelIdentity, Citizen, Message, UnrecognisedMessage
 from store.outbound import NewOutbound, insert_outbound, pending_outbound
-from store.statuses import add_event
+from store.statuses import add_event, add_events, event_row
 
 _LOCK_CITIZEN = select(Citizen.__table__.c.id).where(Citizen.__table__.c.id == bindparam("citizen_id")).with_for_update()
 _WAITING_INBOUND = (
@@ -117,6 +117,38 @@ def _insert_inbound(
     return StoredInbound(message_id, citizen_id, conversation_id)
 
 
+def _insert_known_together(
+    s: Session, batch: list[tuple[int, InboundMessage, tuple[int, int]]], status: str
+) -> dict[int, StoredInbound]:
+    """A flood's messages whose citizen and conversation are resolved, in two statements (one
+    multi-row INSERT … RETURNING, one batched insert of their timelines) instead of three each: on
+    PostgreSQL every statement is a round trip, and a flood of held messages cost the process the
+    time its other citizens' answers needed (bench/flood.py)."""
+    if not batch:
+        return {}
+    now = utcnow()
+    rows = [
+        {
+            "conversation_id": ids[1], "citizen_id": ids[0], "direction": DIRECTION_IN, "channel": msg.channel,
+            "address": msg.address, "provider_id": msg.provider_id, "kind": msg.kind, "text": msg.text or "",
+            "payload": msg.payload, "raw": msg.raw or None, "status": status, "attempts": 0, "created_at": now,
+        }
+        for _, msg, ids in batch
+    ]
+    returned = s.execute(insert(MESSAGES).values(rows).returning(MESSAGES.c.id, MESSAGES.c.channel, MESSAGES.c.provider_id))
+    id_of = {(r.channel, r.provider_id): r.id for r in returned}
+    events: list[dict[str, Any]] = []
+    stored: dict[int, StoredInbound] = {}
+    for index, msg, (citizen_id, conversation_id) in batch:
+        message_id = id_of[(msg.channel, msg.provider_id)]
+        stored[index] = StoredInbound(message_id, citizen_id, conversation_id)
+        events.append(event_row(message_id, STATUS_RECEIVED, at=msg.received_at))
+        if status != STATUS_RECEIVED:
+            events.append(event_row(message_id, status, at=now))
+    add_events(s, events)
+    return stored
+
+
 class InboundRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -147,14 +179,23 @@ class InboundRepository:
         which tells a redelivery (DuplicateMessage) from a race."""
         if len(messages) == 1:
             return [self.add(messages[0], status=status)]
-        stored: list[StoredInbound] = []
+        stored: dict[int, StoredInbound] = {}
         known: dict[tuple[str, str], tuple[int, int]] = {}
+        later: list[tuple[int, InboundMessage, tuple[int, int]]] = []
         with self._db.session() as s:
-            for msg in messages:
-                first = _insert_inbound(s, msg, status, known.get((msg.channel, msg.address)))
-                known[(msg.channel, msg.address)] = (first.citizen_id, first.conversation_id)
-                stored.append(first)
-            return stored
+            for index, msg in enumerate(messages):
+                number = (msg.channel, msg.address)
+                if number in known:
+                    later.append((index, msg, known[number]))
+                    continue
+                first = _insert_inbound(s, msg, status)
+                known[number] = (first.citizen_id, first.conversation_id)
+                stored[index] = first
+            if self._db.dialect == "postgresql":
+                stored.update(_insert_known_together(s, later, status))
+            else:  # SQLAlchemy 1.4 has no multi-row RETURNING on SQLite; its statements are in-process
+                stored.update((index, _insert_inbound(s, msg, status, ids)) for index, msg, ids in later)
+            return [stored[index] for index in range(len(messages))]
 
     def find_id(self, channel: str, provider_id: str) -> Optional[int]:
         """The id of the inbound message the provider calls `provider_id` on `channel`, if stored."""

@@ -81,17 +81,32 @@ def add_event(
     detail: Optional[str] = None,
 ) -> None:
     """One entry on a message's timeline, in the caller's transaction."""
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "message_id": message_id,
-            "status": status,
-            "at": at or utcnow(),
-            "error_code": error_code,
-            "error_title": (error_title or None) and error_title[:512],
-            "detail": detail,
-        },
-    )
+    session.execute(_INSERT_EVENT, event_row(message_id, status, at=at, error_code=error_code, error_title=error_title, detail=detail))
+
+
+def event_row(
+    message_id: int,
+    status: str,
+    *,
+    at: Optional[datetime] = None,
+    error_code: Optional[str] = None,
+    error_title: Optional[str] = None,
+    detail: Optional[str] = None,
+) -> dict:
+    return {
+        "message_id": message_id,
+        "status": status,
+        "at": at or utcnow(),
+        "error_code": error_code,
+        "error_title": (error_title or None) and error_title[:512],
+        "detail": detail,
+    }
+
+
+def add_events(session: Session, rows: list[dict]) -> None:
+    """Several timeline entries in one statement (psycopg2 sends an executemany INSERT as one)."""
+    if rows:
+        session.execute(_INSERT_EVENT, rows)
 
 
 def _record_status(s: Session, status_update: ProviderStatus) -> Optional[StatusRecorded]:

@@ -94,6 +94,7 @@ class SmsChannel:
             "binds": connection.binds,
             "reconnects": connection.reconnects,
             "resubmitted_parts": connection.resubmitted_parts,
+            "salvaged_answers": connection.salvaged_answers,
             "throttled": connection.throttled,
             "last_error": connection.last_error,
         }

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from typing import Optional
 
 from core.messages import Verdict
@@ -26,13 +27,16 @@ from channels.sms.addresses import InvalidSender, is_valid_destination, source_a
 from channels.sms.config import SmsConfig
 from channels.sms.delivery_tracking import DeliveryTracker
 from channels.sms.segments import ReferenceCounter
-from channels.sms.smpp_client import SmppClient, SubmitResult, status_description, status_name
+from channels.sms.smpp_client import SmppClient, SubmitJob, SubmitResult, status_description, status_name
 
 logger = logging.getLogger("channels.sms.sender")
 
 _POLL_S = 0.25
 # SMSC answers that mean "not now" rather than "never": the outbox tries again later.
 _TRANSIENT_STATUSES = {0x08, 0x64}  # ESME_RSYSERR, ESME_RX_T_APPN
+# Messages given back with some parts accepted, remembered for their next try (bounded: a process
+# that gives back more than this at once forgets the oldest, whose accepted parts then go twice).
+_PARTIAL_MEMORY = 5000
 
 
 class SmsSender:
@@ -47,6 +51,9 @@ class SmsSender:
         self.client = client
         self.tracker = tracker
         self.references = references or ReferenceCounter()
+        # (address, UDH reference, text) → the job given back: its parts the SMSC accepted (even
+        # those whose answer came after it was given back) are not submitted again on the next try.
+        self._given_back: "OrderedDict[tuple[str, int, str], SubmitJob]" = OrderedDict()
 
     async def send(self, message: Rendered) -> SendOutcome:
         address = message.address
@@ -66,8 +73,19 @@ class SmsSender:
         except InvalidSender as error:
             logger.warning("sms send refused to=%s: bad sender: %s", mask_phone(address), error)
             return SendOutcome(Verdict.FAILED, error_code="invalid_sender", error_title=str(error))
-        job = self.client.submit(address, parts, source)
+        key = (address, reference, text)
+        earlier = self._given_back.pop(key, None)
+        accepted = earlier.accepted_parts() if earlier is not None and earlier.message.parts == parts.parts else None
+        if accepted:
+            logger.info(
+                "sms send again to=%s parts=%d already_accepted=%d", mask_phone(address), parts.count, len(accepted)
+            )
+        job = self.client.submit(address, parts, source, accepted)
         result = await self._wait(job)
+        if result.gave_up and job.accepted_parts():
+            self._given_back[key] = job
+            while len(self._given_back) > _PARTIAL_MEMORY:
+                self._given_back.popitem(last=False)
         return self._outcome(result, address, parts.count)
 
     def _source(self, sender: Optional[str]) -> Optional[tuple[str, int, int]]:

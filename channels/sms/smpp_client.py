@@ -67,6 +67,7 @@ class ConnectionStatus:
     binds: int
     reconnects: int
     resubmitted_parts: int
+    salvaged_answers: int
     throttled: int
     last_error: Optional[str]
 
@@ -102,6 +103,7 @@ class SmppClient:
         self.binds = 0
         self.reconnects = 0
         self.resubmitted_parts = 0
+        self.salvaged_answers = 0  # submit_sm_resp read after their session ended (not resubmitted)
         self.last_error: Optional[str] = None
         self.unbound_since = time.monotonic()
 
@@ -130,10 +132,15 @@ class SmppClient:
         return self._bound_event.wait(timeout)
 
     def submit(
-        self, destination: str, message: SegmentedMessage, source: Optional[tuple[str, int, int]] = None
+        self,
+        destination: str,
+        message: SegmentedMessage,
+        source: Optional[tuple[str, int, int]] = None,
+        accepted: Optional[dict[int, str]] = None,
     ) -> SubmitJob:
-        """Queue a message; `source` is (source_addr, TON, NPI), None for the configured short code."""
-        job = SubmitJob(destination, message, source)
+        """Queue a message; `source` is (source_addr, TON, NPI), None for the configured short code;
+        `accepted`: parts (by index) the SMSC took in an earlier try, with their message ids."""
+        job = SubmitJob(destination, message, source, accepted)
         if self._stopping.is_set() or self._thread is None:
             job.finish(SubmitResult(ok=False, gave_up=True))
             return job
@@ -166,6 +173,7 @@ class SmppClient:
             binds=self.binds,
             reconnects=self.reconnects,
             resubmitted_parts=self.resubmitted_parts,
+            salvaged_answers=self.salvaged_answers,
             throttled=self._pacer.throttled_count,
             last_error=self.last_error,
         )
@@ -269,6 +277,10 @@ class SmppClient:
         self._bound_event.clear()
         self._bound_since = None
         self.unbound_since = time.monotonic()
+        salvaged = session.salvage_answers()
+        self.salvaged_answers += salvaged
+        if salvaged:
+            logger.info("sms answers read after the session ended count=%d", salvaged)
         requeued = self._window.requeue_unanswered()
         self.resubmitted_parts += requeued
         if requeued:

@@ -37,6 +37,8 @@ CREDENTIAL_STATUSES = {C.SMPP_ESME_RINVPASWD, C.SMPP_ESME_RINVSYSID}
 ESME_RX_T_APPN = C.SMPP_ESME_RX_T_APPN
 _MAX_PDU = 64 * 1024
 _UNBIND_RESP = 0x80000006
+_SUBMIT_SM_RESP = 0x80000004
+_GENERIC_NACK = 0x80000000
 
 
 def status_name(command_status: int) -> str:
@@ -227,6 +229,34 @@ class SmppSession:
                 self._reply("generic_nack", sequence, C.SMPP_ESME_RINVCMDID)
             return
         self._dispatch(pdu)
+
+    def salvage_answers(self) -> int:
+        """The session is over: read the submit_sm_resp already in our socket buffer before its
+        unanswered parts are queued again. A write that fails (the SMSC closed) ends the session
+        before the answers it had written are read, and each answer left unread there is a part
+        the SMSC has that we would submit a second time. Requests (deliver_sm) are left unread:
+        without our deliver_sm_resp the SMSC delivers them again. Returns the answers taken."""
+        taken = 0
+        sock = self._conn._socket
+        while sock is not None:
+            try:
+                readable, _, _ = select.select([sock], [], [], 0)
+                if not readable:
+                    break
+                header, raw = _read_frame(sock)
+            except (OSError, ValueError):
+                break  # closed, reset or cut mid-frame: nothing more can be read
+            command_id, _status, _sequence = struct.unpack(">LLL", header[4:16])
+            if command_id not in (_SUBMIT_SM_RESP, _GENERIC_NACK):
+                continue
+            try:
+                pdu = smpplib.smpp.parse_pdu(raw, client=self._conn, allow_unknown_opt_params=True)
+            except Exception:
+                continue
+            if self._window.is_in_flight(pdu.sequence):
+                taken += 1
+                self._dispatch(pdu)
+        return taken
 
     def _dispatch(self, pdu) -> None:
         command = pdu.command

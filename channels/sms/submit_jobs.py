@@ -32,13 +32,18 @@ class SubmitJob:
     QUEUED, STARTED, DONE = "queued", "started", "done"
 
     def __init__(
-        self, destination: str, message: SegmentedMessage, source: Optional[tuple[str, int, int]] = None
+        self,
+        destination: str,
+        message: SegmentedMessage,
+        source: Optional[tuple[str, int, int]] = None,
+        accepted: Optional[dict[int, str]] = None,
     ) -> None:
         self.destination = destination
         self.message = message
         self.source = source  # (source_addr, TON, NPI); None: the configured short code
         self.future: concurrent.futures.Future[SubmitResult] = concurrent.futures.Future()
-        self.message_ids: list[Optional[str]] = [None] * message.count
+        # Parts the SMSC already accepted in an earlier try of this message (by index): not sent again.
+        self.message_ids: list[Optional[str]] = [(accepted or {}).get(i) for i in range(message.count)]
         self.created = time.monotonic()
         self._state = self.QUEUED
         self._lock = threading.Lock()
@@ -63,6 +68,9 @@ class SubmitJob:
             self._state = self.DONE
         self.future.set_result(result)
         return True
+
+    def accepted_parts(self) -> dict[int, str]:
+        return {i: mid for i, mid in enumerate(self.message_ids) if mid is not None}
 
     def part_accepted(self, index: int, message_id: str) -> None:
         self.message_ids[index] = message_id
@@ -98,7 +106,12 @@ class SubmitWindow:
         return len(self._in_flight)
 
     def add(self, job: SubmitJob) -> None:
+        if all(mid is not None for mid in job.message_ids):  # every part accepted in an earlier try
+            job.finish(SubmitResult(ok=True, message_ids=list(job.message_ids)))  # type: ignore[arg-type]
+            return
         for index in range(job.message.count):
+            if job.message_ids[index] is not None:
+                continue
             heapq.heappush(self._waiting, QueuedPart(next(self._order), job, index))
 
     def requeue(self, part: QueuedPart) -> None:

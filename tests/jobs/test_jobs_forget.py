@@ -12,7 +12,19 @@ from sqlalchemy import String, Text, inspect, select
 
 from core.messages import STATUS_FAILED, InboundMessage, utcnow
 from jobs.forget import forget_citizen, normalise_phone, redis_keys_about
-from store.models import Citizen, Erasure, Message, Subscription, Ticket, UnrecognisedMessage, metadata
+from store.models import (
+    AgencyOptOut,
+    Citizen,
+    Erasure,
+    IdempotencyKey,
+    Message,
+    Subscription,
+    Ticket,
+    Transaction,
+    TransactionEvent,
+    UnrecognisedMessage,
+    metadata,
+)
 from tests.jobs.conftest import JOBS_REDIS_URL, context
 from tests.jobs.seed import all_rows, exchange, identities, ledger_total, ticket
 
@@ -31,9 +43,38 @@ def seed(store):
     store.subscriptions.subscribe(theirs.citizen_id, "document_expiry")
     ticket(store, mine.citizen_id, "call me at 0791234567", at=now)
     ticket(store, theirs.citizen_id, "their complaint", at=now)
+    _agency_records(store, mine.citizen_id, theirs.citizen_id, now)
     # A question still waiting for its answer: nobody to send it to after the erasure.
     waiting = store.inbound.add(InboundMessage(channel="sms", provider_id="smsc-3", address=PHONE, text="hello?"))
     return mine, theirs, waiting.message_id
+
+
+def _agency_records(store, mine: int, theirs: int, now) -> None:
+    """What the agency API and the timelines hold about the citizen: a transaction with its steps'
+    notes and document number, the API's stored idempotent answer (it repeats the phone), an agency
+    opt-out, and a provider's error text that names the number."""
+    from sqlalchemy import insert
+
+    from store.models import MessageStatusEvent, TransactionEvent
+    from store.statuses import add_event
+    from store.transactions import IdempotencyClaim, NewTransaction
+
+    store.agencies.add("cspd", name_ar="الأحوال المدنية", name_en="Civil Status")
+    for number, phone, citizen in (("T-1", PHONE, mine), ("T-2", OTHER, theirs)):
+        new = NewTransaction("cspd", number, "passport_renewal", phone, "en", now, "962790000001", None, None, f"hash-{number}")
+        store.transactions.register(
+            new, idempotency=IdempotencyClaim(f"key-{number}", "h"),
+            respond=lambda view: {"number": view.transaction.number, "citizen_phone": view.transaction.citizen_phone},
+        )
+        store.citizens.opt_out_of_agency(citizen, "cspd")
+    with store.db.session() as s:
+        (transaction_id,) = s.execute(select(Transaction.id).where(Transaction.number == "T-1")).scalars()
+        s.execute(insert(TransactionEvent.__table__).values(
+            transaction_id=transaction_id, type="ready", at=now, note="call 0791234567", destination="Amman",
+            document_number="X1234567"))
+        outbound = s.execute(select(Message.id).where(Message.address == PHONE, Message.direction == "out")).scalars().first()
+        add_event(s, outbound, "failed", error_code="131026", error_title=f"+{PHONE} is not a WhatsApp user", detail=f"to {PHONE}")
+    assert len(all_rows(store, MessageStatusEvent)) > 0
 
 
 def text_values(store) -> list[str]:
@@ -41,7 +82,7 @@ def text_values(store) -> list[str]:
     found = []
     with store.db.engine.connect() as connection:
         for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, (String, Text)) or c.name in ("raw", "body", "reply", "choices")]
+            columns = [c for c in table.columns if isinstance(c.type, (String, Text)) or c.name in ("raw", "body", "reply", "choices", "response")]
             if not columns:  # a table of numbers and dates only
                 continue
             for row in connection.execute(select(*columns)):
@@ -64,7 +105,10 @@ async def test_forget_erases_the_number_everywhere_keeps_counts_and_records_it(s
     assert result.redis_keys == 2
     assert not jobs_redis.exists(f"tawasol:tracker:{mine.citizen_id}")
     assert jobs_redis.get(f"tawasol:tracker:{theirs.citizen_id}") == b"someone else's"
-    assert not any(PHONE in value or "9901234567" in value or "0791234567" in value for value in text_values(store))
+    assert not any(
+        PHONE in value or "9901234567" in value or "0791234567" in value or "X1234567" in value
+        for value in text_values(store)
+    )
     assert any(OTHER in value for value in text_values(store))  # the other citizen is untouched
 
     (record,) = all_rows(store, Erasure)
@@ -78,6 +122,16 @@ async def test_forget_erases_the_number_everywhere_keeps_counts_and_records_it(s
         assert s.get(Message, waiting_id).status == STATUS_FAILED
     assert {r.text for r in all_rows(store, UnrecognisedMessage)} == {"", "birth certificate"}
     assert "9627*****567" in result.line() and PHONE not in result.line()
+    # The agency's records keep their counts, not the citizen: the transaction, its steps, the
+    # other citizen's transaction untouched; the opt-out and the stored API answer that named the number gone.
+    assert (erased.transactions, erased.agency_opt_outs) == (1, 1)
+    by_number = {t.number: t for t in all_rows(store, Transaction)}
+    assert by_number["T-1"].citizen_phone == f"erased-{record.id}" and by_number["T-1"].language is None
+    assert by_number["T-2"].citizen_phone == OTHER
+    assert len(all_rows(store, TransactionEvent)) == 3  # two registrations and the step: kept, without their texts
+    assert [o.citizen_id for o in all_rows(store, AgencyOptOut)] == [theirs.citizen_id]
+    answers = {k.key: k.response for k in all_rows(store, IdempotencyKey)}
+    assert answers["key-T-1"].get("erased") is True and answers["key-T-2"]["citizen_phone"] == OTHER
 
     # Asked again: nothing held, nothing changed, no second record.
     again = await forget_citizen(context(store, redis_url=JOBS_REDIS_URL), PHONE)

@@ -222,3 +222,56 @@ async def test_sends_held_by_the_circuit_keep_no_growing_backoff(store, coordina
     from core.messages import utcnow
 
     assert (held.next_attempt_at - utcnow()).total_seconds() < 1.0  # the circuit's wait, not 5 s of backoff
+
+
+_DYING_WORKER = """
+import asyncio, sys
+from coordination import RedisCoordination
+
+async def main(url, prefix, citizen_id):
+    coordination = RedisCoordination(url, prefix=prefix)
+    job = await coordination.queue.pop(5)
+    async with coordination.locks.hold(citizen_id):
+        print("HOLDING", job, flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(120)
+async def test_a_killed_worker_s_job_and_lock_are_taken_over_in_seconds(store, redis_url, redis_prefix):
+    # bench/faults worker-kill: a worker killed while answering held its citizen's lock (30 s
+    # timeout) and the job in its processing list (given back after 5 minutes, or the orphan sweep's
+    # minute). Its liveness key stops being renewed; another worker takes both within seconds.
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    sender = FakeSender("whatsapp")
+    coordination = RedisCoordination(redis_url, prefix=redis_prefix)
+    try:
+        pipeline = Pipeline(store, coordination, EchoBrain(), Outbox(store, coordination, {"whatsapp": sender}, RATES), tuning=FAST)
+        accepted = await pipeline.accept(message(1))
+        citizen_id = rows(store, direction="in")[0].citizen_id
+        dying = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _DYING_WORKER, redis_url, redis_prefix, str(citizen_id),
+            stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.getcwd()},
+        )
+        line = (await asyncio.wait_for(dying.stdout.readline(), 60)).decode().split()
+        assert line == ["HOLDING", str(accepted.message_id)]
+        dying.send_signal(signal.SIGKILL)
+        await dying.wait()
+        killed_at = time.monotonic()
+        assert await coordination.queue.length() == 0  # the job is in the dead worker's hands
+        async with running(pipeline, workers=1):
+            await eventually(lambda: len(sender.sent) == 1, timeout=20)
+            taken_over_s = time.monotonic() - killed_at
+            await asyncio.sleep(1.0)
+        assert len(sender.sent) == 1  # answered once
+        assert taken_over_s < 12, taken_over_s  # the liveness TTL (5 s) and grace (2 s), not 30 s or 60 s
+        print(f"taken over in {taken_over_s:.1f} s")
+    finally:
+        await coordination.close()

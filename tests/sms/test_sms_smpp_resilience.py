@@ -295,3 +295,77 @@ async def test_enquire_link_timeout_declares_the_peer_dead_and_reconnects(smsc, 
         assert [reassemble([s])[0] for s in smsc.accepted] == ["before", "after"]
     finally:
         await proxy.stop()
+
+
+# ---------------------------------------------------------------- bind dropped mid-burst (node smpp)
+
+
+@pytest.mark.timeout(60)
+async def test_bind_dropped_mid_burst_no_part_reaches_the_citizen_twice(node_smsc_installed, sink, channel_factory):
+    """bench/faults smsc-bind-drop, as a test: node's smpp SMSC destroys the session in the middle of
+    a burst of two-part messages (no unbind; answers written by it may never be read) and refuses
+    binds for a second. Every message arrives complete, and no part arrives twice unless it was one
+    whose submit_sm_resp the SMSC never wrote (`resubmitted_parts`, bounded by the window)."""
+    port, control = free_port(), free_port()
+    script = HERE.parent.parent / "bench" / "faults" / "smsc.js"
+    process = await asyncio.create_subprocess_exec("node", str(script), str(port), str(control), stdout=asyncio.subprocess.PIPE)
+    import httpx
+
+    try:
+        assert (await process.stdout.readline()).decode().strip() == "READY"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control}") as client:
+            channel = await channel_factory(port, sink, tps=400.0, window=10)
+            texts = [f"رسالة رقم {i:03d} من تواصل: موعدك في دائرة الأحوال المدنية غداً الساعة العاشرة صباحاً" for i in range(150)]
+            sends = [asyncio.ensure_future(channel.sender.send(sms(t, reference=i))) for i, t in enumerate(texts)]
+            while len((await client.get("/submits")).json()["submits"]) < 100:
+                await asyncio.sleep(0.005)
+            await client.post("/fault", json={"drop": True, "refuse_binds_s": 1.0})
+            outcomes = await asyncio.wait_for(asyncio.gather(*sends), timeout=40)
+            submits = (await client.get("/submits")).json()["submits"]
+    finally:
+        process.kill()
+        await process.wait()
+    assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:3]
+    status = channel.health()
+    assert status["reconnects"] >= 1
+    seen: dict[str, int] = {}
+    for submit in submits:
+        key = f"{submit['udh']}|{submit['text']}"
+        seen[key] = seen.get(key, 0) + 1
+    assert len(seen) == 300  # every part of every message
+    doubled = sum(n - 1 for n in seen.values())
+    print(f"parts doubled={doubled} resubmitted={status['resubmitted_parts']} salvaged={status.get('salvaged_answers')}")
+    assert doubled <= status["resubmitted_parts"]
+
+
+@pytest.mark.timeout(60)
+async def test_a_message_given_back_half_sent_sends_only_its_missing_parts_next_time(node_smsc_installed, sink, channel_factory):
+    """A three-part message: the SMSC takes part 1, then drops the bind and refuses binds for longer
+    than the send may wait, so the message is given back to the outbox (RETRY_LATER). Its next try
+    submits parts 2 and 3 only: part 1 reaches the citizen once."""
+    port, control = free_port(), free_port()
+    script = HERE.parent.parent / "bench" / "faults" / "smsc.js"
+    process = await asyncio.create_subprocess_exec("node", str(script), str(port), str(control), stdout=asyncio.subprocess.PIPE)
+    import httpx
+
+    try:
+        assert (await process.stdout.readline()).decode().strip() == "READY"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control}") as client:
+            channel = await channel_factory(port, sink, tps=2.0, send_timeout_s=1.5, send_bind_wait_s=1.0)
+            text = "موعدك في دائرة الأحوال المدنية غداً الساعة العاشرة صباحاً، أحضر الهوية والصورة. " * 2
+            message = sms(text, reference=77)
+            first = asyncio.ensure_future(channel.sender.send(message))
+            while not (await client.get("/submits")).json()["submits"]:
+                await asyncio.sleep(0.01)
+            await client.post("/fault", json={"drop": True, "refuse_binds_s": 2.5})
+            given_back = await first
+            assert not given_back.ok and given_back.verdict.name == "RETRY_LATER"
+            await eventually(lambda: channel.client.bound, timeout=10)  # the outbox's next try, after the bind returns
+            again = await asyncio.wait_for(channel.sender.send(message), timeout=20)
+            submits = (await client.get("/submits")).json()["submits"]
+    finally:
+        process.kill()
+        await process.wait()
+    assert again.ok
+    keys = [f"{s['udh']}|{s['text']}" for s in submits]
+    assert len(keys) == 3 and len(set(keys)) == 3, keys  # three parts, each once
