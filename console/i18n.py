@@ -102,6 +102,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "sent_unreachable": ("لم يُرسل شيء: لا قناة تصل إلى المواطن الآن.", "Nothing was sent: no channel can reach the citizen now."),
     "sent_unknown_citizen": ("لم يُرسل شيء: المواطن غير معروف.", "Nothing was sent: the citizen is unknown."),
     "answered": ("تم الرد", "answered"),
+    "conversation_heading": ("المحادثة", "The conversation"),
+    "messages_heading": ("الرسائل", "Messages"),
     "sort_by": ("الترتيب", "Order"),
     "sort_waiting": ("الأطول انتظارًا أولًا", "Longest waiting first"),
     "sort_newest": ("الأحدث أولًا", "Newest first"),

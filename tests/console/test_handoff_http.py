@@ -21,7 +21,7 @@ from store.audit import CLI_ACTOR, AuditFilter
 from store.models import Message, Ticket
 from tests.console.conftest import ConsoleServer, fake_graph, serve_with_whatsapp
 from tests.console.seed import ADMIN, AGENT, CSPD_PHONE, LIAISON, OTHER_LIAISON, PASSWORD
-from tests.console.test_console_http import csrf_of, sign_in
+from tests.console.test_console_http import sign_in
 from tests.pipeline.pipeline_doubles import EchoBrain
 
 OTHER_AGENT, DLS_AGENT = "huda@cspd.gov.jo", "ziad@dls.gov.jo"
