@@ -15,6 +15,7 @@ from actions.not_in_catalog import keep_for_review_if_unlisted
 from actions.replies import language_of, utter
 from catalog.replies import say
 from store import Store
+from store.tickets import agency_of_service, ticket_reference
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,11 @@ def citizen_id(tracker: Tracker) -> int:
     return store().citizens.resolve("web", "999" + digits)
 
 
-def ticket_reference(ticket_id: int) -> str:
-    return f"T-{ticket_id:06d}"
-
-
 class _OpenTicket(Action, abc.ABC):
+    """Opens a ticket in the queue of the agency of the service being talked about (none: the
+    ministry's). Only when that agency has agents in the console is the citizen told a person will
+    answer here; otherwise the reply says no one can yet, and where to go instead."""
+
     kind = ""
     reply_key = ""
 
@@ -66,10 +67,21 @@ class _OpenTicket(Action, abc.ABC):
     ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         text = tracker.latest_message.get("text") or ""
-        ticket = store().tickets.open(citizen_id(tracker), self.kind, text, tracker.get_slot("service"))
-        logger.info("ticket opened kind=%s ticket=%s", self.kind, ticket_reference(ticket))
+        records = store()
+        service = tracker.get_slot("service")
+        ticket = records.tickets.open(citizen_id(tracker), self.kind, text, service)
+        agency_id = agency_of_service(service)
+        agents = records.tickets.agents_on_duty(agency_id)
+        logger.info("ticket opened kind=%s ticket=%s agency=%s agents=%d", self.kind, ticket_reference(ticket),
+                    agency_id or "-", agents)
         keep_for_review_if_unlisted(dispatcher, tracker)
-        utter(dispatcher, say(self.reply_key, language, ticket=ticket_reference(ticket)), language=language)
+        agency = records.agencies.get(agency_id) if agents else None
+        if agency is not None:
+            name = agency.name_en if language == "en" else agency.name_ar
+            words = say(self.reply_key + "_queued", language, ticket=ticket_reference(ticket), agency=name)
+        else:
+            words = say(self.reply_key, language, ticket=ticket_reference(ticket))
+        utter(dispatcher, words, language=language)
         return []
 
 

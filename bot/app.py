@@ -92,7 +92,8 @@ def create_app(
         if isinstance(channel, HttpReceiver):
             app.include_router(channel.router())
     app.mount(API_PREFIX, agency_api(runtime))
-    mount_console(app, settings.console, store=runtime.require_store, redis_url=settings.redis_url)
+    mount_console(app, settings.console, store=runtime.require_store, outbox=lambda: runtime.require_pipeline().outbox,
+                  redis_url=settings.redis_url)
     return app
 
 

@@ -1,6 +1,7 @@
 """The staff console at /console: server-rendered pages (Jinja2), Arabic right-to-left by default.
 
-    mount_console(app, config, store=runtime.require_store, redis_url=settings.redis_url)
+    mount_console(app, config, store=runtime.require_store, outbox=lambda: runtime.require_pipeline().outbox,
+                  redis_url=settings.redis_url)
 
 Sessions and sign-in limits live in Redis when `redis_url` is given, else in the store; both are
 shared by every process. No JavaScript is needed: every action is a plain form with a CSRF token.
@@ -24,8 +25,10 @@ from console.auth_routes import auth_router
 from console.config import ConsoleConfig
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
 from console.pages import pages_router
+from console.ticket_routes import ticket_router
 from console.sessions import DatabaseSessions, RedisSessions, SessionStore
 from console.throttle import Counters, DatabaseCounters, RedisCounters, SignInGuard
+from pipeline.outbox import Outbox
 from store import Store
 
 PREFIX = "/console"
@@ -53,9 +56,10 @@ class FormSizeLimit:
 
 
 def mount_console(
-    app: FastAPI, config: ConsoleConfig, *, store: Callable[[], Store], redis_url: Optional[str] = None,
-    redis_prefix: str = "tawasol",
+    app: FastAPI, config: ConsoleConfig, *, store: Callable[[], Store], outbox: Callable[[], Outbox],
+    redis_url: Optional[str] = None, redis_prefix: str = "tawasol",
 ) -> None:
+    """`outbox`: the process's outbox, through which agents' replies reach citizens."""
     sessions: Callable[[], SessionStore]
     counters: Callable[[], Counters]
     if redis_url:
@@ -75,6 +79,7 @@ def mount_console(
 
     app.include_router(auth_router(pages, guard), prefix=PREFIX, include_in_schema=False)
     app.include_router(admin_router(pages), prefix=PREFIX, include_in_schema=False)
+    app.include_router(ticket_router(pages, catalog, outbox), prefix=PREFIX, include_in_schema=False)
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)

@@ -12,11 +12,14 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from catalog.services import ASPECTS, Catalog
 from console.context import NotFound, Pages
 from console.exports import to_csv
-from console.filters import day_end, day_start, waiting
+from console.filters import day_end, day_start
+from console.roles import Viewer
+from console.ticket_routes import writers
 from core.messages import utcnow
 from store.audit import Actor
 from store.conversations import ConversationQuery
-from store.tickets import TicketNotFound, agency_of_service
+from store import Store
+from store.tickets import agency_of_service
 
 
 def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
@@ -29,57 +32,13 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         viewer = visit.require_viewer()
         store = pages.store()
         tickets = store.ticket_desk.list(viewer.scope, ("open",))
-        late = sum(1 for t in tickets if utcnow() - t.created_at > pages.config.ticket_limit)
+        late = len(store.ticket_desk.list(viewer.scope, ("open", "taken"), late_before=utcnow() - pages.config.ticket_limit))
         services = [s for s in catalog().services.values() if viewer.sees_service(s.id)]
         agency = store.agencies.get(viewer.agency_id) if viewer.agency_id else None
         review = len(store.review.pending(limit=1000)) if viewer.is_admin else None
         recent = store.browser.search(viewer.scope, ConversationQuery(since=utcnow() - timedelta(days=1)), limit=1000)
         return pages.render(visit, "dashboard.html", tickets=len(tickets), services=len(services), review=review,
                             agency=agency, conversations=len(recent), late=late)
-
-    @router.get("/tickets")
-    def tickets(request: Request, status: str = "active") -> Response:
-        visit = pages.visit(request)
-        viewer = visit.require_viewer()
-        statuses = {"active": ("open", "taken"), "open": ("open",), "taken": ("taken",), "closed": ("closed",)}.get(
-            status, ("open", "taken"))
-        rows = pages.store().ticket_desk.list(viewer.scope, statuses)
-        now = utcnow()
-        late = {t.id for t in rows if t.status == "open" and now - t.created_at > pages.config.ticket_limit}
-        return pages.render(visit, "tickets.html", tickets=rows, status=status, late=late,
-                            waited={t.id: waiting(t.created_at, now, visit.lang) for t in rows})
-
-    def _ticket(request: Request, ticket_id: int) -> Response:
-        visit = pages.visit(request)
-        viewer = visit.require_viewer()
-        store = pages.store()
-        ticket = store.ticket_desk.get(ticket_id, viewer.scope)
-        if ticket is None:
-            raise NotFound()
-        conversations = [c for c in store.browser.search(viewer.scope, limit=500) if c.citizen_id == ticket.citizen_id]
-        service = catalog().service(ticket.service_id) if ticket.service_id else None
-        holder = store.staff.get(ticket.assigned_staff_id) if ticket.assigned_staff_id else None
-        return pages.render(visit, "ticket.html", ticket=ticket, conversations=conversations, service=service,
-                            holder=holder, waited=waiting(ticket.created_at, utcnow(), visit.lang))
-
-    @router.get("/tickets/{ticket_id}")
-    def ticket(request: Request, ticket_id: int) -> Response:
-        return _ticket(request, ticket_id)
-
-    @router.post("/tickets/{ticket_id}/{action}")
-    def ticket_action(request: Request, ticket_id: int, action: str, csrf_token: str = Form("")) -> Response:
-        visit = pages.visit(request)
-        viewer = visit.require_viewer()
-        visit.check_csrf(csrf_token)
-        if action not in ("take", "close") or not viewer.works_tickets:
-            raise NotFound()
-        desk = pages.store().ticket_desk
-        actor = Actor(viewer.email, viewer.staff_id)
-        try:
-            (desk.take if action == "take" else desk.close)(ticket_id, viewer.scope, actor)
-        except TicketNotFound:
-            raise NotFound() from None
-        return pages.finish(visit, RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303))
 
     @router.get("/conversations")
     def conversations(request: Request, phone: str = "", service: str = "", since: str = "", until: str = "") -> Response:
@@ -91,11 +50,12 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
                                       until=day_end(until))
         except ValueError:
             error, query = "bad_date", ConversationQuery(phone=phone or None, service_id=service or None)
+        store = pages.store()
         if service and not viewer.sees_service(service):
             rows = []
         else:
-            rows = pages.store().browser.search(viewer.scope, query)
-        return pages.render(visit, "conversations.html", rows=rows, error=error,
+            rows = store.browser.search(viewer.scope, query)
+        return pages.render(visit, "conversations.html", rows=rows, error=error, held=held_by(store, viewer),
                             form={"phone": phone, "service": service, "since": since, "until": until})
 
     @router.get("/conversations.csv")
@@ -112,10 +72,11 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         store = pages.store()
         found = [] if service and not viewer.sees_service(service) else store.browser.search(viewer.scope, query, limit=5000)
         rows = []
+        held = held_by(store, viewer)
         for summary in found:
             for message, events in store.browser.messages(summary.id):
                 rows.append((summary.id, message.created_at.isoformat(), message.direction, message.channel,
-                             viewer.phone(message.address), message.service_id, message.intent, message.status,
+                             viewer.phone(message.address, summary.citizen_id in held), message.service_id, message.intent, message.status,
                              message.route_reason, message.text))
         store.audit.append(Actor(viewer.email, viewer.staff_id), "export.conversations", "export", "conversations",
                            agency_id=viewer.scope,
@@ -125,24 +86,6 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
                        "route_reason", "text"), rows)
         return pages.finish(visit, _csv(body, "conversations"))
 
-    @router.get("/tickets.csv")
-    def tickets_csv(request: Request, since: str = "", until: str = "") -> Response:
-        visit = pages.visit(request)
-        viewer = visit.require_viewer()
-        try:
-            start, end = day_start(since), day_end(until)
-        except ValueError:
-            return pages.finish(visit, PlainTextResponse("dates are written 2026-12-07", status_code=400))
-        store = pages.store()
-        tickets = [t for t in store.ticket_desk.list(viewer.scope, ("open", "taken", "closed"), limit=10_000)
-                   if (start is None or t.created_at >= start) and (end is None or t.created_at < end)]
-        store.audit.append(Actor(viewer.email, viewer.staff_id), "export.tickets", "export", "tickets",
-                           agency_id=viewer.scope, after={"since": since, "until": until, "tickets": len(tickets)})
-        body = to_csv(("ticket", "opened", "kind", "service", "status", "closed", "text"),
-                      ((t.id, t.created_at.isoformat(), t.kind, t.service_id, t.status,
-                        t.closed_at.isoformat() if t.closed_at else "", t.text) for t in tickets))
-        return pages.finish(visit, _csv(body, "tickets"))
-
     @router.get("/conversations/{conversation_id}")
     def conversation(request: Request, conversation_id: int) -> Response:
         visit = pages.visit(request)
@@ -151,7 +94,9 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         summary = store.browser.get(conversation_id, viewer.scope)
         if summary is None:
             raise NotFound()
-        return pages.render(visit, "conversation.html", summary=summary, messages=store.browser.messages(conversation_id))
+        thread = store.browser.messages(conversation_id)
+        return pages.render(visit, "conversation.html", summary=summary, thread=thread, writers=writers(store, thread),
+                            phone=viewer.phone(summary.address, summary.citizen_id in held_by(store, viewer)))
 
     @router.get("/services")
     def services(request: Request) -> Response:
@@ -186,6 +131,11 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         return pages.finish(visit, RedirectResponse("/console/review", status_code=303))
 
     return router
+
+
+def held_by(store: Store, viewer: Viewer) -> set[int]:
+    """The citizens whose conversations this viewer holds now (whose numbers an agent sees whole)."""
+    return store.ticket_desk.held_citizens(viewer.staff_id) if viewer.works_tickets else set()
 
 
 def _csv(body: str, name: str) -> Response:

@@ -35,7 +35,10 @@ class Viewer:
         """Takes and closes tickets: the agency's agents, and ministry admins."""
         return self.role in (AGENT, MINISTRY_ADMIN)
 
-    def phone(self, number: str) -> str:
-        """Liaison officers read conversations to improve answers, not to call citizens: they see
-        numbers masked. Admins and agents (who answer the citizen) see them whole."""
-        return number if self.role in (MINISTRY_ADMIN, AGENT) else mask_phone(number)
+    def phone(self, number: str, holds: bool = False) -> str:
+        """A citizen's number, whole only to those who need it: ministry admins, and the agent who
+        holds the citizen's conversation now (`holds`: a ticket of theirs is taken by this viewer).
+        Liaison officers read conversations to improve answers, and other agents to follow their
+        queue: they see numbers masked."""
+        whole = self.is_admin or (holds and self.role == AGENT)
+        return number if whole else mask_phone(number)

@@ -35,6 +35,7 @@ STATUS_READ = "read"
 STATUS_FAILED = "failed"
 STATUS_RETRYING = "retrying"
 STATUS_THROTTLED = "throttled"  # inbound over the citizen's flood limit: stored, not answered
+STATUS_FOR_AGENT = "for_agent"  # inbound while an agent holds the citizen's ticket: the agent's, not the bot's
 
 
 class Verdict(str, Enum):

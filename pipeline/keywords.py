@@ -94,3 +94,14 @@ def match_agency_keyword(text: str) -> Optional[AgencyKeywordMatch]:
     if found is None or found.keyword not in (Keyword.STOP, Keyword.START) or not _AGENCY_CODE.match(code):
         return None
     return AgencyKeywordMatch(found.keyword, code, found.language)
+
+
+def opts_in_or_out(kind: str, text: str) -> bool:
+    """STOP or START, alone or with an agency's code: what must work even while an agent holds the
+    citizen's conversation and the bot is otherwise quiet."""
+    if kind != "text":
+        return False
+    found = match_keyword(text)
+    if found is not None:
+        return found.keyword in (Keyword.STOP, Keyword.START)
+    return match_agency_keyword(text) is not None

@@ -37,6 +37,7 @@ from core.messages import (
     utcnow,
 )
 from pipeline.flood import THROTTLE_NOTICE, FloodPolicy, flood_key
+from pipeline.keywords import opts_in_or_out
 from pipeline.outbox import Outbox
 from core.privacy import mask_phone
 from catalog.replies import reply
@@ -285,6 +286,13 @@ class Pipeline:
             logger.error("giving up on message_id=%s after %d attempts", row.id, given_up)
             return None
         citizen = context.citizen
+        if context.held is not None and not opts_in_or_out(row.kind, row.text):
+            # An agent holds this citizen's conversation: the message is theirs to read and answer
+            # (console ticket page), not the bot's. STOP and START still work: a citizen can always
+            # stop us, whoever is talking.
+            completed = await asyncio.to_thread(inbound.complete, row.id, outbound=[], held=context.held)
+            logger.info("held for agent message_id=%s citizen_id=%s ticket=%s", row.id, citizen.id, context.held.id)
+            return completed.pending
         channel = self.outbox.channel(row.channel)
         if isinstance(channel, ReadReceipts) and row.provider_id:
             # Seen as we start answering; a failed receipt costs nothing, so it never waits or raises.

@@ -158,10 +158,27 @@ class ConversationBrowser:
 
     def messages(self, conversation_id: int) -> list[tuple[Message, list[MessageStatusEvent]]]:
         """Every message in and out, oldest first, each with its status timeline."""
+        return self._with_timelines(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+
+    def around(self, citizen_id: int, at: datetime, limit: int = 300) -> list[tuple[Message, list[MessageStatusEvent]]]:
+        """The citizen's messages, both channels, from the start of the conversation that was
+        going on at `at` (a ticket's opening) to now: what an agent reads before and while
+        answering. The newest `limit`, oldest first."""
         with self._db.session() as s:
-            messages = list(
-                s.execute(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)).scalars()
-            )
+            started = s.execute(
+                select(func.max(CONVERSATIONS.c.started_at))
+                .where(CONVERSATIONS.c.citizen_id == citizen_id, CONVERSATIONS.c.started_at <= at)
+            ).scalar_one_or_none()
+        since = started or at
+        newest_first = self._with_timelines(
+            select(Message).where(Message.citizen_id == citizen_id, Message.created_at >= since)
+            .order_by(Message.id.desc()).limit(limit)
+        )
+        return list(reversed(newest_first))
+
+    def _with_timelines(self, query: Any) -> list[tuple[Message, list[MessageStatusEvent]]]:
+        with self._db.session() as s:
+            messages = list(s.execute(query).scalars())
             ids = [m.id for m in messages]
             events: dict[int, list[MessageStatusEvent]] = {i: [] for i in ids}
             if ids:

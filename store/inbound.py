@@ -11,12 +11,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.messages import STATUS_ANSWERED, STATUS_FAILED, STATUS_RECEIVED, InboundMessage, utcnow
+from core.messages import STATUS_ANSWERED, STATUS_FAILED, STATUS_FOR_AGENT, STATUS_RECEIVED, InboundMessage, utcnow
 from store.citizens import Identity, resolve_identity
 from store.conversations import touch_conversation
 from store.database import Database
 from store.messages import INSERT_MESSAGE, MESSAGES, UPDATE_MESSAGE, MessageRow
-from store.models import DIRECTION_IN, ChannelIdentity, Citizen, Message, UnrecognisedMessage
+from store.models import DIRECTION_IN, ChannelIdentity, Citizen, Message, Ticket, UnrecognisedMessage
 from store.outbound import NewOutbound, insert_outbound, pending_outbound
 from store.statuses import add_event, add_events, event_row
 
@@ -31,6 +31,14 @@ _WAITING_INBOUND = (
     )
     .order_by(MESSAGES.c.id)
     .limit(2)
+)
+TICKETS = Ticket.__table__
+# The ticket an agent holds for this citizen (taken, not closed): while there is one, the bot is quiet.
+_HELD_TICKET = (
+    select(TICKETS.c.id, TICKETS.c.service_id)
+    .where(TICKETS.c.citizen_id == bindparam("citizen_id"), TICKETS.c.status == "taken")
+    .order_by(TICKETS.c.id)
+    .limit(1)
 )
 
 
@@ -60,6 +68,14 @@ class Understanding:
 
 
 @dataclass(frozen=True)
+class HeldTicket:
+    """A ticket an agent has taken: its citizen's messages go to the agent, not the bot."""
+
+    id: int
+    service_id: Optional[str]
+
+
+@dataclass(frozen=True)
 class AnswerContext:
     """The citizen's oldest message waiting for an answer, and what answering it needs."""
 
@@ -68,6 +84,7 @@ class AnswerContext:
     citizen: Row  # of `citizens`
     identities: list[Identity]
     more_waiting: bool  # another message of the citizen (up to the asked id) waits after this one
+    held: Optional[HeldTicket] = None  # an agent holds the conversation (store/tickets.py)
 
 
 @dataclass(frozen=True)
@@ -243,7 +260,11 @@ class InboundRepository:
             found = s.execute(
                 select(identities).where(identities.c.citizen_id == citizen_id).order_by(identities.c.id)
             ).all()
-            return AnswerContext(row, attempts, citizen, [Identity.of(i) for i in found], len(waiting) > 1)
+            held = s.execute(_HELD_TICKET, {"citizen_id": citizen_id}).first()
+            return AnswerContext(
+                row, attempts, citizen, [Identity.of(i) for i in found], len(waiting) > 1,
+                HeldTicket(held.id, held.service_id) if held is not None else None,
+            )
 
     def complete(
         self,
@@ -254,12 +275,15 @@ class InboundRepository:
         unrecognised_reason: Optional[str] = None,
         interpreted_kind: Optional[str] = None,
         interpreted_payload: Optional[str] = None,
+        held: Optional[HeldTicket] = None,
     ) -> Completed:
         """Mark an inbound message answered and queue its replies, in ONE transaction.
 
         So a crash leaves either nothing (the message is answered again after recovery) or the
         answer queued (sent by recovery): never two answers. No outbound ids when the message was
-        already answered (someone else got there first).
+        already answered (someone else got there first). `held`: the message is for the agent who
+        holds the citizen's ticket, not the bot: marked "for_agent" (with the ticket's service, so
+        the conversation shows under that agency) and answered by nobody here.
         """
         with self._db.session() as s:
             row = s.execute(
@@ -269,7 +293,10 @@ class InboundRepository:
             ).one()
             if row.status != STATUS_RECEIVED:
                 return Completed([], pending_outbound(s, row.citizen_id))
-            changes: dict[str, Any] = {"status": STATUS_ANSWERED}
+            status = STATUS_FOR_AGENT if held is not None else STATUS_ANSWERED
+            changes: dict[str, Any] = {"status": status}
+            if held is not None and held.service_id:
+                changes["service_id"] = held.service_id
             if understanding is not None:
                 changes.update(
                     intent=understanding.intent,
@@ -280,7 +307,7 @@ class InboundRepository:
             if interpreted_kind is not None:
                 changes.update(kind=interpreted_kind, payload=interpreted_payload)
             s.execute(UPDATE_MESSAGE, {"target_id": inbound_id, **changes})
-            add_event(s, inbound_id, STATUS_ANSWERED)
+            add_event(s, inbound_id, status, detail=f"ticket {held.id}" if held is not None else None)
             if unrecognised_reason is not None:
                 s.execute(
                     insert(UnrecognisedMessage.__table__).values(

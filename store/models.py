@@ -119,6 +119,8 @@ class Message(Base):
     reply_to_id = Column(Integer, ForeignKey("messages.id"), index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime)
+    # outbound written by a person in the console (an agent's reply during a handoff); NULL: the bot's
+    staff_id = Column(Integer, ForeignKey("staff_users.id"))
     # Set when the text and personal fields were removed (retention or a citizen's erasure request);
     # the row stays, so counts by channel, kind, segments and cost still add up.
     redacted_at = Column(UtcDateTime)
@@ -226,6 +228,8 @@ class MessageStatusEvent(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # "Is this citizen held by an agent?" is asked for every inbound message.
+    __table_args__ = (Index("ix_tickets_status_citizen_id", "status", "citizen_id"),)
 
     id = Column(Integer, primary_key=True)
     citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
@@ -236,6 +240,7 @@ class Ticket(Base):
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     assigned_staff_id = Column(Integer, ForeignKey("staff_users.id"))  # the agent who took it
     closed_at = Column(UtcDateTime)
+    answered_at = Column(UtcDateTime)  # the first reply staff sent the citizen: waiting ends here
 
 
 class Subscription(Base):

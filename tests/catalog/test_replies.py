@@ -1,5 +1,6 @@
 """data/replies.yml: both languages, the same placeholders, and no promise of something the bot does
-not do yet (no alert is sent; no staff member reads a ticket). Right-to-left Arabic is checked, with
+not do yet (no alert is sent; a person answers a ticket only where the agency has agents in the
+console, and only the `*_queued` wording, chosen then, says so: tests/console/test_handoff_wording.py). Right-to-left Arabic is checked, with
 every other Arabic text the bot sends, in test_arabic_direction.py."""
 
 from __future__ import annotations

@@ -6,13 +6,14 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
 from bot.app import create_app
 from bot.settings import Settings
 from simulators.background_server import BackgroundServer
+from simulators.whatsapp_graph import create_app as create_fake_graph
 from store import Store
 from tests.availability import unavailable
 from tests.console.seed import Seeded, seed
@@ -43,6 +44,53 @@ def serve_console(tmp_path: Path, sqlite_template: Path, **env: str) -> Iterator
         seeded = seed(store, settings.console)
         with BackgroundServer(create_app(settings, workers=0)) as server:
             yield ConsoleServer(server.url, store, seeded, settings)
+    finally:
+        store.close()
+
+
+GRAPH_SECRET = "handoff-app-secret"
+GRAPH_TOKEN = "handoff-access-token"
+GRAPH_PHONE_ID = "100000000000919"
+
+
+def fake_graph() -> BackgroundServer:
+    """The fake Graph API as a real HTTP server, approving the shipped templates, posting "sent",
+    "delivered" and "read" for every message it accepts."""
+    from channels.whatsapp.templates import TemplateCatalog
+
+    return BackgroundServer(create_fake_graph(
+        GRAPH_SECRET, None, GRAPH_PHONE_ID, access_token=GRAPH_TOKEN, templates=TemplateCatalog.load().approved(),
+        auto_statuses=["sent", "delivered", "read"],
+    ))
+
+
+def serve_with_whatsapp(
+    directory: Path, sqlite_template: Path, graph_url: str, *, brain=None, model: Optional[Path] = None,
+    startup_timeout: float = 30.0,
+) -> Iterator[ConsoleServer]:
+    """The whole service (webhook, workers, console) on a seeded SQLite copy, its WhatsApp channel
+    pointed at the fake Graph API at `graph_url`, which posts its webhooks back to it. `brain`: a
+    stand-in brain; else the trained `model` answers."""
+    import httpx
+
+    path = directory / "handoff.db"
+    shutil.copy(sqlite_template, path)
+    env = {
+        "DATABASE_URL": f"sqlite:///{path}", "WHATSAPP_API_BASE_URL": graph_url, "WHATSAPP_PHONE_NUMBER_ID": GRAPH_PHONE_ID,
+        "WHATSAPP_ACCESS_TOKEN": GRAPH_TOKEN, "WHATSAPP_APP_SECRET": GRAPH_SECRET, "WHATSAPP_VERIFY_TOKEN": "handoff-verify",
+    }
+    if model is not None:
+        env["TAWASOL_MODEL"] = str(model)
+    settings = Settings.from_env(env, cwd=directory)
+    store = Store(settings.database_url)
+    try:
+        seeded = seed(store, settings.console)
+        server = BackgroundServer(create_app(settings, workers=1, brain=brain)).start(timeout=startup_timeout)
+        try:
+            httpx.post(f"{graph_url}/_fake/config", json={"webhook_url": server.url + "/webhooks/whatsapp"}).raise_for_status()
+            yield ConsoleServer(server.url, store, seeded, settings)
+        finally:
+            server.stop()
     finally:
         store.close()
 
