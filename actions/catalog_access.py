@@ -95,8 +95,12 @@ def seed_catalog(store: Store, directory: Union[str, Path, None] = None) -> Opti
     if not store.catalog.is_empty():
         return None
     try:
-        agencies, services = rows_of_directory(directory, store.catalog.agency_names())
-        outcome = store.catalog.apply(agencies, services, SYSTEM_ACTOR)
+        known = store.catalog.agency_names()
+        agencies, services = rows_of_directory(directory, known)
+        # An agency registered already (`tawasol agency add`) keeps its names; the seed adds its nicknames.
+        agencies = [{k: v for k, v in row.items() if row["id"] not in known or k not in ("name_ar", "name_en")}
+                    for row in agencies]
+        outcome = store.catalog.apply(agencies, services, SYSTEM_ACTOR, audit=False)
     except IntegrityError:
         logger.info("catalog seeded by another process meanwhile")
         return None

@@ -68,11 +68,18 @@ class BrainOnFirstUse:
         self._brain: Optional[Brain] = None
         self._lock = asyncio.Lock()
 
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Any:
+    async def _loaded(self) -> Any:
         async with self._lock:
             if self._brain is None:
                 self._brain = await asyncio.to_thread(load_brain, self._settings)
-        return await self._brain.respond(conversation_key, message, language=language)
+        return self._brain
+
+    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Any:
+        return await (await self._loaded()).respond(conversation_key, message, language=language)
+
+    async def parse(self, text: str, metadata: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        """The NLU alone (the console's answer preview)."""
+        return await (await self._loaded()).parse(text, metadata)
 
 
 class Runtime:

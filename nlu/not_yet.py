@@ -24,7 +24,7 @@ from nlu.services import ServiceResolver
 logger = logging.getLogger(__name__)
 
 NOT_YET_FILE = Path("not_yet") / "services.yml"
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$")  # an exported catalog id may carry its agency
 
 
 class NotYetError(ValueError):

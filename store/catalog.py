@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.messages import utcnow
-from store.audit import Actor, record
+from store.audit import Actor
+from store.audit import record as _record
 from store.database import Database
 from store.models import Agency, CatalogGeneration, CatalogService
 
@@ -27,6 +28,9 @@ SERVICE_COLUMNS = tuple(
 EDITABLE = tuple(c for c in SERVICE_COLUMNS if c not in ("id", "verified_by", "verified_at"))
 AGENCY_CATALOG_COLUMNS = ("name_ar", "name_en", "nicknames", "website", "phone")
 _GENERATION_ROW = 1
+
+
+_UNRECORDED = Actor("")  # `record` is skipped for changes made as this actor
 
 
 class _RollBack(Exception):
@@ -105,6 +109,11 @@ class CatalogRepository:
         with self._db.session() as s:
             return dict(s.execute(select(Agency.id, Agency.name_ar)).all())
 
+    def agency_row(self, agency_id: str) -> Optional[dict[str, Any]]:
+        with self._db.session() as s:
+            row = s.get(Agency, agency_id)
+            return agency_dict(row) if row is not None else None
+
     def service(self, service_id: str) -> Optional[dict[str, Any]]:
         with self._db.session() as s:
             row = s.get(CatalogService, service_id)
@@ -120,13 +129,17 @@ class CatalogRepository:
         *,
         dry_run: bool = False,
         progress: Optional[Callable[[int], None]] = None,
+        audit: bool = True,
     ) -> ImportOutcome:
         """Add or update agencies (catalog columns only) and services, in ONE transaction.
 
         A row sets only the keys it carries (a spreadsheet has no generic names: they stay); a row
         equal to what is stored changes nothing. `dry_run`: the same outcome, rolled back.
-        `progress(n)` is called after each service row."""
+        `progress(n)` is called after each service row. `audit=False` only for the start-up seed
+        of an empty catalog (no one's change: the repository's own YAML)."""
         outcome = ImportOutcome()
+        if not audit:
+            actor = _UNRECORDED
         try:
             with self._db.session() as s:
                 for row in agencies:
@@ -239,6 +252,11 @@ class CatalogRepository:
     def _current(s: Session) -> int:
         row = s.get(CatalogGeneration, _GENERATION_ROW)
         return row.generation if row is not None else 0
+
+
+def record(session: Session, actor: Actor, *args: Any, **kwargs: Any) -> None:
+    if actor is not _UNRECORDED:
+        _record(session, actor, *args, **kwargs)
 
 
 def _defaults() -> dict[str, Any]:
