@@ -91,17 +91,8 @@ def _actions_store(_actions_session_store):
 def sqlite_template(tmp_path_factory):
     from store.migrate import upgrade
 
-    from actions.catalog_access import seed_catalog
-    from store import Store
-
     path = tmp_path_factory.mktemp("store") / "template.db"
     upgrade(f"sqlite:///{path}")
-    # Seeded with the catalog once, as a service's first start does: copies start without seeding.
-    store = Store(f"sqlite:///{path}")
-    try:
-        seed_catalog(store)
-    finally:
-        store.close()
     return path
 
 
