@@ -73,9 +73,11 @@ def import_catalog(
     # The store a fresh install serves holds the seed catalog (data/catalog): an import adds to it.
     # A dry run writes nothing, so it only counts the seed's agencies as known.
     known = store.catalog.agency_names()
+    seed_agencies: list[dict] = []
     if store.catalog.is_empty():
-        if dry_run:
-            known.update((row["id"], row["name_ar"]) for row in rows_of_directory(None, known)[0])
+        if dry_run:  # the seed's agencies go into the rolled-back transaction, and out of the report
+            seed_agencies = [row for row in rows_of_directory(None, known)[0] if row["id"] not in known]
+            known.update((row["id"], row["name_ar"]) for row in seed_agencies)
         else:
             seed_catalog(store)
             known = store.catalog.agency_names()
@@ -83,7 +85,10 @@ def import_catalog(
     report = ImportReport(source=source, rows=sheet.rows, refusals=sheet.refusals, dry_run=dry_run)
     services = [row for _, row in sheet.services]
     advance = progress(len(services)) if progress is not None else None
-    report.outcome = store.catalog.apply(sheet.agencies.values(), services, actor, dry_run=dry_run, progress=advance)
+    agencies = [*(row for row in seed_agencies if row["id"] not in sheet.agencies), *sheet.agencies.values()]
+    report.outcome = store.catalog.apply(agencies, services, actor, dry_run=dry_run, progress=advance)
+    seeded = {row["id"] for row in seed_agencies} - set(sheet.agencies)
+    report.outcome.agencies_added = [a for a in report.outcome.agencies_added if a not in seeded]
     return report
 
 
@@ -119,7 +124,7 @@ def export_yaml(store: Store, directory: Path) -> list[Path]:
         entries = [
             {"id": s.id, "name": {"ar": s.name.ar, "en": s.name.en},
              "agency": {"ar": s.agency.name.ar, "en": s.agency.name.en},
-             "names": list(dict.fromkeys(n for n in (*s.names, s.name.ar, s.name.en) if n)), "related": list(s.related)}
+             "names": list(s.names) or [n for n in (s.name.ar, s.name.en) if n], "related": list(s.related)}
             for s in catalog.not_yet.values()
         ]
         path = directory / "not_yet" / "services.yml"
@@ -133,7 +138,8 @@ def export_yaml(store: Store, directory: Path) -> list[Path]:
 def _service_yaml(service: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"id": service.id, "name": {"ar": service.name.ar, "en": service.name.en},
                             "verified": service.verified,
-                            "names": list(dict.fromkeys(n for n in (*service.names, service.name.ar, service.name.en) if n))}
+                            # The aliases as they are (the YAML needs one name: then the service's own)
+                            "names": list(service.names) or [n for n in (service.name.ar, service.name.en) if n]}
     if service.generic_names:
         data["generic_names"] = list(service.generic_names)
     data["answers"] = {a: {"ar": t.ar, "en": t.en} for a, t in service.answers.items()}

@@ -52,7 +52,7 @@ def service_row(service: Service, *, pilot: Optional[bool] = None) -> dict[str, 
         "agency_id": service.agency.id,
         "name_ar": service.name.ar,
         "name_en": service.name.en,
-        "aliases": list(service.names),
+        "aliases": _aliases(service.names, service.name.ar, service.name.en),
         "generic_names": list(service.generic_names),
         "related": list(service.related),
         "url": service.url,
@@ -67,12 +67,19 @@ def service_row(service: Service, *, pilot: Optional[bool] = None) -> dict[str, 
     return row
 
 
+def _aliases(names: Iterable[str], *official: str) -> list[str]:
+    """A YAML service's names as aliases; names that are only its official names (what a YAML
+    export writes for a service without aliases, since YAML needs one) are no aliases."""
+    names = list(names)
+    return [] if set(names) <= set(official) else names
+
+
 def agency_row(agency: Agency) -> dict[str, Any]:
     return {
         "id": agency.id,
         "name_ar": agency.name.ar,
         "name_en": agency.name.en,
-        "nicknames": list(agency.names),
+        "nicknames": list(agency.names) or None,  # None: none known (the store keeps what it has)
         "website": agency.website,
         "phone": agency.phone,
     }

@@ -76,8 +76,9 @@ def load_not_yet(path: Path) -> NotYetList:
         if not isinstance(entry_id, str) or not _ID.match(entry_id) or entry_id in services:
             raise NotYetError(f"{where}: id must be unique lower-case letters, digits and _")
         name, agency, names = raw.get("name"), raw.get("agency"), raw.get("names")
-        if not isinstance(name, dict) or not isinstance(agency, dict) or not name.get("ar") or not agency.get("ar"):
-            raise NotYetError(f"{where}: name and agency need at least {{ar: ...}}")
+        if (not isinstance(name, dict) or not isinstance(agency, dict) or not (name.get("ar") or name.get("en"))
+                or not (agency.get("ar") or agency.get("en"))):
+            raise NotYetError(f"{where}: name and agency need {{ar: ...}} and/or {{en: ...}}")
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
             raise NotYetError(f"{where}: names must be a non-empty list of phrases (quote them)")
         related = raw.get("related") or []
@@ -135,7 +136,8 @@ def rows_of_not_yet(listed: NotYetList, known: dict[str, dict]) -> tuple[list[di
             by_name[agency_ar] = agency_id
         services.append({
             "id": entry.id, "agency_id": agency_id, "name_ar": entry.name.get("ar", ""),
-            "name_en": entry.name.get("en", ""), "aliases": list(entry.names), "related": list(entry.related),
+            "name_en": entry.name.get("en", ""),
+            "aliases": [] if set(entry.names) <= {entry.name.get("ar"), entry.name.get("en")} else list(entry.names), "related": list(entry.related),
             "pilot": False,
         })
     return list(agencies.values()), services

@@ -166,7 +166,7 @@ def test_the_command_imports_and_exports(tmp_path):
     path = _write_csv(tmp_path / "agency.csv", GOOD + BAD)
 
     def tawasol(*args: str) -> subprocess.CompletedProcess:
-        env = {"TAWASOL_DATABASE_URL": url, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
         return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
                               env=env, cwd=REPOSITORY, timeout=300)
 
