@@ -1,11 +1,29 @@
-"""The services catalog as the actions see it: loaded once per process, reloadable by staff tools."""
+"""The services catalog as the actions see it: the store's, live (catalog/live.py), in a serving process;
+the YAML directory's, loaded once, where no store is given (training, unit tests).
+
+Also where the store and the catalog meet (they do not know each other): seeding an empty store
+from the YAML directory, and reading the store into an in-memory `Catalog`.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Optional
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Optional, Union
 
-from catalog.services import Catalog
+from sqlalchemy.exc import IntegrityError
+
+from catalog.live import LiveCatalog, live_catalog, use_live_catalog
+from catalog.records import catalog_of_rows, rows_of_catalog
+from catalog.services import Catalog, CatalogError, default_catalog_dir
+from nlu.not_yet import NotYetError, load_not_yet, not_yet_path, rows_of_not_yet
+from store import Store
+from store.audit import SYSTEM_ACTOR
+from store.catalog import ImportOutcome
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _catalog: Optional[Catalog] = None
@@ -24,6 +42,9 @@ INTENT_OF_ASPECT = {aspect: intent for intent, aspect in ASPECT_OF_INTENT.items(
 
 
 def catalog() -> Catalog:
+    live = live_catalog()
+    if live is not None:
+        return live.current()
     global _catalog
     with _lock:
         if _catalog is None:
@@ -32,7 +53,11 @@ def catalog() -> Catalog:
 
 
 def reload_catalog() -> Catalog:
+    """Read the YAML directory again (a process without a store); a live catalog reloads itself."""
     global _catalog, _generation
+    live = live_catalog()
+    if live is not None:
+        return live.current()
     with _lock:
         _catalog = Catalog.load(skip_bad_files=True)
         _generation += 1
@@ -40,4 +65,63 @@ def reload_catalog() -> Catalog:
 
 
 def catalog_generation() -> int:
-    return _generation
+    """The generation of the catalog answers are read from: part of every answer cache key, so an
+    answer cached before an edit is never served after it."""
+    live = live_catalog()
+    return live.generation() if live is not None else _generation
+
+
+# --- the store as the catalog's home ---------------------------------------------------------------
+
+
+def catalog_from_store(store: Store) -> tuple[int, Catalog]:
+    generation, agencies, services = store.catalog.snapshot()
+    return generation, catalog_of_rows(agencies, services)
+
+
+def use_store_catalog(store: Store, *, seed_dir: Union[str, Path, None] = None) -> LiveCatalog:
+    """Serve this process's catalog from the store, seeding it from `seed_dir` (default: the catalog
+    directory, TAWASOL_CATALOG_DIR) when the store has no service yet."""
+    seed_catalog(store, seed_dir)
+    live = LiveCatalog(lambda: catalog_from_store(store), store.catalog.generation)
+    use_live_catalog(live)
+    return live
+
+
+def seed_catalog(store: Store, directory: Union[str, Path, None] = None) -> Optional[ImportOutcome]:
+    """Import the YAML catalog (and its not-yet list, as services with pilot no) into an empty store;
+    None when the store has services already. Two processes starting together: one seeds, the
+    other's insert fails on the ids and it uses what the first wrote."""
+    if not store.catalog.is_empty():
+        return None
+    try:
+        known = store.catalog.agency_names()
+        agencies, services = rows_of_directory(directory, known)
+        # An agency registered already (`tawasol agency add`) keeps its names; the seed adds its nicknames.
+        agencies = [{k: v for k, v in row.items() if row["id"] not in known or k not in ("name_ar", "name_en")}
+                    for row in agencies]
+        outcome = store.catalog.apply(agencies, services, SYSTEM_ACTOR, audit=False)
+    except IntegrityError:
+        logger.info("catalog seeded by another process meanwhile")
+        return None
+    except (CatalogError, NotYetError) as error:
+        logger.error("catalog seed failed, the catalog is empty: %s", error)
+        return None
+    logger.info("catalog seeded from YAML services=%d agencies=%d", len(outcome.added), len(outcome.agencies_added))
+    return outcome
+
+
+def rows_of_directory(
+    directory: Union[str, Path, None], known_agencies: Mapping[str, str], *, strict: bool = False
+) -> tuple[list[dict], list[dict]]:
+    """(agency rows, service rows) of a YAML catalog directory and its not-yet list. `known_agencies`:
+    the store's, id -> Arabic name (a not-yet service's agency is found by name). `strict`: a bad
+    file raises CatalogError (an import says so); else it is skipped and logged (start-up goes on)."""
+    directory = Path(directory) if directory is not None else default_catalog_dir()
+    loaded = Catalog.load(directory, skip_bad_files=not strict)
+    agencies, services = rows_of_catalog(loaded)
+    known = {row["id"]: row for row in agencies}
+    known.update({agency_id: {"id": agency_id, "name_ar": name} for agency_id, name in known_agencies.items()
+                  if agency_id not in known})
+    more_agencies, not_yet = rows_of_not_yet(load_not_yet(not_yet_path(directory)), known)
+    return agencies + more_agencies, services + not_yet

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.catalog_access import INTENT_OF_ASPECT, catalog
 from actions.replies import choice, flag_for_review, intent_payload, utter
 from catalog.replies import say
-from nlu.not_yet import not_yet_list
+from nlu.not_yet import current_not_yet
 from nlu.service_extractor import CANDIDATE_SEPARATOR, SERVICE_CANDIDATES, UNKNOWN_SERVICE, UNLISTED_SERVICE
 
 REVIEW_REASON = "not_in_catalog"
@@ -40,14 +40,14 @@ def keep_for_review_if_unlisted(dispatcher: CollectingDispatcher, tracker: Track
 def named_not_yet(tracker: Tracker) -> bool:
     """The message names a service on the not-yet list (not merely an unknown word)."""
     value = unlisted_service(tracker)
-    return bool(value) and value != UNKNOWN_SERVICE and not_yet_list().get(value) is not None
+    return bool(value) and value != UNKNOWN_SERVICE and current_not_yet().get(value) is not None
 
 
 def answer_not_in_catalog(
     dispatcher: CollectingDispatcher, tracker: Tracker, aspect: str, language: str
 ) -> List[Dict[Text, Any]]:
     value = unlisted_service(tracker) or UNKNOWN_SERVICE
-    known = not_yet_list().get(value)
+    known = current_not_yet().get(value)
     if known is not None:
         close = list(known.related)
         text = say("not_in_catalog_named", language, service=known.name_in(language), agency=known.agency_in(language))

@@ -11,7 +11,8 @@ import argparse
 import sys
 
 from actions.citizen_records import use_store
-from bot.runtime import use_content
+from actions.catalog_access import use_store_catalog
+from bot.content import use_content
 from bot.settings import Settings, SettingsError
 from store import Store
 from store.migrate import upgrade
@@ -28,7 +29,9 @@ def main() -> None:
         sys.exit(2)
     use_content(settings)
     upgrade(settings.database_url)
-    use_store(Store(settings.database_url))
+    store = Store(settings.database_url)
+    use_store(store)
+    use_store_catalog(store)  # the same live catalog as the service's
     from rasa_sdk.endpoint import run
 
     run("actions", port=args.port)

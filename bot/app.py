@@ -29,6 +29,7 @@ from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
 from console import mount_console
+from console.preview import PreviewTools
 from core.brain import Brain
 from core.privacy import mask_text
 
@@ -93,8 +94,18 @@ def create_app(
             app.include_router(channel.router())
     app.mount(API_PREFIX, agency_api(runtime))
     mount_console(app, settings.console, store=runtime.require_store, outbox=lambda: runtime.require_pipeline().outbox,
-                  redis_url=settings.redis_url)
+                  redis_url=settings.redis_url, preview=lambda: preview_tools(runtime))
     return app
+
+
+def preview_tools(runtime: Runtime) -> Optional[PreviewTools]:
+    """The service's own NLU and channels, for the console's answer preview; None before start-up
+    or with a brain that cannot parse alone."""
+    pipeline = runtime.pipeline
+    parse = getattr(pipeline.brain, "parse", None) if pipeline is not None else None
+    if parse is None:
+        return None
+    return PreviewTools(parse=parse, channels=lambda: runtime.channels, tariff=runtime.settings.tariff)
 
 
 def agency_api(runtime: Runtime) -> FastAPI:

@@ -21,6 +21,7 @@ import typer  # noqa: E402
 
 from bot.commands import agency as agency_commands  # noqa: E402
 from bot.commands import billing as billing_commands  # noqa: E402
+from bot.commands import catalog as catalog_commands  # noqa: E402
 from bot.commands import staff as staff_commands  # noqa: E402
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(dialogue_app, name="dialogue")
 app.add_typer(agency_commands.app, name="agency")
 app.add_typer(billing_commands.app, name="billing")
+app.add_typer(catalog_commands.app, name="catalog")
 jobs_app = typer.Typer(help="Sweeps and deferred jobs (on arq).", no_args_is_help=True)
 citizen_app = typer.Typer(help="A citizen's data.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
@@ -142,7 +144,7 @@ def nlu_parse(
     _logging("WARNING")
     from bot.nlu_commands import parse_lines
 
-    asyncio.run(parse_lines(sys.stdin, sys.stdout, _model(model, settings)))
+    asyncio.run(parse_lines(sys.stdin, sys.stdout, _model(model, settings), settings.database_url))
 
 
 @nlu_app.command("evaluate")

@@ -34,9 +34,18 @@ def parse_record(text: str, parse: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def parse_lines(source: TextIO, sink: TextIO, model: str) -> None:
+async def parse_lines(source: TextIO, sink: TextIO, model: str, database_url: Optional[str] = None) -> None:
+    """`database_url`: the store whose catalog the service answers from (seeded from the catalog
+    directory when empty), so parse sees the services the service sees; None: the YAML directory."""
     # `sink` carries JSON lines only: anything a library prints goes to stderr meanwhile.
     with contextlib.redirect_stdout(sys.stderr):
+        if database_url is not None:
+            from actions.catalog_access import use_store_catalog
+            from store import Store
+            from store.migrate import upgrade
+
+            upgrade(database_url)
+            use_store_catalog(Store(database_url))
         brain = RasaBrain.load(model)
         await _parse_each(brain, source, sink)
 

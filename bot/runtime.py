@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
-from actions.agency_backends import LookupSettings, use_lookup_settings
+from actions.catalog_access import use_store_catalog
 from actions.citizen_records import use_store
 from billing.credit import CreditKeeper
+from bot.content import use_content
 from bot.settings import Settings
-from catalog.replies import use_replies_file
-from catalog.services import use_catalog_dir
+from catalog.live import LiveCatalog, live_catalog, use_live_catalog
 from channels.base import Channel
 from channels.registry import build_channels
 from coordination import build_coordination
@@ -36,16 +36,6 @@ logger = logging.getLogger(__name__)
 
 class NotReady(RuntimeError):
     """The pipeline is still starting."""
-
-
-def use_content(settings: Settings) -> None:
-    """Point catalog/ at the settings' services catalog and wording file, and the agency lookups at
-    their timeouts, before anything reads them."""
-    use_catalog_dir(settings.catalog_dir)
-    use_replies_file(settings.replies_file)
-    use_lookup_settings(
-        LookupSettings(timeout_s=settings.agency_lookup_timeout_s, retries=settings.agency_lookup_retries)
-    )
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:
@@ -78,11 +68,18 @@ class BrainOnFirstUse:
         self._brain: Optional[Brain] = None
         self._lock = asyncio.Lock()
 
-    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Any:
+    async def _loaded(self) -> Any:
         async with self._lock:
             if self._brain is None:
                 self._brain = await asyncio.to_thread(load_brain, self._settings)
-        return await self._brain.respond(conversation_key, message, language=language)
+        return self._brain
+
+    async def respond(self, conversation_key: str, message: InboundMessage, *, language: Optional[str] = None) -> Any:
+        return await (await self._loaded()).respond(conversation_key, message, language=language)
+
+    async def parse(self, text: str, metadata: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        """The NLU alone (the console's answer preview)."""
+        return await (await self._loaded()).parse(text, metadata)
 
 
 class Runtime:
@@ -115,6 +112,7 @@ class Runtime:
         self.started_at: Optional[float] = None
         self._coordination: Any = None
         self._workers: Optional[asyncio.Task] = None
+        self._catalog: Optional[LiveCatalog] = None
 
     def description(self) -> str:
         """Mode, channels, database kind and Redis use: what the start-up line and banner say
@@ -136,6 +134,9 @@ class Runtime:
         await asyncio.to_thread(upgrade, settings.database_url)
         self.store = Store(settings.database_url)
         use_store(self.store)  # the in-process actions write tickets and subscriptions here
+        # The catalog lives in the store (seeded from TAWASOL_CATALOG_DIR when empty) and is read
+        # again whenever its generation moves: staff edits are answered without a restart.
+        self._catalog = await asyncio.to_thread(use_store_catalog, self.store)
         self._coordination = build_coordination(settings.redis_url)
         if self._brain is not None:
             brain = self._brain
@@ -175,6 +176,8 @@ class Runtime:
             await channel.stop()
         if self._coordination is not None:
             await self._coordination.close()
+        if self._catalog is not None and live_catalog() is self._catalog:
+            use_live_catalog(None)  # its store is closing
         if self.store is not None:
             self.store.close()
         self.pipeline = self.store = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from core.messages import KIND_CHOICE, KIND_TEXT, WEB, BotReply, InboundMessage
+from actions.catalog_access import use_store_catalog
 from actions.citizen_records import use_store
 from brain.rasa_brain import RasaBrain
 from store import Store
@@ -27,6 +28,7 @@ def show(reply: BotReply, reshape: bool) -> None:
 
 async def run_chat(model: str, store: Store, *, reshape: bool, sender: str) -> None:
     use_store(store)  # tickets and subscriptions opened in the chat are recorded like the service's
+    use_store_catalog(store)  # and the catalog is the store's, as the service's
     brain = RasaBrain.load(model)
     print("Tawasol — type a message (Ctrl-D to quit). Numbers pick a choice.")
     offered: list = []

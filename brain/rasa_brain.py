@@ -182,7 +182,10 @@ class RasaBrain:
             return self._answer(parse, await self._run_turn(conversation_key, text, parse, metadata))
 
         cache = self.cache
-        parse_key = (text.strip(), language)
+        # The catalog's generation is in both keys: after an edit (a new alias, a changed answer)
+        # neither a parse nor a turn cached from the old catalog is used again.
+        generation = catalog_generation()
+        parse_key = (text.strip(), language, generation)
         parse = cache.parse(parse_key)
         if parse is None:
             parse = await self.parse(text, metadata)
@@ -191,7 +194,7 @@ class RasaBrain:
         tracker = await processor.get_tracker(conversation_key)
         starts_session = not tracker.applied_events() or processor._has_session_expired(tracker)
         unsure = self._threshold is not None and is_low_confidence(parse.get("intent"), self._threshold)
-        turn_key = (understanding_key(parse), unsure, dialogue_state(tracker, starts_session), language, catalog_generation())
+        turn_key = (understanding_key(parse), unsure, dialogue_state(tracker, starts_session), language, generation)
         cached = cache.turn(turn_key)
         if cached is not None:
             replay(tracker, cached, text=text, parse=parse, metadata=metadata)

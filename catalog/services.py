@@ -35,7 +35,7 @@ _SERVICE_ID_TAIL = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _FILE_KEYS = {"agency", "services"}
 _AGENCY_KEYS = {"id", "name", "names", "website", "phone"}
-_SERVICE_KEYS = {"id", "name", "verified", "names", "generic_names", "answers"}
+_SERVICE_KEYS = {"id", "name", "verified", "names", "generic_names", "answers", "url", "importance"}
 
 
 def use_catalog_dir(directory: Path) -> None:
@@ -113,6 +113,12 @@ class Service:
     generic_names: tuple[str, ...] = ()  # words shared with other services: the bot asks which one
     verified: bool = False  # True only when the agency has confirmed the facts in `answers`
     answers: dict[str, LocalizedText] = field(default_factory=dict, repr=False)
+    url: str = ""  # the online route (the agency's page for it), "" when there is none
+    importance: Optional[int] = None  # the ministry's rank, 1 first; None: not ranked
+    pilot: bool = True  # answered now; False: named only ("not in this service yet")
+    verified_by: Optional[str] = None  # who marked it verified, and when (the store's record)
+    verified_at: Optional[Any] = None
+    related: tuple[str, ...] = ()  # for a not-yet service: catalog services really close to it
 
     def answer(self, aspect: str, language: str) -> str:
         """The answer about one aspect ("fees", ...) in "ar" or "en"; "" if the catalog has none."""
@@ -125,8 +131,10 @@ class Service:
 @dataclass
 class Catalog:
     agencies: dict[str, Agency] = field(default_factory=dict)
-    services: dict[str, Service] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)  # answered now (pilot)
     errors: list[CatalogError] = field(default_factory=list)  # files skipped by load(skip_bad_files=True)
+    # Services the catalog names but does not answer yet (pilot no): the bot says so, and who provides them.
+    not_yet: dict[str, Service] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Union[str, Path, None] = None, *, skip_bad_files: bool = False) -> "Catalog":
@@ -317,6 +325,12 @@ def _read_service(path: Path, agency: Agency, raw: Any, position: int) -> Servic
     verified = raw.get("verified", False)
     if not isinstance(verified, bool):
         raise fail("'verified' must be true or false")
+    url = raw.get("url") or ""
+    if not isinstance(url, str):
+        raise fail("'url' must be text")
+    importance = raw.get("importance")
+    if importance is not None and (isinstance(importance, bool) or not isinstance(importance, int)):
+        raise fail("'importance' must be a whole number")
     try:
         name = _read_text(path, raw["name"], "name")
         names = _read_phrases(path, raw["names"], "names", required=True)
@@ -335,6 +349,8 @@ def _read_service(path: Path, agency: Agency, raw: Any, position: int) -> Servic
         generic_names=generic_names,
         verified=verified,
         answers=answers,
+        url=url.strip(),
+        importance=importance,
     )
 
 

@@ -19,15 +19,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catalog.services import Catalog
+from actions.catalog_access import catalog
 from console.admin_routes import admin_router
 from console.auth_routes import auth_router
+from console.catalog_routes import catalog_router
 from console.config import ConsoleConfig
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
 from console.pages import pages_router
-from console.ticket_routes import ticket_router
+from console.preview import PreviewTools
 from console.sessions import DatabaseSessions, RedisSessions, SessionStore
 from console.throttle import Counters, DatabaseCounters, RedisCounters, SignInGuard
+from console.ticket_routes import ticket_router
 from pipeline.outbox import Outbox
 from store import Store
 
@@ -58,8 +60,10 @@ class FormSizeLimit:
 def mount_console(
     app: FastAPI, config: ConsoleConfig, *, store: Callable[[], Store], outbox: Callable[[], Outbox],
     redis_url: Optional[str] = None, redis_prefix: str = "tawasol",
+    preview: Optional[Callable[[], Optional[PreviewTools]]] = None,
 ) -> None:
-    """`outbox`: the process's outbox, through which agents' replies reach citizens."""
+    """`outbox`: the process's outbox, through which agents' replies reach citizens. `preview`: the NLU
+    and channels a service page previews answers with (None: no preview)."""
     sessions: Callable[[], SessionStore]
     counters: Callable[[], Counters]
     if redis_url:
@@ -75,12 +79,12 @@ def mount_console(
 
     pages = Pages(config, store, sessions)
     guard = SignInGuard(counters, config)
-    catalog = lru_cache(maxsize=1)(lambda: Catalog.load(skip_bad_files=True))
 
     app.include_router(auth_router(pages, guard), prefix=PREFIX, include_in_schema=False)
     app.include_router(admin_router(pages), prefix=PREFIX, include_in_schema=False)
     app.include_router(ticket_router(pages, catalog, outbox), prefix=PREFIX, include_in_schema=False)
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
+    app.include_router(catalog_router(pages, preview), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 

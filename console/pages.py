@@ -1,5 +1,5 @@
 """The pages that show today's data, each scoped to the viewer's agency: the dashboard, tickets,
-conversations, services, and (admins) the messages the bot did not understand."""
+conversations, and (admins) the messages the bot did not understand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Callable
 from fastapi import APIRouter, Form, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from catalog.services import ASPECTS, Catalog
+from catalog.services import Catalog
 from console.context import NotFound, Pages
 from console.exports import to_csv
 from console.filters import day_end, day_start
@@ -97,23 +97,6 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         thread = store.browser.messages(conversation_id)
         return pages.render(visit, "conversation.html", summary=summary, thread=thread, writers=writers(store, thread),
                             phone=viewer.phone(summary.address, summary.citizen_id in held_by(store, viewer)))
-
-    @router.get("/services")
-    def services(request: Request) -> Response:
-        visit = pages.visit(request)
-        viewer = visit.require_viewer()
-        rows = sorted((s for s in catalog().services.values() if viewer.sees_service(s.id)), key=lambda s: s.id)
-        return pages.render(visit, "services.html", services=rows)
-
-    @router.get("/services/{service_id}")
-    def service(request: Request, service_id: str) -> Response:
-        visit = pages.visit(request)
-        viewer = visit.require_viewer()
-        found = catalog().service(service_id)
-        if found is None or not viewer.sees_service(found.id):
-            raise NotFound()
-        return pages.render(visit, "service.html", service=found, aspects=ASPECTS,
-                            agency_id=agency_of_service(found.id))
 
     @router.get("/review")
     def review(request: Request) -> Response:

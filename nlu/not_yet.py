@@ -16,13 +16,15 @@ from typing import Optional, Union
 
 import yaml
 
-from catalog.services import default_catalog_dir
+from catalog.live import live_catalog
+from catalog.records import slug
+from catalog.services import Catalog, default_catalog_dir
 from nlu.services import ServiceResolver
 
 logger = logging.getLogger(__name__)
 
 NOT_YET_FILE = Path("not_yet") / "services.yml"
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$")  # an exported catalog id may carry its agency
 
 
 class NotYetError(ValueError):
@@ -74,8 +76,9 @@ def load_not_yet(path: Path) -> NotYetList:
         if not isinstance(entry_id, str) or not _ID.match(entry_id) or entry_id in services:
             raise NotYetError(f"{where}: id must be unique lower-case letters, digits and _")
         name, agency, names = raw.get("name"), raw.get("agency"), raw.get("names")
-        if not isinstance(name, dict) or not isinstance(agency, dict) or not name.get("ar") or not agency.get("ar"):
-            raise NotYetError(f"{where}: name and agency need at least {{ar: ...}}")
+        if (not isinstance(name, dict) or not isinstance(agency, dict) or not (name.get("ar") or name.get("en"))
+                or not (agency.get("ar") or agency.get("en"))):
+            raise NotYetError(f"{where}: name and agency need {{ar: ...}} and/or {{en: ...}}")
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
             raise NotYetError(f"{where}: names must be a non-empty list of phrases (quote them)")
         related = raw.get("related") or []
@@ -96,3 +99,61 @@ def not_yet_list(catalog_dir: Optional[str] = None) -> NotYetList:
     except NotYetError as error:
         logger.error("not-yet list unavailable, unlisted services will not be named: %s", error)
         return NotYetList({})
+
+
+# --- the not-yet list in the store: services with pilot "no" ----------------------------------------
+
+
+def not_yet_of_catalog(catalog: Catalog) -> NotYetList:
+    """The not-yet list of a catalog read from the store: its services that are named, not answered."""
+    services = {}
+    for service in catalog.not_yet.values():
+        names = tuple(dict.fromkeys(n for n in (*service.names, service.name.ar, service.name.en) if n))
+        if not names:
+            continue
+        agency = {"ar": service.agency.name.ar or service.agency.name.en, "en": service.agency.name.en or service.agency.name.ar}
+        name = {"ar": service.name.ar or service.name.en, "en": service.name.en or service.name.ar}
+        services[service.id] = NotYetService(service.id, name, agency, names, service.related)
+    return NotYetList(services)
+
+
+def rows_of_not_yet(listed: NotYetList, known: dict[str, dict]) -> tuple[list[dict], list[dict]]:
+    """(agency rows, service rows with pilot no) for the seed's not-yet list. Its agencies are given by
+    name only: one the catalog has already (same Arabic name) is that one, else a new id is made from
+    the English name. `known`: agency rows by id."""
+    by_name = {row["name_ar"]: agency_id for agency_id, row in known.items() if row.get("name_ar")}
+    agencies: dict[str, dict] = {}
+    services = []
+    for entry in listed.services.values():
+        agency_ar, agency_en = entry.agency.get("ar", ""), entry.agency.get("en", "") or entry.agency.get("ar", "")
+        agency_id = by_name.get(agency_ar)
+        if agency_id is None:
+            base = slug(agency_en, 31) or "agency"
+            agency_id, n = base, 2
+            while agency_id in known or agency_id in agencies:
+                agency_id, n = f"{base[:28]}_{n}", n + 1
+            agencies[agency_id] = {"id": agency_id, "name_ar": agency_ar, "name_en": agency_en}
+            by_name[agency_ar] = agency_id
+        services.append({
+            "id": entry.id, "agency_id": agency_id, "name_ar": entry.name.get("ar", ""),
+            "name_en": entry.name.get("en", ""),
+            "aliases": [] if set(entry.names) <= {entry.name.get("ar"), entry.name.get("en")} else list(entry.names), "related": list(entry.related),
+            "pilot": False,
+        })
+    return list(agencies.values()), services
+
+
+_live_not_yet: tuple[int, Optional[Catalog], NotYetList] = (-1, None, NotYetList({}))
+
+
+def current_not_yet() -> NotYetList:
+    """The not-yet list the process answers from: the live catalog's (the store's) when there is
+    one, else the YAML file beside the catalog directory."""
+    global _live_not_yet
+    live = live_catalog()
+    if live is None:
+        return not_yet_list()
+    generation, catalog = live.snapshot()
+    if _live_not_yet[1] is not catalog:
+        _live_not_yet = (generation, catalog, not_yet_of_catalog(catalog))
+    return _live_not_yet[2]

@@ -1,8 +1,9 @@
 """Rasa component: the entities the dialogue needs, found without a trained model.
 
 - `service`: the catalog service the message names (or `service_candidates` when it could be
-  several), from `nlu.services.ServiceResolver` over the catalog as it is *now*: a service staff add
-  is recognised at the next load, without retraining;
+  several), from `nlu.services.ServiceResolver` over the catalog as it is *now*: when the process
+  serves from the store (catalog/live.py), a service staff add or rename is recognised at the next
+  message, without retraining or restart;
 - `transaction_number`: a number that looks like a transaction reference;
 - `unlisted_service`: the message names a service the catalog does not have: the id of a
   well-known one on the not-yet list (nlu/not_yet.py), or "unknown" when it names something in
@@ -33,7 +34,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.catalog_names import resolver_for_catalog
+from nlu.catalog_names import live_resolvers, resolver_for_catalog
 from nlu.not_yet import not_yet_list
 from nlu.services import STOPWORDS, Resolution, ServiceResolver
 from nlu.tokenizer import LANGUAGE
@@ -135,6 +136,11 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
+        # Serving: the store's catalog as it is now (an edit is understood at the next message);
+        # training and tests without a store keep the YAML directory's, built at load.
+        live = live_resolvers()
+        if live is not None:
+            self.resolver, self.not_yet = live
         for message in messages:
             found = self.extract(message)
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)

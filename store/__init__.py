@@ -13,6 +13,7 @@ from __future__ import annotations
 from store.agencies import AgencyRepository
 from store.audit import AuditRepository
 from store.backlog import BacklogRepository
+from store.catalog import CatalogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
 from store.database import Database
@@ -44,6 +45,7 @@ class Store:
         self.subscriptions = SubscriptionRepository(self.db)
         self.review = ReviewRepository(self.db)
         self.agencies = AgencyRepository(self.db)
+        self.catalog = CatalogRepository(self.db)  # services and their answers (catalog/records.py reads them)
         self.credit = CreditRepository(self.db)  # agencies' message credit
         self.ledger = LedgerRepository(self.db)  # who pays: statements read it
         self.transactions = TransactionRepository(self.db)

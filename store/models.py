@@ -155,8 +155,64 @@ class Agency(Base):
     # An agency that keeps its own transaction system: where citizens' status questions are asked
     # (actions/agency_backends.py); NULL: Tawasol's registry answers.
     lookup_url = Column(String(512))
+    # The catalog's side of the agency (migration 0013): what citizens call it ("الاحوال", "ahwal"),
+    # its public site and phone. NULL nicknames: none known.
+    nicknames = Column(JsonType)
+    website = Column(String(512))
+    phone = Column(String(64))
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CatalogService(Base):
+    """One government service in the catalog: names, the answers per aspect in Arabic and English,
+    and whether it is answered now (`pilot`) or only named ("not in this service yet").
+
+    The answer columns carry the names of the import spreadsheet's columns (data/catalog/README.md)
+    so an analyst reads one as the other; `description_*` is the overview answer."""
+
+    __tablename__ = "services"
+
+    id = Column(String(128), primary_key=True)  # "cspd.passport_renew": a contract, never renamed
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    name_ar = Column(Text, nullable=False, default="")
+    name_en = Column(Text, nullable=False, default="")
+    aliases = Column(JsonType, nullable=False, default=list)  # other names people use, either language
+    generic_names = Column(JsonType, nullable=False, default=list)  # words shared with sibling services
+    related = Column(JsonType, nullable=False, default=list)  # for a not-yet service: close catalog ids
+    description_ar = Column(Text, nullable=False, default="")
+    description_en = Column(Text, nullable=False, default="")
+    fees_ar = Column(Text, nullable=False, default="")
+    fees_en = Column(Text, nullable=False, default="")
+    documents_ar = Column(Text, nullable=False, default="")
+    documents_en = Column(Text, nullable=False, default="")
+    steps_ar = Column(Text, nullable=False, default="")
+    steps_en = Column(Text, nullable=False, default="")
+    where_ar = Column(Text, nullable=False, default="")
+    where_en = Column(Text, nullable=False, default="")
+    duration_ar = Column(Text, nullable=False, default="")
+    duration_en = Column(Text, nullable=False, default="")
+    eligibility_ar = Column(Text, nullable=False, default="")
+    eligibility_en = Column(Text, nullable=False, default="")
+    url = Column(String(1024), nullable=False, default="")
+    importance = Column(Integer)  # the ministry's rank (1 = most important); NULL: not ranked
+    pilot = Column(Boolean, nullable=False, default=True)  # answered now; False: named as "not yet"
+    verified = Column(Boolean, nullable=False, default=False)  # the agency confirmed the answers
+    verified_by = Column(String(254))  # who marked it verified (an email, or "cli" for an import)
+    verified_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CatalogGeneration(Base):
+    """One row (id 1): bumped in the same transaction as every change to the catalog, so every
+    process sees a change by reading one integer (actions/catalog_access.py, at most once a second)."""
+
+    __tablename__ = "catalog_generation"
+
+    id = Column(Integer, primary_key=True)
+    generation = Column(Integer, nullable=False, default=0)
+    changed_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class CreditAlert(Base):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def load_settings(*, needs_a_channel: bool = False) -> "Settings":
     """The process's settings, with the catalog and wording pointed where they say."""
-    from bot.runtime import use_content
+    from bot.content import use_content
     from bot.settings import Settings, SettingsError
 
     try:

@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 
 import pytest
 
+from actions.catalog_access import seed_catalog
 from bot.app import create_app
 from bot.settings import Settings
 from simulators.background_server import BackgroundServer
@@ -42,6 +43,7 @@ def serve_console(tmp_path: Path, sqlite_template: Path, **env: str) -> Iterator
     store = Store(url)
     try:
         seeded = seed(store, settings.console)
+        seed_catalog(store)  # before start-up, which would do it inside the server's start timeout
         with BackgroundServer(create_app(settings, workers=0)) as server:
             yield ConsoleServer(server.url, store, seeded, settings)
     finally:
