@@ -539,15 +539,36 @@ class Outbox:
         `only`: the channels it may take (an employee's SMS), in the policy's order.
         `category` (what the agency is billed for) defaults to the routing table's category of
         `kind`; ValueError, before anything is stored, when neither names one."""
+        planned = await self.plan_push(
+            citizen_id, reply, kind, category=category, agency=agency, asked_for=asked_for, only=only
+        )
+        if not planned.rows:
+            return planned.result
+        ids = await self.queue(citizen_id, lambda: self._store.outbound.add(planned.rows))
+        return dataclasses.replace(planned.result, message_ids=ids or [])
+
+    async def plan_push(
+        self,
+        citizen_id: int,
+        reply: BotReply,
+        kind: str,
+        *,
+        category: Optional[MessageKind] = None,
+        agency: Agency = MINISTRY,
+        asked_for: bool = False,
+        only: Optional[Sequence[str]] = None,
+    ) -> "PlannedPush":
+        """The rows a push would queue (push's rules), stored nowhere: the caller queues them in a
+        transaction of its own (`queue`), as the notification outbox does with its entry."""
         category = MessageKind(category) if category is not None else self.router.policy.category_of_push(kind)
         citizen = await asyncio.to_thread(self._store.citizens.get, citizen_id)
         if citizen is None:
-            return PushResult([], None, "unknown_citizen")
+            return PlannedPush([], PushResult([], None, "unknown_citizen"))
         if agency.id is not None and await asyncio.to_thread(
             self._store.citizens.opted_out_of_agency, citizen_id, agency.id
         ):
             logger.info("push skipped: citizen stopped agency=%s citizen_id=%s kind=%s", agency.id, citizen_id, kind)
-            return PushResult([], None, OPTED_OUT_OF_AGENCY)
+            return PlannedPush([], PushResult([], None, OPTED_OUT_OF_AGENCY))
         identities = await asyncio.to_thread(self._store.citizens.identities, citizen_id)
         plan = self.router.for_push(
             opted_out=citizen.opted_out_at is not None and not asked_for,
@@ -559,17 +580,29 @@ class Outbox:
         )
         if plan.skipped == OPTED_OUT:
             logger.info("push skipped: citizen opted out citizen_id=%s kind=%s", citizen_id, kind)
-            return PushResult([], None, OPTED_OUT)
+            return PlannedPush([], PushResult([], None, OPTED_OUT))
         rows = self._render_plan(reply, plan, citizen_id=citizen_id, kind=kind)
         if not rows:
             logger.warning(
                 "push undeliverable citizen_id=%s kind=%s passed_over=%s", citizen_id, kind, ",".join(plan.passed_over)
             )
-            return PushResult([], None, "unreachable")
+            return PlannedPush([], PushResult([], None, "unreachable"))
+        return PlannedPush(rows, PushResult([], rows[0].channel, reason=rows[0].route_reason))
+
+    async def queue(self, citizen_id: int, write: Callable[[], Optional[list[int]]]) -> Optional[list[int]]:
+        """Under the citizen's lock: `write` (in a thread) queues rows and says their ids, or None
+        when it wrote nothing; then the citizen's queue is sent, in order."""
         async with self._locks.hold(citizen_id):
-            ids = await asyncio.to_thread(self._store.outbound.add, rows)
-            await self.flush(citizen_id)
-        return PushResult(ids, rows[0].channel, reason=rows[0].route_reason)
+            ids = await asyncio.to_thread(write)
+            if ids is not None:
+                await self.flush(citizen_id)
+        return ids
+
+
+@dataclass(frozen=True)
+class PlannedPush:
+    rows: list[NewOutbound]
+    result: PushResult  # its message_ids are empty until the rows are queued
 
 
 def _age_s(row: MessageRow) -> float:

@@ -222,22 +222,39 @@ async def test_the_openapi_document_lists_the_endpoints(world):
 async def test_a_step_recorded_by_a_process_that_died_is_notified_once_by_the_sweep(world):
     from datetime import datetime, timedelta, timezone
 
+    from actions.catalog_access import catalog
     from api.lifecycle import transition
-    from api.notifier import resume_notifications
+    from api.notifier import Notifier
     from store.transactions import NewEvent
 
     await world.client.post("/transactions", json=registration(), headers=world.headers())
-    # The process stored the step and died before notifying anyone.
+    # The process stored the step (and, in the same transaction, what it owes) and died before
+    # notifying anyone.
     at = datetime(2026, 11, 3, 7, 0, tzinfo=timezone.utc)
-    world.store.transactions.add_event(
+    answer = world.store.transactions.add_event(
         "cspd", "2026-000123", NewEvent("documents_received", at), transition=transition, idempotency=None,
         respond=lambda view: {},
     )
+    assert len(answer.entry_ids) == 1
     assert len(world.sent_to(SMS_ONLY)) == 1
-    assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 1
-    assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 0
+    view = world.store.transactions.view("cspd", "2026-000123")
+    assert [(n.recipient, n.status) for n in view.notifications if n.event_id == answer.event_id] == [("citizen", "pending")]
+    # Another worker claims it and dies before queueing anything: its claim goes stale.
+    dead = world.store.notifications.claim(answer.entry_ids[0], stale_before=datetime.now(timezone.utc))
+    assert dead is not None
+    sweeper = Notifier(world.store, world.outbox, catalog, claim_lasts=timedelta(0))
+    with_old_entries = [e for e in world.store.notifications.due(
+        created_before=datetime.now(timezone.utc) + timedelta(seconds=1), stale_before=datetime.now(timezone.utc)
+    )]
+    assert with_old_entries == [answer.entry_ids[0]]
+    assert await sweeper.deliver(answer.entry_ids[0]) is True
+    assert await sweeper.deliver(answer.entry_ids[0]) is False  # done: never twice
+    # The dead claimer comes back: its claim no longer holds, so it writes nothing.
+    assert world.store.notifications.complete(dead, [], skipped="x") is None
     texts = [m.text for m in world.sent_to(SMS_ONLY)]
     assert len(texts) == 2 and "10:00" in texts[1]
+    view = world.store.transactions.view("cspd", "2026-000123")
+    assert [(n.recipient, n.status) for n in view.notifications if n.event_id == answer.event_id] == [("citizen", "sent")]
 
 
 async def test_simultaneous_retries_with_one_key_record_and_send_once(world):
