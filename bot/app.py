@@ -32,7 +32,7 @@ from console import mount_console
 from core.brain import Brain
 from core.privacy import mask_text
 from jobs.deferred import Enqueuer
-from jobs.notifications import dispatch_to_jobs
+from jobs.dispatch import dispatch_to_jobs
 
 API_PREFIX = "/api/v1"  # the agency API (api/app.py); OpenAPI at /api/v1/docs
 

@@ -6,12 +6,10 @@ job and the sweep racing for one entry send it once."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Awaitable, Callable
 
 from actions.catalog_access import catalog
 from api.notifier import Notifier
 from jobs.context import JobContext, SweepReport
-from jobs.deferred import Enqueuer
 
 JOB_NAME = "deliver_notification"
 
@@ -34,12 +32,3 @@ async def send_owed_notifications(ctx: JobContext, now: datetime) -> SweepReport
     done = await Notifier(ctx.store, ctx.outbox, catalog).deliver_due()
     return SweepReport("notifications", now, f"{done} owed notification(s) queued whose job was lost", done)
 
-
-def dispatch_to_jobs(enqueuer: Enqueuer) -> Callable[[list[int]], Awaitable[None]]:
-    """The agency API's `dispatch`: one job per notification entry."""
-
-    async def dispatch(entry_ids: list[int]) -> None:
-        for entry_id in entry_ids:
-            await enqueuer(JOB_NAME, entry_id, job_id=job_id(entry_id))
-
-    return dispatch

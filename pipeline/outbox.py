@@ -48,6 +48,10 @@ RENDER_FAILED = "render_failed"  # a route cause: the channel could not shape th
 NO_CHANNEL = "no_channel"  # a route cause: the row's channel is not configured (any more)
 GAVE_UP = "gave_up"  # a route cause: the channel kept asking us to retry, and we stopped
 DEFAULT_DELIVERY_TIMEOUT = timedelta(minutes=10)
+# How long a message handed to its provider waits, if its sender died before recording the answer,
+# for the provider's status to say it was taken (WhatsApp's callback data, SMPP's
+# user_message_reference) before it is sent again: statuses come within seconds when they come.
+SEND_HOLD = timedelta(seconds=20)
 REPLY = "reply"  # the kind of an answer to the citizen's own message; every other kind is a push
 OPTED_OUT_OF_AGENCY = "opted_out_of_agency"  # a push skipped: the citizen stopped this agency's messages
 
@@ -322,6 +326,9 @@ class Outbox:
         )
         circuit = self._circuits.setdefault(row.channel, self._new_circuit())
         if circuit.allows():
+            # Should this process die between the provider's acceptance and our record of it, the
+            # row is not sent again for SEND_HOLD: time for the provider's status to adopt it.
+            await asyncio.to_thread(self._store.outbound.hold_for_send, row.id, utcnow() + SEND_HOLD)
             try:
                 outcome = await channel.send(message)
             except asyncio.CancelledError:

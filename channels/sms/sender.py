@@ -66,7 +66,7 @@ class SmsSender:
         except InvalidSender as error:
             logger.warning("sms send refused to=%s: bad sender: %s", mask_phone(address), error)
             return SendOutcome(Verdict.FAILED, error_code="invalid_sender", error_title=str(error))
-        job = self.client.submit(address, parts, source)
+        job = self.client.submit(address, parts, source, message.reference)
         result = await self._wait(job)
         return self._outcome(result, address, parts.count)
 

@@ -130,10 +130,15 @@ class SmppClient:
         return self._bound_event.wait(timeout)
 
     def submit(
-        self, destination: str, message: SegmentedMessage, source: Optional[tuple[str, int, int]] = None
+        self,
+        destination: str,
+        message: SegmentedMessage,
+        source: Optional[tuple[str, int, int]] = None,
+        reference: Optional[int] = None,
     ) -> SubmitJob:
-        """Queue a message; `source` is (source_addr, TON, NPI), None for the configured short code."""
-        job = SubmitJob(destination, message, source)
+        """Queue a message; `source` is (source_addr, TON, NPI), None for the configured short code;
+        `reference`: our id of the message (its low 16 bits go as user_message_reference)."""
+        job = SubmitJob(destination, message, source, reference)
         if self._stopping.is_set() or self._thread is None:
             job.finish(SubmitResult(ok=False, gave_up=True))
             return job
