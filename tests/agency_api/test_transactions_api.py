@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from coordination import InProcessCoordination
 from core.messages import SMS, WHATSAPP
 from tests.agency_api.conftest import EMPLOYEE, ON_WHATSAPP, SMS_ONLY
 
@@ -308,3 +309,41 @@ async def test_an_agency_out_of_credit_gets_402_for_optional_messages_but_its_st
     assert world.count("idempotency_keys") == 0 and len(world.sent_to(SMS_ONLY)) == 1
     assert (await world.client.post("/transactions", json=registration(), headers=world.headers())).status_code == 201
     assert len(world.sent_to(SMS_ONLY)) == 2  # transaction status is urgent: it goes past the credit
+
+
+async def test_sms_receipts_set_each_notifications_status_and_an_undelivered_sms_is_failed(world):
+    """A deliver_sm receipt (TLVs or the receipt text), read by channels/sms/receipts.py and
+    recorded by the pipeline as the SMS channel does, moves the notification's status in GET and
+    the step's delivery history: DELIVRD -> delivered, UNDELIV -> failed."""
+    from channels.sms import receipts
+    from channels.sms.deliver_sm import DeliverSm
+    from pipeline.pipeline import Pipeline
+    from tests.pipeline.pipeline_doubles import EchoBrain
+
+    pipeline = Pipeline(world.store, InProcessCoordination(), EchoBrain(), world.outbox)
+    for number, phone in (("R-1", SMS_ONLY), ("R-2", "962791110003")):
+        body = {**registration(), "number": number, "citizen_phone": phone}
+        assert (await world.client.post("/transactions", json=body, headers=world.headers())).status_code == 201
+    [first] = world.sent_to(SMS_ONLY)
+    [second] = world.sent_to("962791110003")
+    delivered_id = world.store.outbound.for_address(SMS, SMS_ONLY)[0].provider_id
+    failed_id = world.store.outbound.for_address(SMS, "962791110003")[0].provider_id
+    # One receipt in TLVs, one in the text only (SMPP 3.4 Appendix B).
+    tlv = DeliverSm(source_addr=SMS_ONLY, destination_addr="94444", esm_class=0x04,
+                    receipted_message_id=delivered_id, message_state=2)
+    text = f"id:{failed_id} sub:001 dlvrd:000 submit date:2611220317 done date:2611220318 stat:UNDELIV err:001 text:"
+    only_text = DeliverSm(source_addr="962791110003", destination_addr="94444", esm_class=0x04)
+    for deliver, body_text in ((tlv, ""), (only_text, text)):
+        update = receipts.to_status(receipts.parse(deliver, body_text), address=deliver.source_addr)
+        assert await pipeline.record_status(update) is True
+
+    async def citizen_statuses(number: str) -> list[str]:
+        got = (await world.client.get(f"/transactions/{number}", headers=world.headers())).json()
+        return [n["status"] for n in got["notifications"] if n["recipient"] == "citizen"]
+
+    assert await citizen_statuses("R-1") == ["delivered"]
+    assert await citizen_statuses("R-2") == ["failed"]
+    [failed_message] = world.store.outbound.for_address(SMS, "962791110003")
+    [step] = world.store.outbound.delivery_history([failed_message.id])
+    assert step.status == "failed" and "UNDELIV" in [e.error_code for e in step.attempts[0].events if e.error_code]
+    assert first.channel == second.channel == SMS

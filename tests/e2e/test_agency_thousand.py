@@ -181,6 +181,7 @@ async def drive(api: str, key: str, replays: list[tuple[int, int]]) -> None:
     await asyncio.gather(*(sender() for _ in range(SENDERS)))
 
 
+@pytest.mark.timeout(1800)  # some 3 minutes on a quiet 2-core machine; far more on a shared one
 def test_a_thousand_transactions_each_step_once_on_its_channel_through_a_worker_kill(tmp_path):
     if not postgres_reachable():
         pytest.skip("PostgreSQL is not reachable")
