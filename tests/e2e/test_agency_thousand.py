@@ -225,7 +225,15 @@ def test_a_thousand_transactions_each_step_once_on_its_channel_through_a_worker_
 
             store = Store(url)
             try:
-                stack.wait_until("worker", settled, 240)
+                try:
+                    stack.wait_until("worker", settled, 900)
+                except RuntimeError:
+                    with store.db.engine.connect() as c:
+                        left = c.execute(text(
+                            "SELECT 'entry', status, COUNT(*) FROM notification_outbox GROUP BY status UNION ALL "
+                            "SELECT 'message ' || channel, status, COUNT(*) FROM messages WHERE direction = 'out' GROUP BY channel, status"
+                        )).all()
+                    raise AssertionError(f"not settled: {left}")
                 time.sleep(3)  # anything sent twice would show by now
                 whatsapp = stack.whatsapp_messages()
                 texts, doubles = sms_texts(stack.sms_submits())
