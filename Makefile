@@ -4,7 +4,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: install model run test bench
+.PHONY: install model run test soak bench
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -19,6 +19,10 @@ run: model
 
 test: install
 	$(UV) run pytest
+
+# The whole-stack soak runs (many minutes each): not part of `make test`.
+soak: install
+	$(UV) run pytest -m soak -p no:cacheprovider
 
 bench: model
 	$(UV) run python -m bench

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from fastapi import Depends, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +33,7 @@ from pipeline.outbox import Outbox
 from routing.billing import MessageKind
 from store import Store
 from store.transactions import (
+    Answer,
     IdempotencyClaim,
     IdempotencyKeyReused,
     NewEvent,
@@ -43,6 +44,9 @@ from store.transactions import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Hands notification entry ids to the job engine (jobs.deferred: one job each); raises if it cannot.
+Dispatch = Callable[[list[int]], Awaitable[None]]
 
 MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
@@ -116,9 +120,12 @@ def create_api(
     outbox: Callable[[], Outbox],
     catalog: Callable[[], Catalog],
     credit: Callable[[], Optional[CreditKeeper]] = lambda: None,
+    dispatch: Callable[[], Optional[Dispatch]] = lambda: None,
 ) -> FastAPI:
     """The API over the process's store and outbox (callables: they exist once the runtime started).
-    `credit`: the agencies' message credit (billing/credit.py); None counts nothing."""
+    `credit`: the agencies' message credit (billing/credit.py); None counts nothing. `dispatch`:
+    how a step's notification entries reach the job engine (the bot layer's arq enqueue); None
+    sends them in this process, after the step is stored."""
     api = FastAPI(
         title="Tawasol agency API",
         version="1",
@@ -176,18 +183,25 @@ def create_api(
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 
-    async def notify(event_id: Optional[int], agency_id: str) -> None:
-        if event_id is None:
+    async def notify(answer: Answer, agency_id: str) -> None:
+        """Hand the step's notification entries (stored with it) to the job engine, or, with none,
+        send them here; either way a failure only delays them: the notification sweep has them."""
+        if answer.event_id is None:
             return
         keeper = credit()
         if keeper is not None:
             # Transaction status is urgent: never refused, but it uses the agency's credit.
             await keeper.reserve(agency_id, MessageKind.TRANSACTION_STATUS.value, 1)
         try:
-            await Notifier(store(), outbox(), catalog).notify_event(event_id)
+            send = dispatch()
+            if send is not None:
+                await send(list(answer.entry_ids))
+                return
+            notifier = Notifier(store(), outbox(), catalog)
+            for entry_id in answer.entry_ids:
+                await notifier.deliver(entry_id)
         except Exception:
-            # The step is stored; the unfinished-notification sweep sends what this could not.
-            logger.exception("notifying event_id=%s failed", event_id)
+            logger.exception("notifying event_id=%s failed; the notification sweep sends it", answer.event_id)
 
     @api.post("/transactions", status_code=201, response_model=TransactionOut, responses=ERRORS)
     async def register_transaction(
@@ -232,7 +246,7 @@ def create_api(
         except IdempotencyKeyReused as reused:
             raise ApiError(422, "idempotency_key_reused", str(reused))
         if not answer.replayed:
-            await notify(answer.event_id, agency_id)
+            await notify(answer, agency_id)
         return respond(answer)
 
     @api.post("/transactions/{number}/events", status_code=201, response_model=TransactionOut, responses=ERRORS)
@@ -266,7 +280,7 @@ def create_api(
         except IdempotencyKeyReused as reused:
             raise ApiError(422, "idempotency_key_reused", str(reused))
         if not answer.replayed:
-            await notify(answer.event_id, agency_id)
+            await notify(answer, agency_id)
         return respond(answer)
 
     @api.get("/transactions/{number}", response_model=TransactionOut, responses=ERRORS)

@@ -1,10 +1,14 @@
 """Every step of a transaction notified: the citizen in their language, the employee a transaction
-is assigned to by SMS. Sent through the outbox (which routes, bills and records); each message is
-linked to its step, so `GET /transactions/{number}` shows what went where and why.
+is assigned to by SMS, the manager when a forwarded transaction gets no reply (api/escalation.py).
 
-A step is recorded before it is notified (the API answers once it is stored). If the process dies
-in between, `notify_unfinished` (a sweep for the job engine) notifies the steps left over; a
-recipient already linked to a step is never notified twice.
+A step is stored with the notifications it owes, in one database transaction (an entry of the
+notification outbox per recipient, store/notification_outbox.py). `deliver(entry_id)` turns one
+entry into messages: it claims the entry, works out the message (language, wording, template,
+channel: the outbox's routing), and queues it in the transaction that marks the entry done and
+links the message to its step; then the outbox sends it. Run by the job engine (the API enqueues
+each entry; `deliver_due` is the sweep for entries whose job was lost), or, with no job engine, by
+the API itself after it answered. Any number of processes, and any of them killed at any moment:
+each (transaction, step, recipient) is queued once.
 """
 
 from __future__ import annotations
@@ -14,22 +18,28 @@ import logging
 from datetime import timedelta
 from typing import Callable, Optional
 
-from api.wording import citizen_text, employee_text, template_values
+from api.wording import citizen_text, employee_text, escalation_text, template_values
 from catalog.replies import reply_language
 from catalog.services import Catalog
 from core.messages import SMS, BotReply, Notice, utcnow
-from pipeline.outbox import Outbox, PushResult
+from pipeline.outbox import Outbox, PlannedPush
 from routing.billing import MessageKind
 from routing.policy import Agency as Payer
 from routing.policy import agency_of
 from store import Store
 from store.models import Agency, DIRECTION_OUT, Transaction, TransactionEvent
+from store.notification_outbox import ClaimedEntry
+from store.transactions import CITIZEN, EMPLOYEE, MANAGER
 
 logger = logging.getLogger(__name__)
 
-CITIZEN, EMPLOYEE, MANAGER = "citizen", "employee", "manager"
-# A step younger than this may still be being notified by the request that recorded it.
-UNFINISHED_AFTER = timedelta(minutes=2)
+__all__ = ["CITIZEN", "EMPLOYEE", "MANAGER", "Notifier", "payer_of", "service_name", "language_of_citizen"]
+
+# A claim older than this is its holder's no more (it died): another worker may take the entry.
+# A slow holder that comes back after it finds its claim gone and writes nothing.
+CLAIM_LASTS = timedelta(seconds=30)
+# An entry this old that nobody claimed: its dispatch (the API's enqueue) was lost; the sweep sends it.
+UNCLAIMED_AFTER = timedelta(seconds=5)
 
 
 def payer_of(agency: Agency) -> Payer:
@@ -43,26 +53,70 @@ def service_name(catalog: Catalog, service_id: str, language: str) -> str:
 
 
 class Notifier:
-    def __init__(self, store: Store, outbox: Outbox, catalog: Callable[[], Catalog]) -> None:
+    def __init__(
+        self, store: Store, outbox: Outbox, catalog: Callable[[], Catalog], *, claim_lasts: timedelta = CLAIM_LASTS
+    ) -> None:
         self._store = store
         self._outbox = outbox
         self.catalog = catalog
+        self._claim_lasts = claim_lasts
 
-    async def notify_event(self, event_id: int) -> None:
-        """Notify everyone a step concerns (those not yet notified), then mark it notified."""
-        found = await asyncio.to_thread(self._store.transactions.to_notify, event_id)
-        if found is None:
-            return
-        transaction, event, agency, done = found
-        payer = payer_of(agency)
-        if CITIZEN not in done:
+    async def deliver(self, entry_id: int) -> bool:
+        """Queue and send the message one outbox entry owes; False when it was not this call's to
+        do (done already, or held by a live worker)."""
+        claimed = await asyncio.to_thread(
+            self._store.notifications.claim, entry_id, stale_before=utcnow() - self._claim_lasts
+        )
+        if claimed is None:
+            return False
+        person, planned = await self._plan(claimed)
+        if person is None:
+            ids = await asyncio.to_thread(self._store.notifications.complete, claimed, [], skipped="no_phone")
+        else:
+            skipped = planned.result.skipped or "unreachable"
+            ids = await self._outbox.queue(
+                person, lambda: self._store.notifications.complete(claimed, planned.rows, skipped=skipped)
+            )
+        if ids is None:
+            logger.warning("notification entry_id=%s was taken over by another worker: nothing queued here", entry_id)
+            return False
+        t = claimed.transaction
+        logger.info(
+            "transaction notified agency=%s transaction_id=%s recipient=%s channel=%s messages=%d skipped=%s",
+            t.agency_id, t.id, claimed.recipient, planned.result.channel if planned else None, len(ids),
+            planned.result.skipped if planned else "no_phone",
+        )
+        return True
+
+    async def deliver_due(self, *, limit: int = 500) -> int:
+        """The sweep: entries whose dispatch was lost, or whose claimer died; how many it queued."""
+        now = utcnow()
+        due = await asyncio.to_thread(
+            self._store.notifications.due,
+            created_before=now - UNCLAIMED_AFTER, stale_before=now - self._claim_lasts, limit=limit,
+        )
+        done = 0
+        for entry_id in due:
+            try:
+                done += await self.deliver(entry_id)
+            except Exception:
+                logger.exception("notification entry_id=%s failed; the next sweep tries again", entry_id)
+        return done
+
+    async def _plan(self, claimed: ClaimedEntry) -> tuple[Optional[int], Optional[PlannedPush]]:
+        """(the person it goes to, the push planned) for an entry; (None, None) when the step
+        names no phone for its recipient."""
+        transaction, event, payer = claimed.transaction, claimed.event, payer_of(claimed.agency)
+        if claimed.recipient == CITIZEN:
             language = await asyncio.to_thread(self.citizen_language, transaction)
             service = service_name(self.catalog(), transaction.service_id, language)
-            text = citizen_text(event, transaction, agency, service, language)
+            text = citizen_text(event, transaction, claimed.agency, service, language)
             # Outside WhatsApp's window the approved template of this step's kind goes instead
             # (data/whatsapp_templates.yml), filled from these values.
-            notice = Notice(f"transaction_{event.type}", template_values(event, transaction, service, language), agency.id)
-            result = await self._outbox.push(
+            notice = Notice(
+                f"transaction_{event.type}", template_values(event, transaction, service, language), claimed.agency.id
+            )
+            planned = await self._outbox.plan_push(
                 transaction.citizen_id,
                 BotReply(text=text, language=language, notice=notice),
                 MessageKind.TRANSACTION_STATUS.value,
@@ -70,19 +124,23 @@ class Notifier:
                 agency=payer,
                 asked_for=True,  # they started the transaction: a plain STOP does not silence it
             )
-            await self._link(transaction, CITIZEN, result, event_id=event.id)
-        employee = _employee_of(transaction, event)
-        if employee and EMPLOYEE not in done:
-            result = await self.send_internal(
-                employee, employee_text(transaction, service_name(self.catalog(), transaction.service_id, "ar"), event.at), payer
-            )
-            await self._link(transaction, EMPLOYEE, result, event_id=event.id)
-        await asyncio.to_thread(self._store.transactions.mark_notified, event_id)
-
-    async def send_internal(self, phone: str, text: str, payer: Payer) -> PushResult:
-        """An SMS to an agency's staff (the employee, the manager), billed as internal."""
+            return transaction.citizen_id, planned
+        service = service_name(self.catalog(), transaction.service_id, "ar")
+        if claimed.recipient == MANAGER:
+            phone = transaction.manager_phone
+            days = (claimed.escalation.due_at - event.at).days
+            text = escalation_text(transaction, service, event, days) if phone else ""
+        else:
+            phone = _employee_of(transaction, event)
+            text = employee_text(transaction, service, event.at) if phone else ""
+        if not phone:
+            return None, None
         person = await asyncio.to_thread(self._store.citizens.for_phone, phone)
-        return await self._outbox.push(
+        return person, await self.plan_internal(person, text, payer)
+
+    async def plan_internal(self, person: int, text: str, payer: Payer) -> PlannedPush:
+        """An SMS to an agency's staff (the employee, the manager), billed as internal."""
+        return await self._outbox.plan_push(
             person,
             BotReply(text=text, language="ar"),
             MessageKind.INTERNAL.value,
@@ -92,39 +150,12 @@ class Notifier:
             only=(SMS,),
         )
 
-    async def _link(
-        self, transaction: Transaction, recipient: str, result: PushResult, *,
-        event_id: Optional[int] = None, escalation_id: Optional[int] = None,
-    ) -> None:
-        await asyncio.to_thread(
-            self._store.transactions.link, transaction.id, recipient, result.message_ids,
-            event_id=event_id, escalation_id=escalation_id, skipped=result.skipped or "unreachable",
-        )
-        logger.info(
-            "transaction notified agency=%s transaction_id=%s recipient=%s channel=%s messages=%d skipped=%s",
-            transaction.agency_id, transaction.id, recipient, result.channel, len(result.message_ids), result.skipped,
-        )
-
     def citizen_language(self, transaction: Transaction) -> str:
         """The language the agency gave, else the citizen's chosen one, else the language we last
         spoke to them in, else Arabic."""
         if transaction.language:
             return transaction.language
         return language_of_citizen(self._store, transaction.citizen_id)
-
-
-
-async def resume_notifications(store: Store, outbox: Outbox, *, older_than: timedelta = UNFINISHED_AFTER) -> int:
-    """Notify the steps a dead process recorded but did not finish notifying (recorded more than
-    `older_than` ago, real time); recipients already notified are skipped. A sweep for the job
-    engine; returns how many steps it finished."""
-    from actions.catalog_access import catalog
-
-    notifier = Notifier(store, outbox, catalog)
-    pending = await asyncio.to_thread(store.transactions.unnotified_events, utcnow() - older_than)
-    for event_id in pending:
-        await notifier.notify_event(event_id)
-    return len(pending)
 
 
 def language_of_citizen(store: Store, citizen_id: int) -> str:

@@ -1,5 +1,15 @@
-"""`python -m bench.agency_api [--transactions 200 --senders 8 --runs 3 --database-url URL]`:
+"""`python -m bench.agency_api [--transactions 200 --senders 8 --runs 3 --database-url URL] [--stack]`:
 transaction steps accepted per second through the agency API, each notifying its citizen.
+
+`--stack`: the production processes instead (bench/agency_stack.py): `tawasol serve --workers 0`
+(the API: it stores each step with its notification entries and enqueues them), `tawasol jobs
+worker` (arq: turns each entry into a message and sends it), the fake Graph API and an smpp34 SMSC
+(a receipt for every submit), over a fresh PostgreSQL database (`--postgres-admin-url`) and a Redis
+database (`--redis-url`, emptied). Reports events accepted per second through the API, notifications
+delivered per second to the fake Graph API and to the SMSC (from the first call until the last
+reached its provider), and CPU seconds per event of each process (/proc/<pid>/stat).
+
+Without --stack:
 
 Three processes on 127.0.0.1: this load generator (an agency's system: `--senders` concurrent
 clients, each transaction registered then moved through four steps, one POST each with its
@@ -177,16 +187,101 @@ def one_run(transactions: int, senders: int, database_url: str | None) -> dict[s
                 process.wait(10)
 
 
+def stack_run(transactions: int, senders: int, admin_url: str, redis_url: str) -> dict[str, float]:
+    """One run over the production processes; see the module's docstring."""
+    import redis
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bench.agency_stack import Stack
+
+    name = f"tawasol_bench_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    queue = redis.Redis.from_url(redis_url)
+    queue.flushdb()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            key = _prepare(url, transactions)
+            stack = Stack(Path(tmp), url, redis_url)
+            try:
+                stack.start()
+                time.sleep(2)  # the worker binds the SMSC
+                cpu_before = stack.cpu()
+                started = time.perf_counter()
+                latencies = asyncio.run(_load(f"{stack.web_url}/api/v1", key, transactions, senders))
+                accepted = time.perf_counter() - started
+                events = len(latencies)
+                deadline = time.monotonic() + 600
+                while True:
+                    whatsapp = len(stack.whatsapp_messages())
+                    if whatsapp + _sms_messages(stack) >= events or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.2)
+                delivered = time.perf_counter() - started
+                cpu_after = stack.cpu()
+                sent = _sent_messages(url)
+                if sent != events:
+                    raise RuntimeError(f"{events} API calls sent {sent} messages: one each was expected")
+                latencies.sort()
+                result = {
+                    "events_per_s": events / accepted,
+                    "delivered_per_s": (whatsapp + _sms_messages(stack)) / delivered,
+                    "whatsapp_per_s": whatsapp / delivered,
+                    "sms_per_s": _sms_messages(stack) / delivered,
+                    "p50_ms": latencies[len(latencies) // 2] * 1000,
+                    "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+                }
+                for process in ("web", "worker", "graph", "smsc"):
+                    result[f"{process}_cpu_ms"] = (cpu_after[process] - cpu_before[process]) / events * 1000
+                return result
+            finally:
+                stack.stop()
+    finally:
+        queue.flushdb()
+        queue.close()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _sms_messages(stack) -> int:
+    """Messages (not parts) the SMSC took: a multi-part message counts once, by its first part."""
+    count = 0
+    for submit in stack.sms_submits():
+        body = bytes.fromhex(submit["short_message"])
+        count += 1 if not submit["esm_class"] & 0x40 or body[5] == 1 else 0
+    return count
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=200)
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    parser.add_argument("--stack", action="store_true", help="the production processes over PostgreSQL, Redis, arq and SMPP")
+    parser.add_argument("--postgres-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15", help="a Redis database the bench may empty")
     parser.add_argument("--serve", nargs=3, metavar=("PORT", "GRAPH_URL", "DATABASE_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(int(args.serve[0]), args.serve[1], args.serve[2])
+        return
+    if args.stack:
+        results = [stack_run(args.transactions, args.senders, args.postgres_admin_url, args.redis_url) for _ in range(args.runs)]
+        median = {name: statistics.median(r[name] for r in results) for name in results[0]}
+        print(f"{args.transactions} transactions x 5 events, {args.senders} senders, PostgreSQL, arq worker, {args.runs} runs (medians)")
+        print_table(
+            ["events/s (API)", "delivered/s", "to Graph/s", "to SMSC/s", "p50 ms", "p95 ms",
+             "web CPU ms/event", "worker CPU ms/event", "fake Graph CPU ms/event", "SMSC CPU ms/event"],
+            [[median["events_per_s"], median["delivered_per_s"], median["whatsapp_per_s"], median["sms_per_s"],
+              median["p50_ms"], median["p95_ms"], median["web_cpu_ms"], median["worker_cpu_ms"],
+              median["graph_cpu_ms"], median["smsc_cpu_ms"]]],
+        )
         return
     results = [one_run(args.transactions, args.senders, args.database_url) for _ in range(args.runs)]
     median = {name: statistics.median(r[name] for r in results) for name in results[0]}

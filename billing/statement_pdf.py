@@ -135,6 +135,20 @@ def _line_cells(line: StatementLine) -> list:
     ]
 
 
+def _price_notes(statement: Statement) -> list[tuple[str, str]]:
+    """The SMS price the quarter's messages were billed at (the tariff is configurable, and a change
+    mid-quarter shows as two prices), read from the lines rather than assumed."""
+    prices = sorted({
+        (line.exact_amount / line.segments).normalize()
+        for line in statement.lines
+        if line.channel == "sms" and line.segments and line.exact_amount
+    })
+    if not prices:
+        return []
+    shown = " / ".join(f"{price:f}" for price in prices)
+    return [(f"سعر الرسالة النصية {shown} دينار لكل جزء.", f"An SMS costs {shown} JOD a segment.")]
+
+
 def statement_pdf(statement: Statement, *, font_dir: Path = FONT_DIR) -> bytes:
     """The statement as an A4 PDF (bytes). FontMissing when DejaVu Sans is not installed."""
     pdf = _StatementPdf(font_dir)
@@ -185,10 +199,11 @@ def statement_pdf(statement: Statement, *, font_dir: Path = FONT_DIR) -> bytes:
     owed_en = f"Due from the agency: {totals.agency_share:.3f} JOD" if payer.id else f"The ministry's share: {totals.ministry_share:.3f} JOD"
     pdf.pair(owed_ar, owed_en, size=11, bold=True, gap=3)
     notes = [
-        ("سعر الرسالة النصية 0.006842 دينار لكل جزء.", "An SMS costs 0.006842 JOD a segment."),
+        *_price_notes(statement),
         ("التقريب إلى الفلس مرة واحدة لكل سطر، لا لكل رسالة.", "Rounded to the fils once per line, not per message."),
         ("رسائل واتساب تحاسب عليها Meta ولا تسعّر هنا.", "WhatsApp is billed by Meta: counted, not priced here."),
         ("تحتسب فقط الرسائل التي قبلها مزود الخدمة.", "Only messages a provider accepted are billed."),
+        ("رسوم المواطنين يدفعها المواطن، لا الجهة.", "Citizen charges are paid by citizens, not the agency."),
     ]
     for arabic, english in notes:
         pdf.pair(arabic, english, size=7.5, gap=1)

@@ -108,6 +108,7 @@ class Runtime:
         }
         self.pipeline: Optional[Pipeline] = None
         self.credit: Optional[CreditKeeper] = None  # agencies' message credit (the agency API reserves here)
+        self.enqueuer: Optional[Any] = None  # jobs.deferred.Enqueuer when the agency API hands notifications to the job engine
         self.store: Optional[Store] = None
         self.started_at: Optional[float] = None
         self._coordination: Any = None

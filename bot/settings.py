@@ -103,6 +103,9 @@ class Settings:
     citizen_burst: int = 10  # messages one citizen may send at once before the rate applies
     replay_window_hours: float = 24.0  # webhook messages older than this are acknowledged and ignored
     console: ConsoleConfig = ConsoleConfig()
+    # Who sends a transaction step's notifications: "jobs" (the job engine, `tawasol jobs worker`)
+    # or "inline" (the API process, after it answered); jobs by default when Redis is configured.
+    agency_notifications: str = "inline"
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> "Settings":
@@ -131,6 +134,11 @@ class Settings:
             replay_window_hours=reader.value("REPLAY_WINDOW_HOURS", _positive_number, 24.0),
             console=_console(reader),
         )
+        redis_url = settings.redis_url
+        notify = reader.value("AGENCY_NOTIFICATIONS", _notification_mode, "jobs" if redis_url else "inline")
+        if notify == "jobs" and not redis_url:
+            reader.problems["AGENCY_NOTIFICATIONS"] = "jobs needs REDIS_URL (the job engine keeps its queue there)"
+        settings = dataclasses.replace(settings, agency_notifications=notify)
         reader.refuse_unknown()
         if reader.problems:
             raise SettingsError(reader.problems)
@@ -457,6 +465,13 @@ def _lookup_retries(raw: str) -> int:
     if value > 5:
         raise ValueError(f"must be 0 to 5, got {raw!r}")
     return value
+
+
+def _notification_mode(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in ("jobs", "inline"):
+        raise ValueError(f"must be jobs or inline, got {raw!r}")
+    return mode
 
 
 def _log_level(raw: str) -> str:

@@ -113,6 +113,9 @@ class StatusUpdate:
     # Our own id of the message, when the provider repeats what we gave it at sending: a status
     # can then name a message whose send we never saw answered (the sender died waiting).
     reference: Optional[int] = None
+    # The same, as a channel that carries only 16 bits of it says it (SMPP's user_message_reference):
+    # our id modulo 65536, told apart by the address it went to.
+    short_reference: Optional[int] = None
 
 
 @dataclass

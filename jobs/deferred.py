@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from arq import create_pool
+from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from arq.jobs import Job
 
@@ -33,3 +33,26 @@ async def enqueue(
         return await pool.enqueue_job(name, *carried, _job_id=job_id, _defer_until=at)
     finally:
         await pool.close()
+
+
+class Enqueuer:
+    """Enqueueing from a long-lived process (the web tier): one Redis pool, opened on first use,
+    closed with the process; `enqueue` above opens one per call (for commands)."""
+
+    def __init__(self, redis_url: str, queue_name: str = QUEUE_NAME) -> None:
+        self._settings = RedisSettings.from_dsn(redis_url)
+        self._queue_name = queue_name
+        self._pool: Optional[ArqRedis] = None
+
+    async def __call__(self, name: str, *args: Any, job_id: Optional[str] = None) -> Optional[Job]:
+        if name not in DEFERRED:
+            raise KeyError(f"no deferred job called {name!r} (jobs/registry.py lists them)")
+        if self._pool is None:
+            self._pool = await create_pool(self._settings, default_queue_name=self._queue_name)
+        carried = [Masked(a) if isinstance(a, str) else a for a in args]
+        return await self._pool.enqueue_job(name, *carried, _job_id=job_id)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -15,6 +15,8 @@ from typing import Any, Awaitable, Callable, Optional
 
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
+from jobs.notifications import JOB_NAME as DELIVER_NOTIFICATION
+from jobs.notifications import deliver_notification, send_owed_notifications
 from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
 from jobs.retention import redact_expired_texts
 
@@ -25,6 +27,7 @@ class Sweep:
     run: Callable[[JobContext, datetime], Awaitable[SweepReport]]
     minutes: Optional[frozenset[int]] = None
     hours: Optional[frozenset[int]] = None
+    seconds: frozenset[int] = frozenset({0})  # within each minute it runs
 
 
 SWEEPS: tuple[Sweep, ...] = (
@@ -34,8 +37,12 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("escalation", escalate_unanswered_transactions, minutes=frozenset({5})),
     # Every minute: the delivery deadline is minutes long (TAWASOL_DELIVERY_TIMEOUT_MINUTES).
     Sweep("delivery_fallbacks", move_undelivered_pushes),
+    # Every 10 seconds: a notification whose job was lost waits at most that (and the claim's 30 s
+    # when its worker died holding it).
+    Sweep("notifications", send_owed_notifications, seconds=frozenset(range(0, 60, 10))),
 )
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
     "forget_citizen": forget_citizen,
+    DELIVER_NOTIFICATION: deliver_notification,
 }

@@ -94,6 +94,7 @@ def worker_options(
                 name=f"sweep:{sweep.name}",
                 minute=set(sweep.minutes) if sweep.minutes is not None else None,
                 hour=set(sweep.hours) if sweep.hours is not None else None,
+                second=set(sweep.seconds),
                 unique=True,
             )
             for sweep in SWEEPS

@@ -215,12 +215,19 @@ class Pipeline:
                 break
             # The provider can be faster than us: its webhook may arrive before mark_sent committed.
             await asyncio.sleep(self.tuning.unknown_status_grace_s)
-        if recorded is None and update.reference is not None:
+        if recorded is None and (update.reference is not None or (update.short_reference is not None and update.address)):
             # The provider took a message whose sender died before writing down its id: the
-            # status names it by our reference, so it is marked sent and not sent again.
-            adopted = await asyncio.to_thread(
-                self.store.outbound.adopt, update.reference, update.channel, update.provider_id
-            )
+            # status names it by our reference (whole, or its low 16 bits and the address: SMPP),
+            # so it is marked sent and not sent again.
+            if update.reference is not None:
+                adopted = await asyncio.to_thread(
+                    self.store.outbound.adopt, update.reference, update.channel, update.provider_id
+                )
+            else:
+                adopted = await asyncio.to_thread(
+                    self.store.outbound.adopt_short, update.short_reference, update.channel, update.address,
+                    update.provider_id,
+                )
             if adopted:
                 logger.warning(
                     "message_id=%s was sent but not recorded (its sender died?): marked sent from its status",

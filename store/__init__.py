@@ -29,6 +29,7 @@ from store.staff import StaffRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketDesk, TicketRepository
+from store.notification_outbox import NotificationOutbox
 from store.transactions import TransactionRepository
 
 
@@ -49,6 +50,7 @@ class Store:
         self.credit = CreditRepository(self.db)  # agencies' message credit
         self.ledger = LedgerRepository(self.db)  # who pays: statements read it
         self.transactions = TransactionRepository(self.db)
+        self.notifications = NotificationOutbox(self.db)  # what each step owes, until the job engine sends it
         # Citizens' data: texts past the retention period, and erasure on request.
         self.retention = RetentionRepository(self.db)
         self.erasure = ErasureRepository(self.db)

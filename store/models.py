@@ -409,6 +409,32 @@ class TransactionEscalation(Base):
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
+class NotificationEntry(Base):
+    """One notification owed: a step's (or an escalation's) message to one recipient, written in the
+    same transaction as the step, sent later by the job engine. The key (transaction, step,
+    recipient) is unique, and an entry turns into messages once: its claim is checked in the
+    transaction that queues them (store/notification_outbox.py)."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_notification_outbox_key"),
+        Index("ix_notification_outbox_status_id", "status", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(96), nullable=False)  # "t<transaction>:e<event>:<recipient>" or "t<transaction>:x<escalation>:manager"
+    transaction_id = Column(Integer, ForeignKey("transactions.id"), nullable=False, index=True)
+    event_id = Column(Integer, ForeignKey("transaction_events.id"))
+    escalation_id = Column(Integer, ForeignKey("transaction_escalations.id"))
+    recipient = Column(String(16), nullable=False)  # "citizen", "employee", "manager"
+    status = Column(String(16), nullable=False, default="pending")  # pending, done
+    claim = Column(String(32))  # the token of the worker turning it into messages now
+    claimed_at = Column(UtcDateTime)
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    done_at = Column(UtcDateTime)
+
+
 class IdempotencyKey(Base):
     """An agency's Idempotency-Key and the answer it got: a retry gets the same answer, and a key
     reused for another request is refused."""

@@ -213,6 +213,39 @@ class OutboundRepository:
             add_event(s, message_id, STATUS_SENT, detail="recorded from the provider's status")
             return True
 
+    def adopt_short(self, short_reference: int, channel: str, address: str, provider_id: str) -> Optional[int]:
+        """`adopt` for a provider that repeats only our id modulo 65536 (SMPP's
+        user_message_reference): the newest message to `address` on `channel` still waiting with
+        no provider id whose id has those low bits; its id if adopted."""
+        with self._db.session() as s:
+            found = s.execute(
+                select(MESSAGES.c.id)
+                .where(
+                    MESSAGES.c.channel == channel,
+                    MESSAGES.c.address == address,
+                    MESSAGES.c.direction == DIRECTION_OUT,
+                    MESSAGES.c.provider_id.is_(None),
+                    MESSAGES.c.status.in_(PENDING_OUTBOUND),
+                    MESSAGES.c.id % 65536 == short_reference,
+                )
+                .order_by(MESSAGES.c.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        if found is None or not self.adopt(found, channel, provider_id):
+            return None
+        return found
+
+    def hold_for_send(self, message_id: int, until: datetime) -> None:
+        """Written just before a message is handed to its provider: no sweep sends it again before
+        `until`, so if its sender dies with the provider's answer unrecorded, the provider's status
+        (naming our reference) can say it went first (`adopt`) instead of it going twice."""
+        with self._db.session() as s:
+            s.execute(
+                update(MESSAGES)
+                .where(MESSAGES.c.id == message_id, MESSAGES.c.status.in_(PENDING_OUTBOUND))
+                .values(next_attempt_at=until)
+            )
+
     def mark_sent(self, message_id: int, provider_id: Optional[str], *, deliver_by: Optional[datetime] = None) -> None:
         """The provider took the message. `deliver_by`: if it is still not delivered then, it
         goes by the fallback channel (`overdue`, `fall_back`)."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from core.messages import utcnow
 from store.citizens import citizen_for_phone
 from store.database import Database
+from store.notification_outbox import owe, pending_entries
 from store.models import (
     Agency,
     IdempotencyKey,
@@ -31,6 +32,7 @@ from store.models import (
 )
 
 REGISTERED = "registered"  # the first step of every transaction: its registration
+CITIZEN, EMPLOYEE, MANAGER = "citizen", "employee", "manager"  # who a step's notification is for
 
 
 class RegistryConflict(ValueError):
@@ -64,7 +66,8 @@ class Answer:
     status_code: int
     body: dict[str, Any]
     replayed: bool = False
-    event_id: Optional[int] = None  # a step just recorded: the caller notifies for it
+    event_id: Optional[int] = None  # a step just recorded
+    entry_ids: tuple[int, ...] = ()  # the notifications it owes (store/notification_outbox.py): the caller dispatches them
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,9 @@ class TransactionRepository:
             event = TransactionEvent(transaction_id=transaction.id, type=REGISTERED, at=new.registered_at)
             s.add(event)
             s.flush()
-            return Answer(201, respond(_view(s, transaction)), event_id=event.id)
+            recipients = [CITIZEN] + ([EMPLOYEE] if new.assigned_employee_phone else [])
+            entries = owe(s, transaction.id, recipients, event_id=event.id)
+            return Answer(201, respond(_view(s, transaction)), event_id=event.id, entry_ids=tuple(entries))
 
         return self._idempotent(new.agency_id, idempotency, work)
 
@@ -220,7 +225,9 @@ class TransactionRepository:
                 transaction.assigned_employee_phone = new.employee_phone
             transaction.updated_at = utcnow()
             s.flush()
-            return Answer(201, respond(_view(s, transaction)), event_id=event.id)
+            recipients = [CITIZEN] + ([EMPLOYEE] if new.type == "assigned" and new.employee_phone else [])
+            entries = owe(s, transaction.id, recipients, event_id=event.id)
+            return Answer(201, respond(_view(s, transaction)), event_id=event.id, entry_ids=tuple(entries))
 
         return self._idempotent(agency_id, idempotency, work)
 
@@ -329,59 +336,6 @@ class TransactionRepository:
                 select(Transaction.id).where(Transaction.citizen_id == citizen_id, Transaction.agency_id == agency_id).limit(1)
             ).first() is not None
 
-    # --- notifications -------------------------------------------------------------------------
-
-    def to_notify(self, event_id: int) -> Optional[tuple[Transaction, TransactionEvent, Agency, set[str]]]:
-        """What notifying a step needs, in one read: its transaction, the step, the agency, and the
-        recipients already notified for it."""
-        with self._db.session() as s:
-            event = s.get(TransactionEvent, event_id)
-            if event is None:
-                return None
-            transaction = s.get(Transaction, event.transaction_id)
-            done = set(
-                s.execute(
-                    select(TransactionNotification.recipient).where(TransactionNotification.event_id == event_id)
-                ).scalars()
-            )
-            return transaction, event, s.get(Agency, transaction.agency_id), done
-
-    def link(
-        self,
-        transaction_id: int,
-        recipient: str,
-        message_ids: list[int],
-        *,
-        event_id: Optional[int] = None,
-        escalation_id: Optional[int] = None,
-        skipped: Optional[str] = None,
-    ) -> None:
-        """Record what a step (or an escalation) sent to `recipient`: its messages, or why none."""
-        with self._db.session() as s:
-            for message_id in message_ids or [None]:
-                s.add(
-                    TransactionNotification(
-                        transaction_id=transaction_id, event_id=event_id, escalation_id=escalation_id,
-                        recipient=recipient, message_id=message_id, skipped=None if message_id else (skipped or "not_sent"),
-                    )
-                )
-
-    def mark_notified(self, event_id: int) -> None:
-        with self._db.session() as s:
-            s.execute(update(TransactionEvent).where(TransactionEvent.id == event_id).values(notified_at=utcnow()))
-
-    def unnotified_events(self, created_before: datetime, limit: int = 500) -> list[int]:
-        """Steps whose notifications were never finished (the process died after recording them)."""
-        with self._db.session() as s:
-            return list(
-                s.execute(
-                    select(TransactionEvent.id)
-                    .where(TransactionEvent.notified_at.is_(None), TransactionEvent.created_at < created_before)
-                    .order_by(TransactionEvent.id)
-                    .limit(limit)
-                ).scalars()
-            )
-
     # --- escalation ----------------------------------------------------------------------------
 
     def waiting_for_reply(self, started_before: datetime) -> list[Transaction]:
@@ -400,8 +354,9 @@ class TransactionRepository:
             )
 
     def claim_escalation(self, transaction_id: int, clock_event_id: int, period: int, due_at: datetime) -> Optional[int]:
-        """The escalation's id if this caller is the first to claim (transaction, clock, period);
-        None when another worker (or an earlier run) already has."""
+        """The manager's notification entry (store/notification_outbox.py) if this caller is the
+        first to claim (transaction, clock, period): the escalation and what it owes in one
+        transaction; None when another worker (or an earlier run) already has."""
         try:
             with self._db.session() as s:
                 row = TransactionEscalation(
@@ -409,26 +364,9 @@ class TransactionRepository:
                 )
                 s.add(row)
                 s.flush()
-                return row.id
+                return owe(s, transaction_id, [MANAGER], escalation_id=row.id)[0]
         except IntegrityError:
             return None
-
-    def unsent_escalations(self, claimed_before: datetime) -> list[TransactionEscalation]:
-        """Claimed but never sent (the claimer died): to be sent by the next run."""
-        with self._db.session() as s:
-            return list(
-                s.execute(
-                    select(TransactionEscalation)
-                    .where(TransactionEscalation.sent_at.is_(None), TransactionEscalation.created_at < claimed_before)
-                    .order_by(TransactionEscalation.id)
-                ).scalars()
-            )
-
-    def mark_escalation_sent(self, escalation_id: int) -> None:
-        with self._db.session() as s:
-            s.execute(
-                update(TransactionEscalation).where(TransactionEscalation.id == escalation_id).values(sent_at=utcnow())
-            )
 
 
 def _comparable(number: str) -> str:
@@ -493,6 +431,14 @@ def _view(s: Session, transaction: Transaction, *, with_notifications: bool = Fa
             ).scalars():
                 timelines.setdefault(message.id, []).append(StatusStep(row.status, row.at, row.error_code or row.detail))
     notifications: list[NotificationView] = []
+    for entry in pending_entries(s, transaction.id):
+        # Owed but not yet turned into a message (the job engine has it): shown as pending.
+        notifications.append(
+            NotificationView(
+                event_id=entry.event_id, escalation_id=entry.escalation_id, recipient=entry.recipient,
+                skipped=None, message_id=None, status="pending",
+            )
+        )
     for link, message in links:
         for shown in [message, *fallbacks.pop(message.reply_key, [])] if message is not None else [None]:
             notifications.append(

@@ -31,6 +31,9 @@ class DeliverSm:
     receipted_message_id: Optional[str] = None
     message_state: Optional[int] = None
     network_error_code: Optional[bytes] = None
+    # In a receipt: the user_message_reference of the submit_sm it reports on, where the SMSC
+    # repeats it (our message id modulo 65536).
+    user_message_reference: Optional[int] = None
 
     @property
     def is_receipt(self) -> bool:

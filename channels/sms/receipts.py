@@ -56,6 +56,7 @@ class Receipt:
     stat: str  # the receipt's word, upper case: DELIVRD, UNDELIV, ...
     error: Optional[str] = None  # the receipt's err: field or network_error_code, as text
     done_date: Optional[str] = None  # as written (YYMMDDhhmm[ss], the SMSC's local time)
+    user_message_reference: Optional[int] = None  # our message id modulo 65536, where the SMSC repeats it
 
 
 def parse_text(text: str) -> dict[str, str]:
@@ -81,7 +82,10 @@ def parse(deliver: DeliverSm, text: str) -> Optional[Receipt]:
             extra={"has_id": bool(message_id), "has_stat": bool(stat), "text_length": len(text)},
         )
         return None
-    return Receipt(message_id=message_id, stat=stat, error=error, done_date=fields.get("done date"))
+    return Receipt(
+        message_id=message_id, stat=stat, error=error, done_date=fields.get("done date"),
+        user_message_reference=deliver.user_message_reference,
+    )
 
 
 def to_status(receipt: Receipt, address: Optional[str] = None) -> Optional[StatusUpdate]:
@@ -98,6 +102,7 @@ def to_status(receipt: Receipt, address: Optional[str] = None) -> Optional[Statu
         error_code=receipt.stat if failed else None,
         error_title=f"err:{receipt.error}" if failed and receipt.error else None,
         address=address,
+        short_reference=receipt.user_message_reference,
     )
 
 

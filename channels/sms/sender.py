@@ -80,7 +80,7 @@ class SmsSender:
             logger.info(
                 "sms send again to=%s parts=%d already_accepted=%d", mask_phone(address), parts.count, len(accepted)
             )
-        job = self.client.submit(address, parts, source, accepted)
+        job = self.client.submit(address, parts, source, accepted, message.reference)
         result = await self._wait(job)
         if result.gave_up and job.accepted_parts():
             self._given_back[key] = job

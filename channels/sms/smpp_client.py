@@ -137,10 +137,12 @@ class SmppClient:
         message: SegmentedMessage,
         source: Optional[tuple[str, int, int]] = None,
         accepted: Optional[dict[int, str]] = None,
+        reference: Optional[int] = None,
     ) -> SubmitJob:
         """Queue a message; `source` is (source_addr, TON, NPI), None for the configured short code;
-        `accepted`: parts (by index) the SMSC took in an earlier try, with their message ids."""
-        job = SubmitJob(destination, message, source, accepted)
+        `accepted`: parts (by index) the SMSC took in an earlier try, with their message ids;
+        `reference`: our id of the message (its low 16 bits go as user_message_reference)."""
+        job = SubmitJob(destination, message, source, accepted, reference)
         if self._stopping.is_set() or self._thread is None:
             job.finish(SubmitResult(ok=False, gave_up=True))
             return job

@@ -147,6 +147,7 @@ class SmppSession:
             job = part.job
             message = job.message
             source, source_ton, source_npi = job.source or (cfg.short_code, cfg.source_ton, cfg.source_npi)
+            optional = {} if job.reference is None else {"user_message_reference": short_reference(job.reference)}
             pdu = smpplib.smpp.make_pdu(
                 "submit_sm",
                 client=self._conn,
@@ -160,6 +161,7 @@ class SmppSession:
                 data_coding=message.data_coding,
                 registered_delivery=1,
                 short_message=message.parts[part.index],
+                **optional,
             )
             self._window.sent(pdu.sequence, part)
             self._send_pdu(pdu)
@@ -368,6 +370,11 @@ def _text_field(value) -> str:
     return str(value)
 
 
+def short_reference(reference: int) -> int:
+    """Our message id as SMPP's user_message_reference carries it: 2 octets."""
+    return reference % 65536
+
+
 def _deliver_fields(pdu) -> DeliverSm:
     receipted = getattr(pdu, "receipted_message_id", None)
     return DeliverSm(
@@ -387,4 +394,5 @@ def _deliver_fields(pdu) -> DeliverSm:
         receipted_message_id=_text_field(receipted) or None,
         message_state=getattr(pdu, "message_state", None),
         network_error_code=getattr(pdu, "network_error_code", None),
+        user_message_reference=getattr(pdu, "user_message_reference", None),
     )

@@ -37,8 +37,12 @@ class SubmitJob:
         message: SegmentedMessage,
         source: Optional[tuple[str, int, int]] = None,
         accepted: Optional[dict[int, str]] = None,
+        reference: Optional[int] = None,
     ) -> None:
         self.destination = destination
+        # Our message id, sent as user_message_reference (16 bits) so a receipt can name a message
+        # whose submit_sm_resp its sender never recorded (it died): see Pipeline.record_status.
+        self.reference = reference
         self.message = message
         self.source = source  # (source_addr, TON, NPI); None: the configured short code
         self.future: concurrent.futures.Future[SubmitResult] = concurrent.futures.Future()

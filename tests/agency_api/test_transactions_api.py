@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from coordination import InProcessCoordination
 from core.messages import SMS, WHATSAPP
 from tests.agency_api.conftest import EMPLOYEE, ON_WHATSAPP, SMS_ONLY
 
@@ -222,22 +223,39 @@ async def test_the_openapi_document_lists_the_endpoints(world):
 async def test_a_step_recorded_by_a_process_that_died_is_notified_once_by_the_sweep(world):
     from datetime import datetime, timedelta, timezone
 
+    from actions.catalog_access import catalog
     from api.lifecycle import transition
-    from api.notifier import resume_notifications
+    from api.notifier import Notifier
     from store.transactions import NewEvent
 
     await world.client.post("/transactions", json=registration(), headers=world.headers())
-    # The process stored the step and died before notifying anyone.
+    # The process stored the step (and, in the same transaction, what it owes) and died before
+    # notifying anyone.
     at = datetime(2026, 11, 3, 7, 0, tzinfo=timezone.utc)
-    world.store.transactions.add_event(
+    answer = world.store.transactions.add_event(
         "cspd", "2026-000123", NewEvent("documents_received", at), transition=transition, idempotency=None,
         respond=lambda view: {},
     )
+    assert len(answer.entry_ids) == 1
     assert len(world.sent_to(SMS_ONLY)) == 1
-    assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 1
-    assert await resume_notifications(world.store, world.outbox, older_than=timedelta(0)) == 0
+    view = world.store.transactions.view("cspd", "2026-000123")
+    assert [(n.recipient, n.status) for n in view.notifications if n.event_id == answer.event_id] == [("citizen", "pending")]
+    # Another worker claims it and dies before queueing anything: its claim goes stale.
+    dead = world.store.notifications.claim(answer.entry_ids[0], stale_before=datetime.now(timezone.utc))
+    assert dead is not None
+    sweeper = Notifier(world.store, world.outbox, catalog, claim_lasts=timedelta(0))
+    with_old_entries = [e for e in world.store.notifications.due(
+        created_before=datetime.now(timezone.utc) + timedelta(seconds=1), stale_before=datetime.now(timezone.utc)
+    )]
+    assert with_old_entries == [answer.entry_ids[0]]
+    assert await sweeper.deliver(answer.entry_ids[0]) is True
+    assert await sweeper.deliver(answer.entry_ids[0]) is False  # done: never twice
+    # The dead claimer comes back: its claim no longer holds, so it writes nothing.
+    assert world.store.notifications.complete(dead, [], skipped="x") is None
     texts = [m.text for m in world.sent_to(SMS_ONLY)]
     assert len(texts) == 2 and "10:00" in texts[1]
+    view = world.store.transactions.view("cspd", "2026-000123")
+    assert [(n.recipient, n.status) for n in view.notifications if n.event_id == answer.event_id] == [("citizen", "sent")]
 
 
 async def test_simultaneous_retries_with_one_key_record_and_send_once(world):
@@ -291,3 +309,41 @@ async def test_an_agency_out_of_credit_gets_402_for_optional_messages_but_its_st
     assert world.count("idempotency_keys") == 0 and len(world.sent_to(SMS_ONLY)) == 1
     assert (await world.client.post("/transactions", json=registration(), headers=world.headers())).status_code == 201
     assert len(world.sent_to(SMS_ONLY)) == 2  # transaction status is urgent: it goes past the credit
+
+
+async def test_sms_receipts_set_each_notifications_status_and_an_undelivered_sms_is_failed(world):
+    """A deliver_sm receipt (TLVs or the receipt text), read by channels/sms/receipts.py and
+    recorded by the pipeline as the SMS channel does, moves the notification's status in GET and
+    the step's delivery history: DELIVRD -> delivered, UNDELIV -> failed."""
+    from channels.sms import receipts
+    from channels.sms.deliver_sm import DeliverSm
+    from pipeline.pipeline import Pipeline
+    from tests.pipeline.pipeline_doubles import EchoBrain
+
+    pipeline = Pipeline(world.store, InProcessCoordination(), EchoBrain(), world.outbox)
+    for number, phone in (("R-1", SMS_ONLY), ("R-2", "962791110003")):
+        body = {**registration(), "number": number, "citizen_phone": phone}
+        assert (await world.client.post("/transactions", json=body, headers=world.headers())).status_code == 201
+    [first] = world.sent_to(SMS_ONLY)
+    [second] = world.sent_to("962791110003")
+    delivered_id = world.store.outbound.for_address(SMS, SMS_ONLY)[0].provider_id
+    failed_id = world.store.outbound.for_address(SMS, "962791110003")[0].provider_id
+    # One receipt in TLVs, one in the text only (SMPP 3.4 Appendix B).
+    tlv = DeliverSm(source_addr=SMS_ONLY, destination_addr="94444", esm_class=0x04,
+                    receipted_message_id=delivered_id, message_state=2)
+    text = f"id:{failed_id} sub:001 dlvrd:000 submit date:2611220317 done date:2611220318 stat:UNDELIV err:001 text:"
+    only_text = DeliverSm(source_addr="962791110003", destination_addr="94444", esm_class=0x04)
+    for deliver, body_text in ((tlv, ""), (only_text, text)):
+        update = receipts.to_status(receipts.parse(deliver, body_text), address=deliver.source_addr)
+        assert await pipeline.record_status(update) is True
+
+    async def citizen_statuses(number: str) -> list[str]:
+        got = (await world.client.get(f"/transactions/{number}", headers=world.headers())).json()
+        return [n["status"] for n in got["notifications"] if n["recipient"] == "citizen"]
+
+    assert await citizen_statuses("R-1") == ["delivered"]
+    assert await citizen_statuses("R-2") == ["failed"]
+    [failed_message] = world.store.outbound.for_address(SMS, "962791110003")
+    [step] = world.store.outbound.delivery_history([failed_message.id])
+    assert step.status == "failed" and "UNDELIV" in [e.error_code for e in step.attempts[0].events if e.error_code]
+    assert first.channel == second.channel == SMS

@@ -158,3 +158,20 @@ def test_half_a_fil_rounds_up(exact, fils):
     from billing.statements import to_fils
 
     assert to_fils(Decimal(exact)) == Decimal(fils)
+
+
+def test_the_pdf_states_the_sms_price_the_lines_were_billed_at():
+    """The tariff is configurable (BILLING_SMS_SEGMENT_JOD): the PDF's note reads the price from the
+    quarter's lines instead of printing seed 000's figure whatever was billed."""
+    from billing.statement_pdf import _price_notes
+    from billing.statements import MINISTRY_WIDE, Statement, StatementLine
+
+    def line(channel, segments, amount):
+        zero = Decimal("0")
+        return StatementLine("awareness", channel, 1, segments, Decimal(amount), zero, zero, zero)
+
+    seed = Statement(MINISTRY_WIDE, Quarter.parse("2026Q4"), [line("sms", 3, "0.020526"), line("whatsapp", 1, "0")])
+    assert _price_notes(seed)[0][1] == "An SMS costs 0.006842 JOD a segment."
+    changed = Statement(MINISTRY_WIDE, Quarter.parse("2026Q4"), [line("sms", 2, "0.016"), line("sms", 1, "0.006842")])
+    assert _price_notes(changed)[0][1] == "An SMS costs 0.006842 / 0.008 JOD a segment."
+    assert _price_notes(Statement(MINISTRY_WIDE, Quarter.parse("2026Q4"), [line("whatsapp", 1, "0")])) == []

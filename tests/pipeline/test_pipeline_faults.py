@@ -212,7 +212,8 @@ async def test_sends_held_by_the_circuit_keep_no_growing_backoff(store, coordina
     coordination = coordination_factory()
     outbox = Outbox(store, coordination, {"whatsapp": sender}, RATES,
                     retry=RetryPolicy(max_attempts=50, give_up_after_s=3600, base_s=5.0, max_s=60.0),
-                    circuit=lambda: Circuit(threshold=1, min_open_s=0.05, max_open_s=0.05))
+                    # Open long enough that the second message meets it shut on a busy machine.
+                    circuit=lambda: Circuit(threshold=1, min_open_s=0.5, max_open_s=0.5))
     pipeline = Pipeline(store, coordination, EchoBrain(), outbox, tuning=FAST)
     for n in range(2):
         accepted = await pipeline.accept(message(n))
