@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Optional, Union
 
 from catalog.services import Catalog, CatalogError
+from nlu.embeddings import USE
+from nlu.service_index import ServiceIndex
 from nlu.services import ServiceResolver
 
 logger = logging.getLogger(__name__)
@@ -27,11 +29,25 @@ def resolver_from_catalog(catalog: Catalog) -> ServiceResolver:
     return ServiceResolver.from_names(names, generic, agencies)
 
 
-def resolver_for_catalog(directory: Union[str, Path, None] = None) -> Optional[ServiceResolver]:
-    """A resolver for the catalog in `directory`; bad files are skipped (and logged), never fatal."""
+def _load(directory: Union[str, Path, None]) -> Optional[Catalog]:
     try:
-        catalog = Catalog.load(directory, skip_bad_files=True)
+        return Catalog.load(directory, skip_bad_files=True)
     except CatalogError as error:
         logger.error("service catalog unavailable, services will not be recognised: %s", error)
         return None
-    return resolver_from_catalog(catalog)
+
+
+def resolver_for_catalog(directory: Union[str, Path, None] = None) -> Optional[ServiceResolver]:
+    """A resolver for the catalog in `directory`; bad files are skipped (and logged), never fatal."""
+    catalog = _load(directory)
+    return resolver_from_catalog(catalog) if catalog is not None else None
+
+
+def matchers_for_catalog(
+    directory: Union[str, Path, None] = None, retrieval: bool = True
+) -> tuple[Optional[ServiceResolver], Optional[ServiceIndex]]:
+    """The phrase resolver and the retrieval index (nlu/service_index.py) of one catalog load."""
+    catalog = _load(directory)
+    if catalog is None:
+        return None, None
+    return resolver_from_catalog(catalog), ServiceIndex(catalog, USE) if retrieval else None
