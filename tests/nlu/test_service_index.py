@@ -12,7 +12,8 @@ from catalog.services import Agency, Catalog, LocalizedText, Service
 from language.analysis import analyse
 from nlu.catalog_names import resolver_from_catalog
 from nlu.service_finder import ServiceFinder
-from nlu.service_index import ServiceIndex
+from nlu.service_index import Ranked, ServiceIndex
+from nlu.services import Resolution
 from nlu.verb_forms import noun_forms
 
 
@@ -93,10 +94,26 @@ def test_a_clear_fit_is_the_answer(finder: ServiceFinder) -> None:
 
 
 def test_services_that_fit_about_equally_are_offered_as_a_choice(finder: ServiceFinder) -> None:
-    found = _find(finder, "بدي اجدد الرخصة")
-    assert found.service_id is None
-    assert set(found.candidates) >= {"dvld.driving_license_renew", "dvld.vehicle_license_renew"}
-    assert 2 <= len(found.candidates) <= 4
+    ranked = [Ranked("a.one", 0.62, 0, 0, 0), Ranked("a.two", 0.58, 0, 0, 0), Ranked("b.three", 0.55, 0, 0, 0),
+              Ranked("b.four", 0.1, 0, 0, 0)]
+    found = finder.decide(Resolution(), ranked, [0], [(0, 5)])
+    assert found.service_id is None and found.ambiguous
+    assert found.candidates == ("a.one", "a.two", "b.three")
+
+
+def test_one_clear_fit_is_taken_and_a_weak_one_is_not(finder: ServiceFinder) -> None:
+    clear = finder.decide(Resolution(), [Ranked("a.one", 0.9, 0, 0, 0), Ranked("a.two", 0.2, 0, 0, 0)], [0], [(0, 5)])
+    assert clear.service_id == "a.one"
+    weak = finder.decide(Resolution(), [Ranked("a.one", 0.3, 0, 0, 0), Ranked("a.two", 0.28, 0, 0, 0)], [0], [(0, 5)])
+    assert weak.service_id is None and not weak.candidates
+
+
+def test_the_phrase_matchers_choice_stays_unless_the_index_is_sure(finder: ServiceFinder) -> None:
+    offered = Resolution(None, ("a.one", "a.two"), 1.0)
+    unsure = finder.decide(offered, [Ranked("a.one", 0.7, 0, 0, 0), Ranked("a.two", 0.2, 0, 0, 0)], [0], [(0, 5)])
+    assert unsure.candidates == ("a.one", "a.two")
+    sure = finder.decide(offered, [Ranked("a.one", 0.95, 0, 0, 0), Ranked("a.two", 0.2, 0, 0, 0)], [0], [(0, 5)])
+    assert sure.service_id == "a.one"
 
 
 def test_nothing_fits_so_nothing_is_guessed(finder: ServiceFinder) -> None:
