@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import agency_api, cache_memory, e2e, flood, nlu_latency, sms_answer_cost, sms_render, sms_throughput, store_ops
+from bench import (
+    agency_api, cache_memory, e2e, flood, nlu_latency, service_finding, sms_answer_cost, sms_render, sms_throughput, store_ops,
+)
 from bench.faults.__main__ import main as faults_main
 
 BENCHMARKS = [
     ("NLU parse latency", nlu_latency.main),
+    ("Finding the service: 27 services beside 2,000", service_finding.main),
     ("SMS rendering and splitting", sms_render.main),
     ("SMS segments per catalog answer, before and after issue 16", sms_answer_cost.main),
     ("SMS over SMPP", sms_throughput.main),

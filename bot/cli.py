@@ -155,13 +155,24 @@ def nlu_evaluate(
     ),
     split: float = typer.Option(0.2, help="Share of data/nlu held out to estimate intent accuracy."),
     model: Optional[Path] = typer.Option(None, help="Model for the held-out files (default: newest)."),
+    large_catalog: Optional[Path] = typer.Option(
+        None, help="A large catalog (directory of agency YAML files) to score services against as well."
+    ),
 ) -> None:
-    """Intent and service accuracy, per-intent F1 and the worst confusions."""
+    """Intent and service accuracy, per-intent F1 and the worst confusions; services also against a
+    large catalog, side by side, with the share of messages answered with a clarifying question."""
     settings = _settings()
     _logging("WARNING")
     from bot.nlu_commands import evaluate
 
-    asyncio.run(evaluate(heldout, split, str(model) if model else settings.model_path))
+    large = None
+    if large_catalog is not None:
+        # The spreadsheet importer (catalog/spreadsheet.py, issue #20) will read a CSV here; until
+        # it lands, a catalog directory (or bench/nlu_evaluate_large.py for the CSV).
+        from catalog.services import Catalog
+
+        large = Catalog.load(large_catalog, skip_bad_files=True)
+    asyncio.run(evaluate(heldout, split, str(model) if model else settings.model_path, large))
 
 
 @dialogue_app.command("evaluate")

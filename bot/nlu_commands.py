@@ -122,8 +122,59 @@ def report(title: str, rows: Iterable[tuple[str, str, Optional[str], Optional[st
     return result
 
 
-async def evaluate(heldouts: Sequence[Path], share: float, model: Optional[str]) -> dict[str, dict[str, float]]:
-    """`model`: for the held-out files (the settings' choice when the caller gives none)."""
+def _model_question_words(model: Optional[str]) -> Any:
+    """The question words the model learnt (nlu/unlisted.py), as its service extractor loads them."""
+    import tarfile
+
+    from nlu.unlisted import QuestionWords
+
+    if model and Path(model).is_file():
+        with tarfile.open(model) as archive:
+            for member in archive.getmembers():
+                if member.name.endswith("question_words.json") and (stream := archive.extractfile(member)):
+                    return QuestionWords(frozenset(json.load(stream)))
+    return QuestionWords()
+
+
+def _large_finder(catalog: Any, model: Optional[str]) -> Any:
+    from nlu.catalog_names import resolver_from_catalog
+    from nlu.embeddings import USE
+    from nlu.service_finder import ServiceFinder
+    from nlu.service_index import ServiceIndex
+
+    return ServiceFinder(resolver_from_catalog(catalog), ServiceIndex(catalog, USE), _model_question_words(model))
+
+
+def _found_in_large(finder: Any, text: str, intent: Optional[str]) -> tuple[Optional[str], bool]:
+    """(service, asked which) for one message with the large catalog; the intent is the model's."""
+    from language.analysis import analyse
+
+    analysis = analyse(text)
+    norms, spans = [t.norm for t in analysis.tokens], [(t.start, t.end) for t in analysis.tokens]
+    encoded = analysis.normalized if analysis.language == "arabizi" else text
+    found = finder.find(norms, spans, encoded, intent)
+    return found.service_id, bool(found.ambiguous)
+
+
+def _asked_which(record: dict[str, Any]) -> bool:
+    return any(e.get("entity") == "service_candidates" for e in record["entities"])
+
+
+def side_by_side(table: list[tuple[str, int, float, float, Optional[float], Optional[float]]]) -> None:
+    """Service accuracy and the share answered with a clarifying question, per catalog."""
+    print("\n== services: the 27-service catalog beside the large one")
+    print(f"{'file':32s} {'n':>5s} {'27: service':>12s} {'27: asked':>10s} {'large: service':>15s} {'large: asked':>13s}")
+    for name, n, accuracy, asked, large_accuracy, large_asked in table:
+        large = f"{large_accuracy:15.2%} {large_asked:13.2%}" if large_accuracy is not None and large_asked is not None else f"{'-':>15s} {'-':>13s}"
+        print(f"{name:32s} {n:5d} {accuracy:12.2%} {asked:10.2%} {large}")
+
+
+async def evaluate(
+    heldouts: Sequence[Path], share: float, model: Optional[str], large_catalog: Any = None
+) -> dict[str, dict[str, float]]:
+    """`model`: for the held-out files (the settings' choice when the caller gives none).
+    `large_catalog`: a `Catalog` to score the held-out files' services against as well (the
+    model's intents, the service finder over that catalog), side by side with the shipped one."""
     results: dict[str, dict[str, float]] = {}
     if share > 0:
         training_data, held = _split_training_data(share)
@@ -137,13 +188,31 @@ async def evaluate(heldouts: Sequence[Path], share: float, model: Optional[str])
     present = [path for path in heldouts if path.exists()]
     if present:
         brain = RasaBrain.load(model)
+    large = _large_finder(large_catalog, model) if large_catalog is not None and present else None
+    table = []
     for heldout in present:
-        rows = []
+        rows, asked, large_hits, large_asked = [], 0, 0, 0
         for line in heldout.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             item = json.loads(line)
             record = parse_record(item["text"], await brain.parse(item["text"]))
             rows.append((item["intent"], record["intent"], item.get("service_id"), record["service_id"]))
+            asked += _asked_which(record)
+            if large is not None:
+                service, which = _found_in_large(large, item["text"], record["intent"])
+                large_hits += service == item.get("service_id")
+                large_asked += which
         results[heldout.stem] = report(f"{heldout.name} (written independently of the training data)", rows)
+        n = max(len(rows), 1)
+        results[heldout.stem]["asked_which"] = asked / n
+        if large is not None:
+            results[heldout.stem]["large_service_accuracy"] = large_hits / n
+            results[heldout.stem]["large_asked_which"] = large_asked / n
+        table.append((
+            heldout.name, len(rows), results[heldout.stem].get("service_accuracy", 0.0), asked / n,
+            large_hits / n if large is not None else None, large_asked / n if large is not None else None,
+        ))
+    if table:
+        side_by_side(table)
     return results

@@ -11,7 +11,9 @@ from typing import Optional, Union
 
 from catalog.live import live_catalog
 from catalog.services import Catalog, CatalogError
+from nlu.embeddings import USE
 from nlu.not_yet import not_yet_of_catalog
+from nlu.service_index import ServiceIndex
 from nlu.services import ServiceResolver
 
 logger = logging.getLogger(__name__)
@@ -32,25 +34,40 @@ def resolver_from_catalog(catalog: Catalog) -> ServiceResolver:
     return ServiceResolver.from_names(names, generic, agencies)
 
 
-def resolver_for_catalog(directory: Union[str, Path, None] = None) -> Optional[ServiceResolver]:
-    """A resolver for the catalog in `directory`; bad files are skipped (and logged), never fatal."""
+def _load(directory: Union[str, Path, None]) -> Optional[Catalog]:
     try:
-        catalog = Catalog.load(directory, skip_bad_files=True)
+        return Catalog.load(directory, skip_bad_files=True)
     except CatalogError as error:
         logger.error("service catalog unavailable, services will not be recognised: %s", error)
         return None
-    return resolver_from_catalog(catalog)
+
+
+def resolver_for_catalog(directory: Union[str, Path, None] = None) -> Optional[ServiceResolver]:
+    """A resolver for the catalog in `directory`; bad files are skipped (and logged), never fatal."""
+    catalog = _load(directory)
+    return resolver_from_catalog(catalog) if catalog is not None else None
+
+
+def matchers_for_catalog(
+    directory: Union[str, Path, None] = None, retrieval: bool = True
+) -> tuple[Optional[ServiceResolver], Optional[ServiceIndex]]:
+    """The phrase resolver and the retrieval index (nlu/service_index.py) of one catalog load."""
+    catalog = _load(directory)
+    if catalog is None:
+        return None, None
+    return resolver_from_catalog(catalog), ServiceIndex(catalog, USE) if retrieval else None
 
 
 class _LiveResolvers:
-    """The resolvers (catalog services, not-yet services) of the live catalog, built once per catalog."""
+    """The matchers of the live catalog, built once per catalog: the phrase resolver, the not-yet
+    services' resolver and the retrieval index (None when retrieval is off)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._catalog: Optional[Catalog] = None
-        self._resolvers: Optional[tuple[ServiceResolver, ServiceResolver]] = None
+        self._resolvers: Optional[tuple[ServiceResolver, ServiceResolver, Optional[ServiceIndex]]] = None
 
-    def get(self) -> Optional[tuple[ServiceResolver, ServiceResolver]]:
+    def get(self, retrieval: bool = True) -> Optional[tuple[ServiceResolver, ServiceResolver, Optional[ServiceIndex]]]:
         live = live_catalog()
         if live is None:
             return None
@@ -59,7 +76,11 @@ class _LiveResolvers:
             with self._lock:
                 if catalog is not self._catalog:
                     started = time.perf_counter()
-                    resolvers = (resolver_from_catalog(catalog), not_yet_of_catalog(catalog).resolver())
+                    resolvers = (
+                        resolver_from_catalog(catalog),
+                        not_yet_of_catalog(catalog).resolver(),
+                        ServiceIndex(catalog, USE) if retrieval else None,
+                    )
                     self._resolvers = resolvers  # before the catalog: a reader never pairs new with old
                     self._catalog = catalog
                     logger.info("service resolver rebuilt generation=%d services=%d seconds=%.2f",

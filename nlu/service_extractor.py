@@ -34,10 +34,12 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.catalog_names import live_resolvers, resolver_for_catalog
+from nlu.catalog_names import live_resolvers, matchers_for_catalog
 from nlu.not_yet import not_yet_list
+from nlu.service_finder import ServiceFinder
+from nlu.service_index import ServiceIndex
 from nlu.services import STOPWORDS, Resolution, ServiceResolver
-from nlu.tokenizer import LANGUAGE
+from nlu.tokenizer import LANGUAGE, embedding_text
 from nlu.unlisted import MIN_SERVICES, QuestionWords, unexplained_words
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,9 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         return {
             "catalog_dir": None,  # None: catalog.services's default (TAWASOL_CATALOG_DIR or data/catalog)
             "min_services": MIN_SERVICES,  # a question word was seen beside this many services
+            # Rank every service by its titles, aliases, description, steps and agency when no
+            # catalog phrase names one (nlu/service_finder.py): needed once names are not hand-written.
+            "retrieval": True,
         }
 
     def __init__(
@@ -74,11 +79,13 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         question_words: Optional[QuestionWords] = None,
         model_storage: Optional[ModelStorage] = None,
         resource: Optional[Resource] = None,
+        index: Optional[ServiceIndex] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.resolver = resolver
         self.not_yet = not_yet_list(self.config["catalog_dir"]).resolver()
         self.question_words = question_words or QuestionWords()
+        self.index = index
         self._model_storage = model_storage
         self._resource = resource
 
@@ -91,7 +98,9 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         execution_context: ExecutionContext,
     ) -> "ServiceExtractor":
         merged = {**cls.get_default_config(), **config}
-        return cls(merged, resolver_for_catalog(merged["catalog_dir"]), None, model_storage, resource)
+        # Training needs only the phrase resolver (to learn question words), not the index.
+        resolver, _ = matchers_for_catalog(merged["catalog_dir"], retrieval=False)
+        return cls(merged, resolver, None, model_storage, resource)
 
     @classmethod
     def load(
@@ -110,7 +119,8 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         except (ValueError, FileNotFoundError):
             # A model trained before question words were learnt: closed-class words only.
             logger.warning("model has no learnt question words: unlisted services are found less well")
-        return cls(merged, resolver_for_catalog(merged["catalog_dir"]), QuestionWords(words), model_storage, resource)
+        resolver, index = matchers_for_catalog(merged["catalog_dir"], retrieval=bool(merged["retrieval"]))
+        return cls(merged, resolver, QuestionWords(words), model_storage, resource, index)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the question words: the words around catalog names in the training examples."""
@@ -138,9 +148,9 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
     def process(self, messages: List[Message]) -> List[Message]:
         # Serving: the store's catalog as it is now (an edit is understood at the next message);
         # training and tests without a store keep the YAML directory's, built at load.
-        live = live_resolvers()
+        live = live_resolvers(bool(self.config["retrieval"]))
         if live is not None:
-            self.resolver, self.not_yet = live
+            self.resolver, self.not_yet, self.index = live
         for message in messages:
             found = self.extract(message)
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
@@ -156,17 +166,21 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
             entities.append(self._entity("language", chosen or message.get(LANGUAGE) or "ar", 0, 0, 1.0))
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         if self.resolver is not None and tokens:
+            intent = (message.get("intent") or {}).get("name")
             entities += self._services(
-                [t.lemma or "" for t in tokens], [(t.start, t.end) for t in tokens]
+                [t.lemma or "" for t in tokens], [(t.start, t.end) for t in tokens], embedding_text(message), intent
             )
         if number:
             entities.append(self._entity(TRANSACTION_NUMBER, number.group(0), number.start(), number.end(), 1.0))
         return entities
 
-    def _services(self, norms: List[str], spans: List[tuple[int, int]]) -> List[Dict[Text, Any]]:
+    def _services(
+        self, norms: List[str], spans: List[tuple[int, int]], text: str = "", intent: Optional[str] = None
+    ) -> List[Dict[Text, Any]]:
         """The catalog service named, or the candidates; or the service named that we do not have."""
         assert self.resolver is not None
-        found = self.resolver.resolve_tokens(norms, spans)
+        finder = ServiceFinder(self.resolver, self.index, self.question_words)
+        found = finder.find(norms, spans, text, intent)
         not_yet = self.not_yet.resolve_tokens(norms, spans)
         unlisted = []
         if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY:
