@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Optional
 
+from jobs.alert_sweeps import send_due_alerts
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
 from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
@@ -34,6 +35,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("escalation", escalate_unanswered_transactions, minutes=frozenset({5})),
     # Every minute: the delivery deadline is minutes long (TAWASOL_DELIVERY_TIMEOUT_MINUTES).
     Sweep("delivery_fallbacks", move_undelivered_pushes),
+    # Twice an hour: steps come due at 09:00 Amman time, and quiet hours end at 08:00.
+    Sweep("alerts", send_due_alerts, minutes=frozenset({2, 32})),
 )
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
