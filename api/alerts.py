@@ -92,8 +92,11 @@ def expiry_alert(
         when = say("alert.expires_today", language)
     elif left == 1:
         when = say("alert.expires_tomorrow", language)
+    elif left == 2:
+        when = say("alert.expires_in_two", language)
     else:
-        when = say("alert.expires_in", language, days=left)
+        # Arabic counts 3 to 10 with a plural ("أيام"), 11 and more with a singular ("يوماً").
+        when = say("alert.expires_in_few" if left <= 10 else "alert.expires_in", language, days=left)
     service = _service_name(catalog, topic, language)
     document = TOPIC_NAMES[topic][language]
     expires = record.expires_on.isoformat()
