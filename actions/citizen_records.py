@@ -13,13 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.not_in_catalog import keep_for_review_if_unlisted
 from actions.replies import language_of, utter
+from catalog.alert_topics import topics_in
+from catalog.alert_wording import subscribed_text, topic_list, which_topic_text
 from catalog.replies import say
 from store import Store
 from store.tickets import agency_of_service, ticket_reference
 
 logger = logging.getLogger(__name__)
 
-ALERT_TOPIC = "document_expiry"
 
 _lock = threading.Lock()
 _store: Optional[Store] = None
@@ -100,6 +101,9 @@ class ActionComplaint(_OpenTicket):
 
 
 class ActionSubscribeAlerts(Action):
+    """Subscribes to the topics the message names ("نبهني قبل ما يخلص جوازي": the passport); a
+    message that names none is asked which, with the SMS keywords that do it in one word."""
+
     def name(self) -> Text:
         return "action_subscribe_alerts"
 
@@ -108,15 +112,23 @@ class ActionSubscribeAlerts(Action):
     ) -> List[Dict[Text, Any]]:
         records = store()
         citizen = citizen_id(tracker)
-        records.subscriptions.subscribe(citizen, ALERT_TOPIC)
-        records.citizens.opt_in(citizen)  # asking for alerts undoes an earlier STOP
         language = language_of(tracker)
         keep_for_review_if_unlisted(dispatcher, tracker)
-        utter(dispatcher, say("subscribed", language), language=language)
+        topics = topics_in(tracker.latest_message.get("text") or "")
+        if not topics:
+            utter(dispatcher, which_topic_text(language), language=language)
+            return []
+        for topic in topics:
+            records.subscriptions.subscribe(citizen, topic, source="chat")
+        records.citizens.opt_in(citizen)  # asking for alerts undoes an earlier STOP
+        logger.info("alerts subscribed in chat topics=%s", ",".join(topics))
+        utter(dispatcher, subscribed_text(topics, language), language=language)
         return []
 
 
 class ActionUnsubscribe(Action):
+    """Unsubscribes from the topics the message names, or from every alert when it names none."""
+
     def name(self) -> Text:
         return "action_unsubscribe"
 
@@ -125,10 +137,19 @@ class ActionUnsubscribe(Action):
     ) -> List[Dict[Text, Any]]:
         records = store()
         citizen = citizen_id(tracker)
-        topics = records.subscriptions.topics(citizen)
-        for topic in topics:
-            records.subscriptions.unsubscribe(citizen, topic)
         language = language_of(tracker)
         keep_for_review_if_unlisted(dispatcher, tracker)
-        utter(dispatcher, say("unsubscribed" if topics else "not_subscribed", language), language=language)
+        held = records.subscriptions.topics(citizen)
+        named = topics_in(tracker.latest_message.get("text") or "")
+        leaving = [t for t in (named or held) if t in held]
+        for topic in leaving:
+            records.subscriptions.unsubscribe(citizen, topic, source="chat")
+        if not leaving:
+            utter(dispatcher, say("not_subscribed", language), language=language)
+            return []
+        text = say("unsubscribed", language, topics=topic_list(leaving, language))
+        rest = [t for t in held if t not in leaving]
+        if rest:
+            text += "\n" + say("alert_topics_now", language, topics=topic_list(rest, language))
+        utter(dispatcher, text, language=language)
         return []

@@ -1,6 +1,9 @@
 """The agency API as a FastAPI app of its own, mounted by bot/app.py at `/api/v1` (OpenAPI at
 `/api/v1/docs`, the schema at `/api/v1/openapi.json`).
 
+Agencies register transactions and their steps, and feed the records alerts are about (document
+expiry dates, traffic violations) and subscribe citizens who asked at a counter.
+
 Every call carries `Authorization: Bearer <key>` (`tawasol agency key ID`) and sees only its
 agency's transactions: another agency's number is a 404, the same as an unknown one. Every POST
 takes an `Idempotency-Key`: a retry answers the first answer and sends nothing twice; the same key
@@ -22,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.alert_routes import MAX_RECORDS_BYTES, add_alert_routes
 from api.lifecycle import transition
 from api.notifier import Notifier, language_of_citizen, payer_of
 from api.schemas import ErrorOut, EventIn, NotificationIn, NotificationResult, TransactionIn, TransactionOut
@@ -52,7 +56,7 @@ MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
 NUMBER_PATH = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # 400: a body that is not JSON at all (FastAPI refuses it before validation).
-ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 402, 404, 409, 413, 422)}
+ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 402, 404, 409, 413, 415, 422)}
 
 
 class ApiError(Exception):
@@ -157,8 +161,11 @@ def create_api(
     @api.middleware("http")
     async def bounded_body(request: Request, call_next: Any) -> Any:
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, "body_too_large", f"a request body is at most {MAX_BODY_BYTES} bytes")
+        # A records upload is thousands of rows, read as it streams in (api/alert_routes.py counts
+        # its bytes as they come); every other body is a small object.
+        limit = MAX_RECORDS_BYTES if request.url.path.endswith("/records") else MAX_BODY_BYTES
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return _error(413, "body_too_large", f"a request body is at most {limit} bytes")
         return await call_next(request)
 
     async def agency_of(authorization: Optional[str] = Header(None)) -> str:
@@ -291,6 +298,11 @@ def create_api(
         if view is None:
             raise ApiError(404, "not_found", f"this agency has no transaction {number}")
         return JSONResponse(record_json(view, full=True))
+
+    add_alert_routes(
+        api, store=store, outbox=outbox, catalog=catalog, agency_of=agency_of, claim=claim,
+        api_error=ApiError, errors=ERRORS,
+    )
 
     @api.post("/notifications", status_code=201, response_model=NotificationResult, responses=ERRORS)
     async def notify_citizen(

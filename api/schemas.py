@@ -3,12 +3,14 @@ no coercion ("5" is not 5), bounded lengths, no unknown fields, aware timestamps
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any, List, Optional
 
-from pydantic import BaseModel, Field, StrictStr, conint, constr, root_validator, validator
+from pydantic import BaseModel, Field, StrictStr, condecimal, conint, constr, root_validator, validator
 
 from api.lifecycle import EVENT_TYPES
+from catalog.alert_topics import DOCUMENT_TYPES, TOPICS
 from core.phones import InvalidPhone, international_digits
 from routing.billing import MessageKind
 from routing.policy import PUSH_CATEGORIES
@@ -178,3 +180,106 @@ class NotificationResult(BaseModel):
 class ErrorOut(BaseModel):
     error: str = Field(..., description="A short code, e.g. number_taken, transaction_closed, unauthorized.")
     reason: str
+
+
+# --- alerts (api/alert_routes.py) -------------------------------------------------------------------
+
+
+class RecordIn(Strict):
+    """One row of `PUT /records` (a JSON object, or a CSV line under the header
+    citizen_phone,document_type,document_number,expires_on)."""
+
+    citizen_phone: Phone = Field(..., description="International number, with or without +: 962791234567.")
+    document_type: StrictStr = Field(..., description="One of: " + ", ".join(DOCUMENT_TYPES))
+    document_number: DocumentNumber = Field(..., description="The document's number; with the type, the record's key.")
+    expires_on: date = Field(..., description="ISO date the document expires: 2027-03-31.")
+
+    _phones = validator("citizen_phone", allow_reuse=True)(_phone)
+
+    @validator("document_type")
+    def _document(cls, value: str) -> str:
+        if value not in DOCUMENT_TYPES:
+            raise ValueError(f"unknown document type {value[:40]!r}: one of {', '.join(DOCUMENT_TYPES)}")
+        return value
+
+    @validator("expires_on", pre=True)
+    def _iso_date(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise ValueError("an ISO date, YYYY-MM-DD")
+        return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class RecordOutcome(BaseModel):
+    row: int = Field(..., description="1 for the first record (a CSV's header is not counted).")
+    accepted: bool
+    outcome: Optional[str] = Field(None, description="created, renewed (a new expiry date), updated, unchanged.")
+    error: Optional[str] = Field(None, description="Why the row was refused: invalid, over_limit.")
+    reason: Optional[str] = None
+
+
+class RecordsResult(BaseModel):
+    accepted: int
+    refused: int
+    rows: List[RecordOutcome]
+
+
+class ViolationIn(Strict):
+    citizen_phone: Phone
+    plate: constr(strict=True, min_length=1, max_length=32) = Field(..., description="The vehicle's plate, e.g. 12-34567.")
+    occurred_at: datetime = Field(..., description="When, with its time zone.")
+    amount_jod: condecimal(ge=0, le=100000, max_digits=9, decimal_places=3) = Field(..., description="The fine, in JOD.")
+    place: constr(strict=True, min_length=1, max_length=200)
+
+    _phones = validator("citizen_phone", allow_reuse=True)(_phone)
+    _times = validator("occurred_at", allow_reuse=True)(_aware)
+
+    @validator("amount_jod", pre=True)
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError("a number of JOD, e.g. 20 or 15.5")
+        if isinstance(value, str):
+            raise ValueError("a number, not a string")
+        return value
+
+
+class ViolationResult(BaseModel):
+    violation_id: int
+    alerted: bool = Field(..., description="Whether the citizen was sent an alert (they subscribed to traffic_violations).")
+    message_ids: List[int]
+    channel: Optional[str]
+    skipped: Optional[str] = Field(None, description="not_subscribed, opted_out, opted_out_of_agency, unreachable.")
+
+
+class SubscriptionIn(Strict):
+    citizen_phone: Phone
+    topic: StrictStr = Field(..., description="One of: " + ", ".join(TOPICS))
+
+    _phones = validator("citizen_phone", allow_reuse=True)(_phone)
+
+    @validator("topic")
+    def _topic(cls, value: str) -> str:
+        if value not in TOPICS:
+            raise ValueError(f"unknown topic {value[:40]!r}: one of {', '.join(TOPICS)}")
+        return value
+
+
+class SubscriptionResult(BaseModel):
+    citizen_phone: str
+    topic: str
+    subscribed: bool
+    changed: bool = Field(..., description="False when it already was so.")
+
+
+class ScheduleIn(Strict):
+    days_before: List[conint(strict=True, ge=0, le=365)] = Field(
+        ..., min_items=1, max_items=6, description="Days before expiry to alert; 0 is the day itself. Default [30, 7, 0]."
+    )
+
+
+class ScheduleOut(BaseModel):
+    document_type: str
+    days_before: List[int]
+    default: bool

@@ -24,8 +24,10 @@ from core.privacy import mask_text
 
 logger = logging.getLogger(__name__)
 
-# Webhook bodies are a few KB and the WhatsApp channel's own cap is 1 MB; nothing we serve takes more.
+# Webhook bodies are a few KB and the WhatsApp channel's own cap is 1 MB; nothing we serve takes more,
+# except the agency API's records upload (10,000 rows, read as they stream in: api/alert_routes.py).
 MAX_BODY_BYTES = 1_000_000
+LARGER_BODIES = {"/api/v1/records": 4 * 1024 * 1024}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,7 +49,7 @@ class RequestGuards:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = max(self.max_body_bytes, LARGER_BODIES.get(scope.get("path", ""), 0))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             logger.warning("request refused reason=body_too_large declared=%d limit=%d path=%s", declared, limit, _path(scope))

@@ -24,7 +24,9 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
@@ -110,6 +112,11 @@ def low_confidence_threshold(agent: Agent) -> Optional[float]:
     return None
 
 
+def _carried_slots(tracker: Any) -> list[SlotSet]:
+    """The slots a new session keeps (carry_over_slots_to_new_session), as action_session_start sets them."""
+    return [SlotSet(name, slot.value) for name, slot in tracker.slots.items() if slot.value is not None and name != "session_started_metadata"]
+
+
 def entity_value(parse: dict[str, Any], name: str) -> Optional[str]:
     return next((e["value"] for e in parse.get("entities", []) if e.get("entity") == name), None)
 
@@ -177,6 +184,8 @@ class RasaBrain:
             return Answer(replies=[BotReply(say("not_understood", lang), language=lang)], review_reason="low_confidence")
 
         metadata = {"preferred_language": language} if language else {}
+        if message.context_service:
+            await self._take_up_service(conversation_key, message.context_service)
         if self.cache is None:
             parse = await self.parse(text, metadata)
             return self._answer(parse, await self._run_turn(conversation_key, text, parse, metadata))
@@ -207,6 +216,26 @@ class RasaBrain:
         if repeatable(events):
             cache.keep_turn(turn_key, outputs, events)
         return self._answer(parse, outputs)
+
+    async def _take_up_service(self, conversation_key: str, service_id: str) -> None:
+        """Make `service_id` the service being discussed (the `service` slot), before the turn: the
+        citizen is answering an alert about it. Written as slot events on the tracker, so the
+        dialogue, the answer cache's key and later turns all see it as if the citizen had named it."""
+        processor = self.agent.processor
+        tracker = await processor.get_tracker(conversation_key)
+        if tracker.get_slot("service") == service_id and not tracker.get_slot("pending_aspect"):
+            return
+        if not tracker.applied_events() or processor._has_session_expired(tracker):
+            # What action_session_start would write first (slots are carried over, domain.yml), so
+            # Rasa does not start another session over the slot set here.
+            tracker.update(ActionExecuted(ACTION_SESSION_START_NAME))
+            tracker.update(SessionStarted())
+            for event in _carried_slots(tracker):
+                tracker.update(event)
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        for slot, value in (("service", service_id), ("pending_aspect", None), ("answered_aspect", None)):
+            tracker.update(SlotSet(slot, value))
+        await processor.save_tracker(tracker)
 
     async def _run_turn(
         self, conversation_key: str, text: str, parse: dict[str, Any], metadata: dict[str, Any]

@@ -79,6 +79,9 @@ class InboundMessage:
     display_name: Optional[str] = None
     received_at: datetime = field(default_factory=utcnow)
     raw: dict[str, Any] = field(default_factory=dict)  # provider fields worth keeping (kept small)
+    # Set by the pipeline, never by a channel: the service the conversation is about because the
+    # citizen is answering a push about it (an alert's renewal service), for the brain to take up.
+    context_service: Optional[str] = None
 
 
 def bounded(message: InboundMessage) -> InboundMessage:

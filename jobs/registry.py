@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Optional
 
+from jobs.alert_sweeps import send_due_alerts
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
 from jobs.notifications import JOB_NAME as DELIVER_NOTIFICATION
@@ -40,6 +41,8 @@ SWEEPS: tuple[Sweep, ...] = (
     # Every 10 seconds: a notification whose job was lost waits at most that (and the claim's 30 s
     # when its worker died holding it).
     Sweep("notifications", send_owed_notifications, seconds=frozenset(range(0, 60, 10))),
+    # Twice an hour: steps come due at 09:00 Amman time, and quiet hours end at 08:00.
+    Sweep("alerts", send_due_alerts, minutes=frozenset({2, 32})),
 )
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {

@@ -1,6 +1,7 @@
 """What the pipeline answers itself, before (or instead of) the brain.
 
-Keywords (STOP, START, HELP, AR/EN, MORE, and STOP/START with an agency's code) on any channel; a bare number on a channel with numbered
+Keywords (STOP, START, HELP, AR/EN, MORE, STOP/START with an agency's code, and ALERT <topic> /
+STOP ALERT <topic> for alert subscriptions) on any channel; a bare number on a channel with numbered
 menus (the routing table says which) picks from the last menu we sent; media and locations the bot
 can't read get a polite "text only"; reactions and system notices get nothing. Everything else goes to the brain unchanged.
 """
@@ -13,7 +14,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from pipeline.flood import THROTTLE_NOTICE
-from pipeline.keywords import AgencyKeywordMatch, Keyword, match_agency_keyword, match_keyword, menu_number
+from pipeline.keywords import (
+    AgencyKeywordMatch,
+    AlertKeywordMatch,
+    Keyword,
+    match_agency_keyword,
+    match_alert_keyword,
+    match_keyword,
+    menu_number,
+)
 from core.messages import (
     KIND_CHOICE,
     KIND_LOCATION,
@@ -23,7 +32,8 @@ from core.messages import (
     BotReply,
     InboundMessage,
 )
-from catalog.replies import reply
+from catalog.alert_wording import subscribed_text, topic_list, which_topic_text
+from catalog.replies import reply, reply_language, say
 from store import Store
 from sqlalchemy.engine import Row
 
@@ -70,6 +80,12 @@ class FastPaths:
             said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
             return FastPath(replies=await self._keyword(citizen, match.keyword, said or match.language))
 
+        for_alerts = match_alert_keyword(message.text)
+        if for_alerts is not None:
+            said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
+            answer = await asyncio.to_thread(self._alert_keyword, citizen.id, for_alerts, said or for_alerts.language)
+            return FastPath(replies=[answer])
+
         for_agency = match_agency_keyword(message.text)
         if for_agency is not None:
             said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
@@ -104,6 +120,29 @@ class FastPaths:
             return reply("stopped_agency", language, agency=name, code=code)
         self._store.citizens.opt_in_to_agency(citizen_id, agency.id)
         return reply("started_agency", language, agency=name)
+
+    def _alert_keyword(self, citizen_id: int, match: AlertKeywordMatch, language: str) -> BotReply:
+        """ALERT <topic> subscribes (free), STOP ALERT <topic> unsubscribes, STOP ALERTS stops every
+        alert topic, ALERT alone says which keywords there are and what the citizen holds."""
+        language = reply_language(language)
+        subscriptions = self._store.subscriptions
+        held = subscriptions.topics(citizen_id)
+        if match.subscribe and match.topics:
+            for topic in match.topics:
+                subscriptions.subscribe(citizen_id, topic, source="keyword")
+            self._store.citizens.opt_in(citizen_id)  # asking for alerts undoes an earlier STOP
+            return BotReply(text=subscribed_text(match.topics, language), language=language)
+        if match.subscribe or match.unknown_topic:
+            text = which_topic_text(language)
+            if held:
+                text += "\n" + say("alert_topics_now", language, topics=topic_list(held, language))
+            return BotReply(text=text, language=language)
+        leaving = [t for t in (match.topics or held) if t in held]
+        for topic in leaving:
+            subscriptions.unsubscribe(citizen_id, topic, source="keyword")
+        if not leaving:
+            return reply("not_subscribed", language)
+        return reply("unsubscribed", language, topics=topic_list(leaving, language))
 
     async def _keyword(self, citizen: Row, keyword: Keyword, language: str) -> list[BotReply]:
         citizens = self._store.citizens

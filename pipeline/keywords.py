@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
+from catalog.alert_topics import topic_of_keyword
 from language.normalize import normalize_arabic
 
 
@@ -105,3 +106,38 @@ def opts_in_or_out(kind: str, text: str) -> bool:
     if found is not None:
         return found.keyword in (Keyword.STOP, Keyword.START)
     return match_agency_keyword(text) is not None
+
+
+# "ALERT PASSPORT" / "تنبيه جواز" subscribes to one alert topic; "STOP ALERT PASSPORT" / "ايقاف
+# تنبيه جواز" unsubscribes from it; "STOP ALERTS" from all of them; "ALERT" alone lists them.
+_ALERT_WORDS = {"alert": "en", "alerts": "en", "تنبيه": "ar", "تنبيهات": "ar", "التنبيهات": "ar", "التنبيه": "ar"}
+
+
+@dataclass(frozen=True)
+class AlertKeywordMatch:
+    subscribe: bool  # False: stop
+    topics: tuple[str, ...]  # empty: none named ("ALERT" alone lists them; "STOP ALERTS" stops all)
+    language: str
+    unknown_topic: bool = False  # a word after ALERT that names no topic
+
+
+def match_alert_keyword(text: str) -> Optional[AlertKeywordMatch]:
+    words = [w.strip(_EDGE_PUNCTUATION) for w in normalise(text).split()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    subscribe = True
+    if len(words) >= 2 and words[0] in _KEYWORDS and _KEYWORDS[words[0]].keyword is Keyword.STOP and words[1] in _ALERT_WORDS:
+        subscribe, words = False, words[1:]
+    if words[0] not in _ALERT_WORDS or len(words) > 4:
+        return None
+    language = _ALERT_WORDS[words[0]]
+    rest = " ".join(words[1:])
+    if not rest:
+        return AlertKeywordMatch(subscribe, (), language)
+    topic = topic_of_keyword(rest)
+    if topic is None:
+        return AlertKeywordMatch(subscribe, (), language, unknown_topic=True)
+    return AlertKeywordMatch(subscribe, (topic,), language)
+
+

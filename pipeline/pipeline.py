@@ -46,6 +46,7 @@ from pipeline.group_commit import GroupCommit
 from store.inbound import AnswerContext, DuplicateMessage, Understanding
 from store.messages import MessageRow
 from store.statuses import ProviderStatus
+from store.alerts import ALERT_REPLY_CONTEXT
 from store.models import DIRECTION_IN
 from channels.base import ReadReceipts
 
@@ -309,7 +310,9 @@ class Pipeline:
         if fast.replies is not None:
             replies = fast.replies
         else:
-            replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
+            replies, understanding, reason = await self._ask_brain(
+                citizen.id, citizen.preferred_language, await self._in_context(citizen.id, row.id, fast.inbound)
+            )
         # The router decides where each reply goes (one recovered after a long outage may find the
         # channel's session closed); the rows are queued with the "answered" mark, in one transaction.
         outbound = self.outbox.answer_rows(replies, to=row, identities=context.identities)
@@ -328,6 +331,14 @@ class Pipeline:
             understanding.intent if understanding else "-",
         )
         return completed.pending
+
+    async def _in_context(self, citizen_id: int, message_id: int, message: InboundMessage) -> InboundMessage:
+        """The message, with the service of the alert it answers when the last thing said to the
+        citizen was one ("كيف بجددها؟" after a passport alert is about renewing the passport)."""
+        service = await asyncio.to_thread(
+            self.store.alerts.replied_alert_service, citizen_id, message_id, utcnow() - ALERT_REPLY_CONTEXT
+        )
+        return dataclasses.replace(message, context_service=service) if service else message
 
     async def _ask_brain(
         self, citizen_id: int, language: Optional[str], message: InboundMessage

@@ -59,16 +59,20 @@ class RoutingPolicy:
     # once (pipeline/delivery_fallbacks.py). Channels without a fallback are never timed.
     delivery_deadline: frozenset[str] = frozenset({WHATSAPP})
     # Push kinds that are not billing categories themselves, and the category each is billed as.
-    # Document-expiry alerts are about the citizen's own records (seed 000, item 3): transaction status.
+    # Alerts (document expiry, traffic violations: api/alerts.py) tell a subscribed citizen of a
+    # change to their records so they act in time: awareness and guidance (seed 000), shared by a
+    # government body and the ministry like transaction status.
     push_categories: Mapping[str, MessageKind] = field(
         default_factory=lambda: _frozen(
-            {"status_update": MessageKind.TRANSACTION_STATUS, "alert": MessageKind.TRANSACTION_STATUS}
+            {"status_update": MessageKind.TRANSACTION_STATUS, "alert": MessageKind.AWARENESS}
         )
     )
 
-    # Push kinds that are messages of a citizen's subscription (seed 000: the citizen pays 5 piasters
-    # a message by SMS). Document-expiry alerts go to citizens who subscribed to them (seed 000, item 3).
-    subscription_kinds: frozenset[str] = frozenset({"alert"})
+    # Push kinds that are messages of a citizen's subscription and charged to the citizen (seed 000:
+    # 5 piasters a message by SMS). None by default: alerts are free to the citizen (seed 000, item 3,
+    # the Saudi Ministry of Interior's "free alert messages"; issue 21: "subscriptions are free to
+    # the citizen"). A deployment that charges a subscription's messages lists its push kinds here.
+    subscription_kinds: frozenset[str] = frozenset()
     # The prices (routing/billing.py; bot/settings.py reads them from BILLING_* variables).
     tariff: Tariff = DEFAULT_TARIFF
 

@@ -11,6 +11,7 @@ run them in a thread (`asyncio.to_thread`) so the event loop never waits on the 
 from __future__ import annotations
 
 from store.agencies import AgencyRepository
+from store.alerts import AlertRepository
 from store.audit import AuditRepository
 from store.backlog import BacklogRepository
 from store.catalog import CatalogRepository
@@ -44,6 +45,7 @@ class Store:
         self.conversations = ConversationRepository(self.db)
         self.tickets = TicketRepository(self.db)
         self.subscriptions = SubscriptionRepository(self.db)
+        self.alerts = AlertRepository(self.db)  # records agencies feed, alert steps, violations
         self.review = ReviewRepository(self.db)
         self.agencies = AgencyRepository(self.db)
         self.catalog = CatalogRepository(self.db)  # services and their answers (catalog/records.py reads them)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -305,10 +306,86 @@ class Subscription(Base):
 
     id = Column(Integer, primary_key=True)
     citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False)
-    topic = Column(String(128), nullable=False)  # "document_expiry", or a service id
+    topic = Column(String(128), nullable=False)  # an alert topic (catalog/alert_topics.py), or a service id
     active = Column(Boolean, nullable=False, default=True)
+    # Who made the last change: "chat", "keyword" (an SMS keyword), or "agency" (the agency's
+    # counter or a bank, through the API: `agency_id` says which).
+    source = Column(String(16))
+    agency_id = Column(String(32), ForeignKey("agencies.id"))
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class AlertRecord(Base):
+    """A citizen's document as an agency fed it (`PUT /api/v1/records`): alerts go before it expires."""
+
+    __tablename__ = "alert_records"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "document_type", "document_number", name="uq_alert_records_agency_id"),
+        Index("ix_alert_records_expires_on", "expires_on"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False)
+    document_type = Column(String(32), nullable=False)  # passport, id_card, driving_license, ...
+    document_number = Column(String(64), nullable=False)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
+    expires_on = Column(Date, nullable=False)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class AlertSchedule(Base):
+    """An agency's own schedule for one document type: days before expiry (0: on the day). An
+    agency without one gets the default (30, 7 and 0)."""
+
+    __tablename__ = "alert_schedules"
+
+    agency_id = Column(String(32), ForeignKey("agencies.id"), primary_key=True)
+    document_type = Column(String(32), primary_key=True)
+    days_before = Column(JsonType, nullable=False)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class AlertDelivery(Base):
+    """One alert step of one record's expiry date, claimed (inserted) before it is sent: the unique
+    constraint is what makes every worker and every restart send it at most once."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("record_id", "expires_on", "days_before", name="uq_alert_deliveries_record_id"),
+        Index("ix_alert_deliveries_claim", "claim"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    record_id = Column(Integer, ForeignKey("alert_records.id"), nullable=False)
+    expires_on = Column(Date, nullable=False)
+    days_before = Column(Integer, nullable=False)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
+    claim = Column(String(32), nullable=False)  # the sweep run that claimed it
+    claimed_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    sent_at = Column(UtcDateTime)
+    outcome = Column(String(32))  # "sent", or why nothing went (opted_out, unreachable, ...)
+    channel = Column(String(16))
+    message_ids = Column(JsonType)
+
+
+class TrafficViolation(Base):
+    """A violation an agency recorded (`POST /api/v1/violations`): subscribers hear at once."""
+
+    __tablename__ = "traffic_violations"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False)
+    citizen_id = Column(Integer, ForeignKey("citizens.id"), nullable=False, index=True)
+    plate = Column(String(32), nullable=False)
+    occurred_at = Column(UtcDateTime, nullable=False)
+    amount_jod = Column(Money, nullable=False)
+    place = Column(String(200), nullable=False)
+    outcome = Column(String(32))  # "sent", "not_subscribed", "opted_out", ...
+    channel = Column(String(16))
+    message_ids = Column(JsonType)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 class UnrecognisedMessage(Base):

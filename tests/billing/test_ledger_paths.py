@@ -14,7 +14,7 @@ from billing.statements import AMMAN, Quarter, build_statement
 from core.brain import Answer
 from core.messages import BotReply, InboundMessage, utcnow
 from routing.billing import BodyType, MessageKind
-from routing.policy import Agency
+from routing.policy import Agency, RoutingPolicy
 from store.models import LedgerEntry, Message
 from tests.pipeline.pipeline_doubles import EchoBrain, FakeSender, not_on_whatsapp, retry_later
 from tests.pipeline.pipeline_helpers import rows
@@ -84,22 +84,31 @@ async def test_a_whatsapp_question_costs_the_citizen_nothing(make_pipeline, stor
     assert (entry.category, entry.channel, entry.amount, entry.citizen_share) == ("reply", "whatsapp", None, None)
 
 
-async def test_a_subscription_message_by_sms_charges_the_citizen_five_piasters(make_pipeline, store):
+async def test_an_alert_by_sms_is_awareness_and_free_to_the_citizen(make_pipeline, store):
     pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp"), "sms": FakeSender("sms")})
     citizen_id = store.citizens.resolve("sms", "962780000000")
     alert = await pipeline.outbox.push(citizen_id, BotReply(text="جوازك ينتهي بعد شهر"), kind="alert", agency=MOI)
     status = await pipeline.outbox.push(citizen_id, BotReply(text="طلبك جاهز"), kind="status_update", agency=MOI)
     assert alert.channel == status.channel == "sms"
     by_message = {e.message_id: e for e in entries(store)}
-    subscribed, asked = by_message[alert.message_ids[0]], by_message[status.message_ids[0]]
-    # Both are transaction status (half the body's, half the ministry's); only the alert is a
-    # message of the citizen's subscription.
-    assert (subscribed.category, subscribed.agency_share, subscribed.ministry_share, subscribed.citizen_share) == (
-        "transaction_status", HALF, HALF, SUBSCRIPTION,
+    alerted, asked = by_message[alert.message_ids[0]], by_message[status.message_ids[0]]
+    # Both shared half and half by a government body and the ministry; neither charged to the
+    # citizen: alerts are free (seed 000, item 3; issue 21).
+    assert (alerted.category, alerted.agency_share, alerted.ministry_share, alerted.citizen_share) == (
+        "awareness", HALF, HALF, ZERO,
     )
     assert (asked.category, asked.agency_share, asked.ministry_share, asked.citizen_share) == (
         "transaction_status", HALF, HALF, ZERO,
     )
+
+
+async def test_a_push_kind_a_deployment_lists_as_a_subscription_charges_five_piasters_by_sms(make_pipeline, store):
+    charging = RoutingPolicy(subscription_kinds=frozenset({"alert"}))
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": FakeSender("whatsapp"), "sms": FakeSender("sms")}, routing=charging)
+    citizen_id = store.citizens.resolve("sms", "962780000000")
+    alert = await pipeline.outbox.push(citizen_id, BotReply(text="جوازك ينتهي بعد شهر"), kind="alert", agency=MOI)
+    [entry] = entries(store)
+    assert entry.message_id == alert.message_ids[0] and entry.citizen_share == SUBSCRIPTION
 
 
 async def test_a_whatsapp_failure_then_sms_is_billed_once_by_sms(make_pipeline, store):

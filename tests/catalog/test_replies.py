@@ -14,13 +14,14 @@ from catalog.replies import DEFAULT_REPLIES, say
 
 REPLIES: dict[str, dict[str, str]] = yaml.safe_load(DEFAULT_REPLIES.read_text(encoding="utf-8"))
 
-# Until the alert and handoff features deliver, no reply may say they do.
+# Until the handoff features deliver, no reply may say they do. (Alerts deliver since issue 21: the
+# sweep sends them, tests/e2e/test_alerts_at_scale.py, so "subscribed" may say what comes.)
 BROKEN_PROMISES = {
-    "en": ("will contact you", "someone will", "before they expire", "we will alert", "will be passed",
-           "talk to a staff member, write", "\"agent\" to talk", "ask for a staff member", "alerts are on",
+    "en": ("will contact you", "someone will", "will be passed",
+           "talk to a staff member, write", "\"agent\" to talk", "ask for a staff member",
            "team to review"),  # no staff console reads the review queue yet
-    "ar": ("سيتواصل", "سنرسل لك تنبيه", "ستُحال", "تم تحويل طلبك", "للتحدث مع موظف اكتب", "«موظف» للتحدث",
-           "اطلب التحدث مع موظف", "تم اشتراكك", "ليراجعه فريق", "لفريق تواصل"),
+    "ar": ("سيتواصل", "ستُحال", "تم تحويل طلبك", "للتحدث مع موظف اكتب", "«موظف» للتحدث",
+           "اطلب التحدث مع موظف", "ليراجعه فريق", "لفريق تواصل"),
 }
 
 
@@ -53,8 +54,15 @@ def test_handoff_and_complaint_say_the_ticket_is_recorded_and_where_to_go_instea
         assert "راجع الجهة المعنية أو اتصل بها" in arabic
 
 
-def test_subscribing_says_no_alert_is_sent_yet() -> None:
-    english, arabic = say("subscribed", "en"), say("subscribed", "ar")
-    assert "recorded" in english and "not running yet" in english
-    assert "لا تعمل بعد" in arabic
-    assert "not running yet" in say("started", "en") and "لا تعمل بعد" in say("started", "ar")
+def test_subscribing_says_what_comes_when_that_it_is_free_and_how_to_stop() -> None:
+    from catalog.alert_wording import subscribed_text, which_topic_text
+
+    english, arabic = subscribed_text(["passport_expiry"], "en"), subscribed_text(["passport_expiry"], "ar")
+    assert "passport" in english and "30 and 7 days before" in english and "free" in english
+    assert "STOP ALERT PASSPORT" in english and "ايقاف تنبيه جواز" in arabic and "مجاني" in arabic
+    assert "not running" not in english + say("started", "en") and "لا تعمل بعد" not in arabic + say("started", "ar")
+    both = subscribed_text(["passport_expiry", "traffic_violations"], "en")
+    assert "as soon as a violation is recorded" in both and "STOP ALERT FINES" in both
+    assert "ALERT PASSPORT" in which_topic_text("en") and "تنبيه جواز" in which_topic_text("ar")
+
+

@@ -137,7 +137,27 @@ async def test_subscribing_and_unsubscribing_are_recorded(brain, _actions_store)
     citizen = str(_actions_store.citizens.resolve("whatsapp", "962795550001"))
     subscribed = await brain.respond(citizen, said("ذكرني قبل ما يخلص جوازي"))
     assert subscribed.intent == "subscribe_alerts"
-    assert _actions_store.subscriptions.topics(int(citizen)) == ["document_expiry"]
+    assert _actions_store.subscriptions.topics(int(citizen)) == ["passport_expiry"]
+    assert "STOP" not in subscribed.replies[0].text and "ايقاف تنبيه جواز" in subscribed.replies[0].text
+    vague = await brain.respond(citizen, said("بدي اشترك بالتنبيهات"))
+    assert vague.intent == "subscribe_alerts" and "تنبيه جواز" in vague.replies[0].text  # which one?
+    assert _actions_store.subscriptions.topics(int(citizen)) == ["passport_expiry"]
     unsubscribed = await brain.respond(citizen, said("I don't want alerts anymore, unsubscribe me"))
     assert unsubscribed.intent == "unsubscribe"
     assert _actions_store.subscriptions.topics(int(citizen)) == []
+
+
+async def test_a_reply_to_an_alert_is_answered_about_the_alerts_service(brain, citizen):
+    import dataclasses
+
+    # The pipeline hands the alert's service over with the citizen's first message after it
+    # (tests/pipeline/test_alert_keywords.py); a citizen who never wrote before, too.
+    reply = dataclasses.replace(said("كيف بجددها؟"), context_service="cspd.passport_renew")
+    answer = await brain.respond(citizen, reply)
+    assert "سند" in answer.replies[0].text or "جواز" in answer.replies[0].text + (answer.replies[0].heading or "")
+    assert "تجديد جواز السفر" in (answer.replies[0].heading or "")
+    follow = await brain.respond(citizen, said("وكم الرسوم؟"))  # the service stays the conversation's
+    assert "50" in follow.replies[0].text
+    licence = dataclasses.replace(said("how do I renew it?"), context_service="dvld.driving_license_renew")
+    answer = await brain.respond(citizen, licence)
+    assert "licen" in (answer.replies[0].heading or "").lower()

@@ -227,7 +227,7 @@ def test_a_fallback_to_a_session_channel_respects_its_window():
 
 def test_push_kinds_map_to_billing_categories():
     assert DEFAULT_ROUTING.category_of_push("status_update") is MessageKind.TRANSACTION_STATUS
-    assert DEFAULT_ROUTING.category_of_push("alert") is MessageKind.TRANSACTION_STATUS
+    assert DEFAULT_ROUTING.category_of_push("alert") is MessageKind.AWARENESS  # free to the citizen, shared
     assert DEFAULT_ROUTING.category_of_push("promotional") is MessageKind.PROMOTIONAL
     for not_a_push in ("reply", "pop_reply", "newsletter"):
         with pytest.raises(ValueError, match=not_a_push):
