@@ -235,18 +235,19 @@ def test_an_admin_resets_a_password_with_a_new_setup_link(console):
 
 
 def test_only_admins_add_agencies_and_each_is_audited(console):
+    # An agency the seeded catalog does not already hold (the catalog's own agencies are in the store).
     liaison, liaison_csrf = sign_in(console, LIAISON)
-    forged = liaison.post("/console/agencies", data={"agency_id": "moi", "name_ar": "الداخلية", "name_en": "Interior",
+    forged = liaison.post("/console/agencies", data={"agency_id": "jpmc", "name_ar": "الداخلية", "name_en": "Interior",
                                                      "csrf_token": liaison_csrf})
-    assert forged.status_code == 404 and console.store.agencies.get("moi") is None
+    assert forged.status_code == 404 and console.store.agencies.get("jpmc") is None
     admin, csrf = sign_in(console, ADMIN)
-    bad = admin.post("/console/agencies", data={"agency_id": "MOI!", "name_ar": "x", "name_en": "y", "csrf_token": csrf})
+    bad = admin.post("/console/agencies", data={"agency_id": "JPMC!", "name_ar": "x", "name_en": "y", "csrf_token": csrf})
     assert bad.status_code == 400 and "بادئة خدماتها في الكتالوج" in bad.text  # said in the page's language
-    added = admin.post("/console/agencies", data={"agency_id": "moi", "name_ar": "الداخلية", "name_en": "Interior",
+    added = admin.post("/console/agencies", data={"agency_id": "jpmc", "name_ar": "الداخلية", "name_en": "Interior",
                                                   "independent": "1", "csrf_token": csrf})
-    assert added.status_code == 303 and console.store.agencies.get("moi").independent is True
+    assert added.status_code == 303 and console.store.agencies.get("jpmc").independent is True
     [entry] = console.store.audit.search(AuditFilter(action="agency.add"))
-    assert (entry.actor, entry.target_id, entry.after["name_en"], entry.after["independent"]) == (ADMIN, "moi", "Interior", True)
+    assert (entry.actor, entry.target_id, entry.after["name_en"], entry.after["independent"]) == (ADMIN, "jpmc", "Interior", True)
 
 
 def test_open_tickets_past_the_time_limit_are_flagged_late(console):
