@@ -27,7 +27,7 @@ def two_models(store, trained_model, tmp_path):
 
 
 def run(database_url: str, *args: str):
-    return CliRunner(mix_stderr=False).invoke(app, ["model", *args], env={"DATABASE_URL": database_url, "USER": "lead"})
+    return CliRunner().invoke(app, ["model", *args], env={"DATABASE_URL": database_url, "USER": "lead"})
 
 
 def lines_for(output: str, *ids: str) -> dict[str, str]:
