@@ -22,6 +22,7 @@ import typer  # noqa: E402
 from bot.commands import agency as agency_commands  # noqa: E402
 from bot.commands import billing as billing_commands  # noqa: E402
 from bot.commands import catalog as catalog_commands  # noqa: E402
+from bot.commands import model as model_commands  # noqa: E402
 from bot.commands import staff as staff_commands  # noqa: E402
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ app.add_typer(dialogue_app, name="dialogue")
 app.add_typer(agency_commands.app, name="agency")
 app.add_typer(billing_commands.app, name="billing")
 app.add_typer(catalog_commands.app, name="catalog")
+app.add_typer(model_commands.app, name="model")
 jobs_app = typer.Typer(help="Sweeps and deferred jobs (on arq).", no_args_is_help=True)
 citizen_app = typer.Typer(help="A citizen's data.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
@@ -62,14 +64,25 @@ def _model(given: Optional[Path], settings: "Settings") -> str:
 def train(
     output: Path = typer.Option(REPOSITORY / "models", help="Where the model archive goes."),
     fixed_name: Optional[str] = typer.Option(None, help="Model file name (default: timestamped)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who trains it, kept with the model (default: $USER)."),
 ) -> None:
-    """Train the NLU and dialogue model from config.yml, domain.yml and data/."""
-    _settings()
+    """Train the NLU and dialogue model from config.yml, domain.yml and data/, and register it
+    (`tawasol model list`; `tawasol model activate ID` switches workers to it)."""
+    settings = _settings()
     _logging()
+    from bot.commands.process import open_store
+    from bot.model_choice import register_trained, training_data_hash, who_trains
     from bot.training import train_model
 
+    data_hash = training_data_hash()  # before training: the data the model is made from
     path = train_model(output, fixed_name)
     typer.echo(f"model written to {path}")
+    store = open_store(settings)
+    try:
+        model_id = register_trained(store, path, who_trains(by), data_hash)
+    finally:
+        store.close()
+    typer.echo(f"registered as {model_id}: `tawasol model activate {model_id}` switches workers to it")
 
 
 @app.command()

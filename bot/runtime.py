@@ -18,6 +18,7 @@ from actions.citizen_records import use_store
 from billing.credit import CreditKeeper
 from bot.content import use_content
 from bot.settings import Settings
+from brain.switching import SwitchingBrain
 from catalog.live import LiveCatalog, live_catalog, use_live_catalog
 from channels.base import Channel
 from channels.registry import build_channels
@@ -45,10 +46,28 @@ def routing_policy(settings: Settings) -> RoutingPolicy:
     return RoutingPolicy(senders=senders, tariff=settings.tariff)
 
 
-def load_brain(settings: Settings) -> Brain:
+def load_brain(settings: Settings, store: Optional[Store] = None) -> Brain:
+    """The brain for this process's workers: the model chosen now (bot/model_choice.py); unless
+    TAWASOL_MODEL pins it, one that follows `tawasol model activate` / `rollback` while it runs."""
+    from bot.model_choice import served_model
     from brain.rasa_brain import RasaBrain
+    from brain.switching import Choice, SwitchingBrain, shared_state_of
 
-    return RasaBrain.load(settings.model_path, settings.redis_url, cache_size=settings.answer_cache_size)
+    served = served_model(settings, store)
+    brain = RasaBrain.load(served.path, settings.redis_url, cache_size=settings.answer_cache_size)
+    if settings.model_from_env or store is None:
+        return brain
+
+    async def choose() -> Choice:
+        now = await asyncio.to_thread(served_model, settings, store)
+        return Choice(now.path, now.generation)
+
+    def load(path: str, current: Brain) -> Brain:
+        return RasaBrain.load(
+            path, settings.redis_url, cache_size=settings.answer_cache_size, tracker_store=shared_state_of(current)
+        )
+
+    return SwitchingBrain(brain, Choice(served.path, served.generation), choose, load)
 
 
 def flood_policy(settings: Settings) -> FloodPolicy:
@@ -114,6 +133,7 @@ class Runtime:
         self._coordination: Any = None
         self._workers: Optional[asyncio.Task] = None
         self._catalog: Optional[LiveCatalog] = None
+        self._switching: Optional[SwitchingBrain] = None
 
     def description(self) -> str:
         """Mode, channels, database kind and Redis use: what the start-up line and banner say
@@ -142,7 +162,7 @@ class Runtime:
         if self._brain is not None:
             brain = self._brain
         elif workers:
-            brain = await asyncio.to_thread(load_brain, settings)
+            brain = await asyncio.to_thread(load_brain, settings, self.store)
         else:
             brain = BrainOnFirstUse(settings)
         outbox = Outbox(
@@ -158,6 +178,9 @@ class Runtime:
         for channel in self.channels.values():
             await channel.start(self.pipeline)
         await self.pipeline.recover()
+        if isinstance(brain, SwitchingBrain):
+            brain.start()  # follows the registry's active model between messages
+            self._switching = brain
         self._workers = asyncio.create_task(self.pipeline.run_workers(workers), name="workers")
         self.started_at = time.time()
         logger.info(
@@ -168,6 +191,9 @@ class Runtime:
         )
 
     async def stop(self) -> None:
+        if self._switching is not None:
+            await self._switching.stop()
+            self._switching = None
         if self._workers is not None:
             self._workers.cancel()
             await asyncio.gather(self._workers, return_exceptions=True)

@@ -87,6 +87,8 @@ class Settings:
     whatsapp: Optional[WhatsAppConfig] = None  # None: no WhatsApp account configured
     sms: Optional[SmsConfig] = None  # None: no SMSC configured
     model_path: Optional[str] = None  # None: no trained model (TAWASOL_MODEL unset, models/ empty)
+    # TAWASOL_MODEL pins the model: the registry's active model (`tawasol model activate`) is not read.
+    model_from_env: bool = False
     answer_cache_size: int = 20_000  # exact repeats answered without Rasa; 0 turns it off
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     replies_file: Path = DEFAULT_REPLIES
@@ -119,6 +121,7 @@ class Settings:
             whatsapp=_whatsapp(reader),
             sms=_sms(reader),
             model_path=reader.value("TAWASOL_MODEL", _existing_file, None) or newest_model(MODELS_DIR),
+            model_from_env=reader.given("TAWASOL_MODEL") is not None,
             answer_cache_size=reader.value("ANSWER_CACHE_SIZE", _whole_number, 20_000),
             catalog_dir=reader.value("TAWASOL_CATALOG_DIR", _existing_dir, DEFAULT_CATALOG_DIR),
             replies_file=reader.value("TAWASOL_REPLIES", _existing_file_path, DEFAULT_REPLIES),

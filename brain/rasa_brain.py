@@ -125,6 +125,7 @@ class RasaBrain:
     def __init__(self, agent: Agent, cache: Optional[AnswerCache] = None) -> None:
         self.agent = agent
         self.cache = cache
+        self.model_path: Optional[str] = None
         # The dialogue treats a guess under this confidence differently, so cached turns must too.
         self._threshold = low_confidence_threshold(agent)
         # One parse at a time, as when parses ran on the event loop: our NLU components keep caches
@@ -133,9 +134,16 @@ class RasaBrain:
 
     @classmethod
     def load(
-        cls, model_path: Optional[str], redis_url: Optional[str] = None, *, cache_size: int = 0
+        cls,
+        model_path: Optional[str],
+        redis_url: Optional[str] = None,
+        *,
+        cache_size: int = 0,
+        tracker_store: Optional[TrackerStore] = None,
     ) -> "RasaBrain":
-        """`model_path`: the archive the process's settings chose (TAWASOL_MODEL, else the newest)."""
+        """`model_path`: the archive chosen (TAWASOL_MODEL, the registry's active model, else the
+        newest). `tracker_store`: the dialogue state of the model this one replaces, so conversations
+        carry on across a switch (in memory, it would otherwise start empty)."""
         if not model_path:
             raise FileNotFoundError("no trained model: run `tawasol train` first, or set TAWASOL_MODEL")
         path = Path(model_path)
@@ -143,13 +151,15 @@ class RasaBrain:
         agent = Agent.load(
             str(path), action_endpoint=InProcessActionEndpoint(), lock_store=InMemoryLockStore()
         )
-        agent.tracker_store = tracker_store_for(redis_url, agent.domain)
+        agent.tracker_store = tracker_store or tracker_store_for(redis_url, agent.domain)
         agent.processor.tracker_store = agent.tracker_store
         logger.info(
             "rasa model loaded model=%s seconds=%.1f tracker_store=%s",
             path.name, time.perf_counter() - started, type(agent.tracker_store).__name__,
         )
-        return cls(agent, AnswerCache(cache_size) if cache_size > 0 else None)
+        brain = cls(agent, AnswerCache(cache_size) if cache_size > 0 else None)
+        brain.model_path = str(path)
+        return brain
 
     async def parse(self, text: str, metadata: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         """NLU only: intent, entities and the language the text is written in (of the text's first

@@ -12,14 +12,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterable, Optional, Union
 
 import yaml
 
 from catalog.live import live_catalog
 from catalog.records import slug
 from catalog.services import Catalog, default_catalog_dir
-from nlu.services import ServiceResolver
+from language.analysis import analyse
+from nlu.services import STOPWORDS, ServiceResolver, stems
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,35 @@ class NotYetList:
 
     def resolver(self) -> ServiceResolver:
         return ServiceResolver.from_names({s.id: s.names for s in self.services.values()})
+
+    def vocabularies(self) -> dict[str, "NameWords"]:
+        """Each service's name words, for telling whose word a word of a message is."""
+        return {s.id: NameWords.of(s.names) for s in self.services.values()}
+
+
+@dataclass(frozen=True)
+class NameWords:
+    """The words a not-yet service's names are made of (all its names, every language), as forms.
+
+    "ترخيص التكسي" is one of the vehicle licence's catalog names, yet "تكسي" is also the taxi
+    permit's word ("تصريح تكسي", "taxi permit"): in a message that names the taxi permit, the
+    taxi is the permit's. So a catalog service found only through such words is not what the
+    message is about (service_extractor.py)."""
+
+    forms: frozenset[str]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> "NameWords":
+        forms: set[str] = set()
+        for name in names:
+            for token in analyse(name).tokens:
+                if token.norm and token.norm not in STOPWORDS:
+                    forms |= stems(token.norm, strip_suffixes=False)
+        return cls(frozenset(forms))
+
+    def has(self, token: str) -> bool:
+        """Whether a message token (clitics and all) is one of these words."""
+        return bool(token) and token not in STOPWORDS and not self.forms.isdisjoint(stems(token))
 
 
 def not_yet_path(catalog_dir: Union[str, Path, None] = None) -> Path:

@@ -35,12 +35,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.catalog_names import live_resolvers, matchers_for_catalog
+from nlu.clauses import asked_as_required, asked_beside_a_telling
 from nlu.not_yet import not_yet_list
 from nlu.service_finder import ServiceFinder
 from nlu.service_index import ServiceIndex
 from nlu.services import STOPWORDS, Resolution, ServiceResolver
 from nlu.tokenizer import LANGUAGE, embedding_text
-from nlu.unlisted import MIN_SERVICES, QuestionWords, unexplained_words
+from nlu.unlisted import MIN_SERVICES, QuestionWords, is_function_word, unexplained_words
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.resolver = resolver
-        self.not_yet = not_yet_list(self.config["catalog_dir"]).resolver()
+        listed = not_yet_list(self.config["catalog_dir"])
+        self.not_yet = listed.resolver()
+        self.not_yet_words = listed.vocabularies()
         self.question_words = question_words or QuestionWords()
         self.index = index
         self._model_storage = model_storage
@@ -168,24 +171,34 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
         if self.resolver is not None and tokens:
             intent = (message.get("intent") or {}).get("name")
             entities += self._services(
-                [t.lemma or "" for t in tokens], [(t.start, t.end) for t in tokens], embedding_text(message), intent
+                [t.lemma or "" for t in tokens], [(t.start, t.end) for t in tokens], text, intent,
+                embedding_text(message),
             )
         if number:
             entities.append(self._entity(TRANSACTION_NUMBER, number.group(0), number.start(), number.end(), 1.0))
         return entities
 
     def _services(
-        self, norms: List[str], spans: List[tuple[int, int]], text: str = "", intent: Optional[str] = None
+        self, norms: List[str], spans: List[tuple[int, int]], text: str = "", intent: Optional[str] = None,
+        encoded_text: Optional[str] = None,
     ) -> List[Dict[Text, Any]]:
         """The catalog service named, or the candidates; or the service named that we do not have."""
         assert self.resolver is not None
         finder = ServiceFinder(self.resolver, self.index, self.question_words)
-        found = finder.find(norms, spans, text, intent)
+        found = finder.find(norms, spans, encoded_text or text, intent)
         not_yet = self.not_yet.resolve_tokens(norms, spans)
         unlisted = []
         if not_yet.service_id and not_yet.confidence >= _NOT_YET_SIMILARITY:
             unlisted = [self._entity(UNLISTED_SERVICE, not_yet.service_id, not_yet.start, not_yet.end, not_yet.confidence)]
-            if _outweighs(not_yet, found, norms) or self._named_only_through(not_yet, found, norms, spans):
+            if (
+                _outweighs(not_yet, found, norms)
+                or self._named_only_through(not_yet, found, norms, spans)
+                or not asked_as_required(text, spans, norms, not_yet.positions)
+                and (
+                    self._found_through_its_words(not_yet, found, norms)
+                    or self._asked_after_telling(not_yet, found, norms, spans, text)
+                )
+            ):
                 return unlisted
         if found.service_id:
             # A not-yet service named apart ("... للوظيفة الحكومية", or a second question) leaves the
@@ -216,6 +229,32 @@ class ServiceExtractor(GraphComponent, EntityExtractorMixin):
             return False
         rest = self.resolver.resolve_tokens(["" if i in theirs else n for i, n in enumerate(norms)], spans)
         return not rest.service_id or rest.by_agency
+
+    def _found_through_its_words(self, not_yet: Resolution, found: Resolution, norms: List[str]) -> bool:
+        """Is the catalog service found only through words that are the named not-yet service's own?
+        "كيف بطلع ترخيص تكسي او تطبيق نقل ذكي؟": "ترخيص التكسي" is a vehicle licence name, but the
+        message names the taxi permit, whose names say "ترخيص" and "تكسي" too. "my university degree
+        ... how do i do the equivalency": the equivalency is the degree's. A catalog name with a word
+        of its own that the not-yet names lack keeps the message ("لتجديد رخصة السواقة بدهم فحص
+        نظر؟": "تجديد" is the renewal's, the eye test only part of it)."""
+        words = self.not_yet_words.get(not_yet.service_id or "")
+        if not found.service_id or words is None or set(not_yet.positions) <= set(found.positions):
+            return False
+        return all(words.has(norms[i]) for i in found.positions if norms[i] not in STOPWORDS)
+
+    def _asked_after_telling(
+        self, not_yet: Resolution, found: Resolution, norms: List[str], spans: List[tuple[int, int]], text: str
+    ) -> bool:
+        """Is the not-yet service what the message asks about, the catalog one only part of what it
+        tells? "بنتي جابت 90 بالتوجيهي، كيف تقدم على طب بالجامعة؟" asks about university admission;
+        the Tawjihi is how the daughter got there (nlu/clauses.py)."""
+        if not found.service_id or not text:
+            return False
+
+        def telling(norm: str) -> bool:
+            return bool(norm) and norm not in STOPWORDS and not is_function_word(norm)
+
+        return asked_beside_a_telling(text, spans, norms, not_yet.positions, found.positions, telling)
 
     def _entity(self, name: str, value: str, start: int, end: int, confidence: float) -> Dict[Text, Any]:
         return {

@@ -94,6 +94,11 @@ class QuestionWords:
         return len(token) >= _MIN_TYPO_LENGTH and not self._one_slip.isdisjoint(deletions(token))
 
 
+def is_function_word(token: str) -> bool:
+    """A closed-class word (a preposition, pronoun, greeting...): says nothing of its own."""
+    return token in _FUNCTION_WORDS
+
+
 def is_content_word(token: str, question_words: QuestionWords) -> bool:
     """A word that may name something: not a number, not too short, not a question word."""
     if len(token) < 3 or any(ch.isdigit() for ch in token):

@@ -22,6 +22,7 @@ from store.conversations import ConversationBrowser, ConversationRepository
 from store.erasure import ErasureRepository
 from store.inbound import InboundRepository
 from store.ledger import LedgerRepository
+from store.model_registry import ModelRegistry
 from store.outbound import OutboundRepository
 from store.retention import RetentionRepository
 from store.review import ReviewRepository
@@ -64,6 +65,8 @@ class Store:
         self.throttle = ThrottleRepository(self.db)
         self.audit = AuditRepository(self.db)
         self.ticket_desk = TicketDesk(self.db)
+        # The models workers may serve and which one is active (`tawasol model ...`).
+        self.models = ModelRegistry(self.db)
         self.browser = ConversationBrowser(self.db)
 
     def close(self) -> None:

@@ -624,3 +624,32 @@ class AuditEntry(Base):
     agency_id = Column(String(32), index=True)  # the agency the change concerns, for filtering
     before = Column(JsonType)
     after = Column(JsonType)
+
+
+class Model(Base):
+    """A trained model archive that workers may serve (`tawasol model list`): who trained it, from
+    which training data, and how it scored."""
+
+    __tablename__ = "models"
+
+    id = Column(String(200), primary_key=True)  # the archive's name without .tar.gz
+    path = Column(String(1000), nullable=False)
+    trained_at = Column(UtcDateTime, nullable=False)
+    trained_by = Column(String(200), nullable=False)
+    data_hash = Column(String(64))  # SHA-256 of config, domain and training data; NULL: not known
+    scores = Column(JsonType)  # held-out scores, when measured
+    registered_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class ModelActivation(Base):
+    """Each switch of the served model, in order: the newest row not rolled back is the active model,
+    and its id is the generation workers compare between messages. A rollback marks the newest row,
+    so the one before it is active again."""
+
+    __tablename__ = "model_activations"
+
+    id = Column(Integer, primary_key=True)
+    model_id = Column(String(200), ForeignKey("models.id"), nullable=False, index=True)
+    activated_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    activated_by = Column(String(200), nullable=False)
+    rolled_back_at = Column(UtcDateTime)
