@@ -23,6 +23,7 @@ from starlette.routing import Mount
 
 from actions.catalog_access import catalog
 from api.app import create_api
+from bot.broadcast_hooks import broadcast_hooks
 from bot.health import report as health_report
 from bot.request_guards import RequestGuards
 from bot.runtime import NotReady, Runtime
@@ -92,7 +93,8 @@ def create_app(
         if isinstance(channel, HttpReceiver):
             app.include_router(channel.router())
     app.mount(API_PREFIX, agency_api(runtime))
-    mount_console(app, settings.console, store=runtime.require_store, redis_url=settings.redis_url)
+    mount_console(app, settings.console, store=runtime.require_store, redis_url=settings.redis_url,
+                  broadcasts=broadcast_hooks(settings))
     return app
 
 

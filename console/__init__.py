@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from catalog.services import Catalog
 from console.admin_routes import admin_router
 from console.auth_routes import auth_router
+from console.broadcast_hooks import DEFAULT_HOOKS, BroadcastHooks
+from console.broadcast_routes import broadcast_router
 from console.config import ConsoleConfig
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
 from console.pages import pages_router
@@ -54,7 +56,7 @@ class FormSizeLimit:
 
 def mount_console(
     app: FastAPI, config: ConsoleConfig, *, store: Callable[[], Store], redis_url: Optional[str] = None,
-    redis_prefix: str = "tawasol",
+    redis_prefix: str = "tawasol", broadcasts: BroadcastHooks = DEFAULT_HOOKS,
 ) -> None:
     sessions: Callable[[], SessionStore]
     counters: Callable[[], Counters]
@@ -76,6 +78,7 @@ def mount_console(
     app.include_router(auth_router(pages, guard), prefix=PREFIX, include_in_schema=False)
     app.include_router(admin_router(pages), prefix=PREFIX, include_in_schema=False)
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
+    app.include_router(broadcast_router(pages, catalog, broadcasts), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 

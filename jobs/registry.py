@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Optional
 
+from jobs.broadcasts import send_broadcast
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
 from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
@@ -38,4 +39,5 @@ SWEEPS: tuple[Sweep, ...] = (
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
     "forget_citizen": forget_citizen,
+    "send_broadcast": send_broadcast,
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 from store.agencies import AgencyRepository
 from store.audit import AuditRepository
 from store.backlog import BacklogRepository
+from store.broadcasts import BroadcastRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
 from store.database import Database
@@ -25,6 +26,7 @@ from store.retention import RetentionRepository
 from store.review import ReviewRepository
 from store.sessions import SessionRepository, ThrottleRepository
 from store.staff import StaffRepository
+from store.staff_requests import StaffRequestRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketDesk, TicketRepository
@@ -59,6 +61,9 @@ class Store:
         self.audit = AuditRepository(self.db)
         self.ticket_desk = TicketDesk(self.db)
         self.browser = ConversationBrowser(self.db)
+        # Liaison officers' broadcasts, and their requests for credit and sender IDs.
+        self.broadcasts = BroadcastRepository(self.db)
+        self.requests = StaffRequestRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()
