@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from billing.credit import CreditKeeper
 from core.messages import SMS, WHATSAPP, BotReply, Notice
-from jobs.context import JobContext
+from jobs.context import JobContext, SweepReport
 from routing.billing import MessageKind
 from routing.policy import agency_of
 from store.audit import Actor
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 SYSTEM = Actor("broadcast sender")
 BATCH = 50
+RUN_BUDGET_S = 240.0  # under arq's default job timeout (300 s)
 CONCURRENCY = 8
 ANSWER_SHARE = 0.5  # the broadcast's most of a channel's rate; the rest is kept for citizens' answers
 ANSWERS_FIRST_POLL_S = 0.02
@@ -140,7 +142,14 @@ async def send_broadcast(ctx: JobContext, broadcast_id: int) -> str:
 
     agency_record = await asyncio.to_thread(store.agencies.get, broadcast.agency_id)
     sender = _Sender(ctx, broadcast, agency_record)
+    started = time.monotonic()
     while True:
+        if time.monotonic() - started > RUN_BUDGET_S and ctx.settings.redis_url:
+            # arq cancels a job past its timeout (300 s): a long broadcast goes on in a fresh job.
+            from jobs.deferred import enqueue
+
+            await enqueue(ctx.settings.redis_url, "send_broadcast", broadcast_id)
+            return f"broadcast {broadcast_id}: continues in a new job"
         claimed = await asyncio.to_thread(repo.claim, broadcast_id, BATCH)
         if not claimed:
             break
@@ -154,6 +163,23 @@ async def send_broadcast(ctx: JobContext, broadcast_id: int) -> str:
     logger.info("broadcast run broadcast_id=%s status=%s sent=%d fell_back_sms=%d failed=%d queued=%d",
                 broadcast_id, status, progress.sent, progress.fell_back_sms, progress.failed, progress.queued)
     return f"broadcast {broadcast_id}: {status}, {progress.sent + progress.fell_back_sms} sent"
+
+
+STALLED_AFTER = timedelta(minutes=1)
+
+
+async def restart_stalled_broadcasts(ctx: JobContext, now: datetime) -> SweepReport:
+    """Every minute: start the broadcasts that are due (a send time passed while no job was
+    queued) and restart those whose worker died (`kill -9`, a crash): the new run settles what
+    the dead one left claimed and carries on."""
+    from jobs.deferred import enqueue  # late: the registry imports this module
+
+    if not ctx.settings.redis_url:
+        return SweepReport("broadcasts", now, "skipped: no REDIS_URL, no job engine to send with", 0)
+    stalled = await asyncio.to_thread(ctx.store.broadcasts.stalled, now, STALLED_AFTER)
+    for broadcast_id in stalled:
+        await enqueue(ctx.settings.redis_url, "send_broadcast", broadcast_id)
+    return SweepReport("broadcasts", now, f"{len(stalled)} broadcast(s) started or restarted", len(stalled))
 
 
 def _time(value: Optional[str]) -> Optional[datetime]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Optional
 
-from jobs.broadcasts import send_broadcast
+from jobs.broadcasts import restart_stalled_broadcasts, send_broadcast
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
 from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
@@ -35,6 +35,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("escalation", escalate_unanswered_transactions, minutes=frozenset({5})),
     # Every minute: the delivery deadline is minutes long (TAWASOL_DELIVERY_TIMEOUT_MINUTES).
     Sweep("delivery_fallbacks", move_undelivered_pushes),
+    # Every minute: a due broadcast starts, one whose worker died resumes (jobs/broadcasts.py).
+    Sweep("broadcasts", restart_stalled_broadcasts),
 )
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {

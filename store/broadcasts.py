@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Iterable, Optional, Sequence
 
 from sqlalchemy import func, or_, select, text, update
@@ -184,6 +184,23 @@ class BroadcastRepository:
                 record(s, actor, f"broadcast.{to}", "broadcast", broadcast_id, agency_id=agency_id,
                        after={"status": to, **({"reason": reason} if reason else {})})
             return bool(moved)
+
+    def stalled(self, now: datetime, idle: timedelta) -> list[int]:
+        """Broadcasts that should be sending but nobody is: scheduled and due, or sending with no
+        recipient claimed or settled for `idle` (its worker died). Restarting one that is in fact
+        still running is harmless: recipients are claimed one worker at a time."""
+        since = now - idle
+        with self._db.session() as s:
+            due = select(Broadcast.id).where(
+                Broadcast.status == SCHEDULED, or_(Broadcast.send_at.is_(None), Broadcast.send_at <= now)
+            )
+            busy = select(BroadcastRecipient.broadcast_id).where(
+                or_(BroadcastRecipient.claimed_at >= since, BroadcastRecipient.sent_at >= since)
+            )
+            idle_sending = select(Broadcast.id).where(
+                Broadcast.status == SENDING, Broadcast.updated_at < since, Broadcast.id.not_in(busy)
+            )
+            return sorted(set(s.execute(due).scalars()) | set(s.execute(idle_sending).scalars()))
 
     def status(self, broadcast_id: int) -> Optional[str]:
         with self._db.session() as s:
