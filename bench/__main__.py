@@ -15,7 +15,8 @@ from __future__ import annotations
 import sys
 
 from bench import (
-    agency_api, cache_memory, e2e, flood, nlu_latency, service_finding, sms_answer_cost, sms_render, sms_throughput, store_ops,
+    agency_api, broadcasts, cache_memory, e2e, flood, nlu_latency, service_finding, sms_answer_cost, sms_render,
+    sms_throughput, store_ops,
 )
 from bench.faults.__main__ import main as faults_main
 
@@ -29,6 +30,7 @@ BENCHMARKS = [
     ("Memory of the per-process caches when full", cache_memory.main),
     ("End to end (WhatsApp)", e2e.main),
     ("Agency API: steps accepted and notified", agency_api.main),
+    ("Broadcasts: 100,000 queued, sending rates, answers' p95 during a broadcast", broadcasts.main),
     ("Other citizens' latency while one number floods", flood.main),
     ("Faults: lost, doubled, time to recover", faults_main),
 ]

@@ -23,6 +23,7 @@ from starlette.routing import Mount
 
 from actions.catalog_access import catalog
 from api.app import create_api
+from bot.broadcast_hooks import broadcast_hooks
 from bot.health import report as health_report
 from bot.request_guards import RequestGuards
 from bot.runtime import NotReady, Runtime
@@ -98,7 +99,8 @@ def create_app(
             app.include_router(channel.router())
     app.mount(API_PREFIX, agency_api(runtime))
     mount_console(app, settings.console, store=runtime.require_store, outbox=lambda: runtime.require_pipeline().outbox,
-                  redis_url=settings.redis_url, preview=lambda: preview_tools(runtime))
+                  redis_url=settings.redis_url, preview=lambda: preview_tools(runtime),
+                  broadcasts=broadcast_hooks(settings))
     return app
 
 

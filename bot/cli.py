@@ -269,7 +269,9 @@ def _job_context_with_channels(settings: "Settings"):
             return context_for(job_settings)
         runtime = Runtime(settings)
         await runtime.start(workers=0)
-        context = JobContext(job_settings, runtime.require_store(), runtime.require_pipeline().outbox)
+        context = JobContext(
+            job_settings, runtime.require_store(), runtime.require_pipeline().outbox, runtime.coordination
+        )
         runtimes[id(context)] = runtime
         return context
 

@@ -211,6 +211,11 @@ class Runtime:
 
     # --- what channel handlers see (the pipeline's inbound side, once it exists) -----------------
 
+    @property
+    def coordination(self) -> Any:
+        """The shared coordination once started (None before)."""
+        return self._coordination
+
     def require_pipeline(self) -> Pipeline:
         if self.pipeline is None:
             raise NotReady("the service is starting")

@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from actions.catalog_access import catalog
 from console.admin_routes import admin_router
 from console.auth_routes import auth_router
+from console.broadcast_hooks import DEFAULT_HOOKS, BroadcastHooks
+from console.broadcast_routes import broadcast_router
 from console.catalog_routes import catalog_router
 from console.config import ConsoleConfig
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
@@ -61,6 +63,7 @@ def mount_console(
     app: FastAPI, config: ConsoleConfig, *, store: Callable[[], Store], outbox: Callable[[], Outbox],
     redis_url: Optional[str] = None, redis_prefix: str = "tawasol",
     preview: Optional[Callable[[], Optional[PreviewTools]]] = None,
+    broadcasts: BroadcastHooks = DEFAULT_HOOKS,
 ) -> None:
     """`outbox`: the process's outbox, through which agents' replies reach citizens. `preview`: the NLU
     and channels a service page previews answers with (None: no preview)."""
@@ -85,6 +88,7 @@ def mount_console(
     app.include_router(ticket_router(pages, catalog, outbox), prefix=PREFIX, include_in_schema=False)
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(catalog_router(pages, preview), prefix=PREFIX, include_in_schema=False)
+    app.include_router(broadcast_router(pages, catalog, broadcasts), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 

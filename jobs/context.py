@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Optional
 from store import Store
 
 if TYPE_CHECKING:
+    from coordination.base import Coordination
     from pipeline.outbox import Outbox
 
 REDIS_PREFIX = "tawasol"  # coordination's and the Rasa tracker store's key prefix (brain/rasa_brain.py)
@@ -45,6 +46,9 @@ class JobContext:
     # The outbox of a process bound to the channels (`tawasol jobs` starts the runtime's channels
     # when any is configured): the sweeps that send SMS need it; without it they say so and wait.
     outbox: Optional["Outbox"] = None
+    # The process's shared coordination (Redis): a broadcast's lane reads the citizens' answer queue
+    # and takes its own rate budget there. None: no lane (the outbox's channel limiters still apply).
+    coordination: Optional["Coordination"] = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Optional
 
 from jobs.alert_sweeps import send_due_alerts
+from jobs.broadcasts import restart_stalled_broadcasts, send_broadcast
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
 from jobs.notifications import JOB_NAME as DELIVER_NOTIFICATION
@@ -43,9 +44,12 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("notifications", send_owed_notifications, seconds=frozenset(range(0, 60, 10))),
     # Twice an hour: steps come due at 09:00 Amman time, and quiet hours end at 08:00.
     Sweep("alerts", send_due_alerts, minutes=frozenset({2, 32})),
+    # Every minute: a due broadcast starts, one whose worker died resumes (jobs/broadcasts.py).
+    Sweep("broadcasts", restart_stalled_broadcasts),
 )
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
     "forget_citizen": forget_citizen,
     DELIVER_NOTIFICATION: deliver_notification,
+    "send_broadcast": send_broadcast,
 }

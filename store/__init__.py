@@ -14,6 +14,7 @@ from store.agencies import AgencyRepository
 from store.alerts import AlertRepository
 from store.audit import AuditRepository
 from store.backlog import BacklogRepository
+from store.broadcasts import BroadcastRepository
 from store.catalog import CatalogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
@@ -28,6 +29,7 @@ from store.retention import RetentionRepository
 from store.review import ReviewRepository
 from store.sessions import SessionRepository, ThrottleRepository
 from store.staff import StaffRepository
+from store.staff_requests import StaffRequestRepository
 from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketDesk, TicketRepository
@@ -68,6 +70,9 @@ class Store:
         # The models workers may serve and which one is active (`tawasol model ...`).
         self.models = ModelRegistry(self.db)
         self.browser = ConversationBrowser(self.db)
+        # Liaison officers' broadcasts, and their requests for credit and sender IDs.
+        self.broadcasts = BroadcastRepository(self.db)
+        self.requests = StaffRequestRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -653,3 +653,101 @@ class ModelActivation(Base):
     activated_at = Column(UtcDateTime, nullable=False, default=utcnow)
     activated_by = Column(String(200), nullable=False)
     rolled_back_at = Column(UtcDateTime)
+
+
+class Broadcast(Base):
+    """A liaison officer's manual push to many citizens (store/broadcasts.py). `status` moves
+    draft -> awaiting_approval -> scheduled -> sending <-> paused -> done, or to cancelled, each
+    step one conditional UPDATE so two staff (or a worker and a staff member) never both win."""
+
+    __tablename__ = "broadcasts"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    title = Column(String(128), nullable=False, default="")
+    text_ar = Column(Text, nullable=False, default="")
+    text_en = Column(Text, nullable=False, default="")
+    template = Column(String(128))  # the WhatsApp template used outside the 24-hour window
+    category = Column(String(32), nullable=False)  # routing/billing.py MessageKind: who pays
+    recipients_source = Column(String(16), nullable=False)  # "csv" / "topic" / "asked"
+    recipients_spec = Column(JsonType)  # the topic, or the service and date range (CSV numbers go to broadcast_recipients)
+    send_at = Column(UtcDateTime)
+    status = Column(String(24), nullable=False, default="draft")
+    reason = Column(String(512))  # why it was refused or stopped, for the console
+    created_by = Column(Integer, ForeignKey("staff_users.id"))
+    approved_by = Column(Integer, ForeignKey("staff_users.id"))
+    recipients_count = Column(Integer, nullable=False, default=0)  # after opt-outs and duplicates
+    excluded_count = Column(Integer, nullable=False, default=0)  # opted out, duplicate or not a number
+    segments_ar = Column(Integer, nullable=False, default=1)
+    segments_en = Column(Integer, nullable=False, default=1)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class BroadcastRecipient(Base):
+    """One citizen of a broadcast. `state`: queued -> sending (claimed by one worker) -> sent /
+    fell_back_sms / failed / skipped; delivered comes from the message's own status."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "phone", name="uq_broadcast_recipients_broadcast_id_phone"),
+        Index("ix_broadcast_recipients_broadcast_state", "broadcast_id", "state", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    broadcast_id = Column(Integer, ForeignKey("broadcasts.id"), nullable=False)
+    phone = Column(String(32), nullable=False)
+    language = Column(String(8), nullable=False, default="ar")
+    state = Column(String(16), nullable=False, default="queued")
+    citizen_id = Column(Integer)
+    message_id = Column(Integer)  # the first outbound message (messages.id) sent to this recipient
+    channel = Column(String(16))
+    provider_id = Column(String(128))
+    error = Column(String(128))
+    claimed_at = Column(UtcDateTime)
+    sent_at = Column(UtcDateTime)
+
+
+class BroadcastPolicy(Base):
+    """The ministry's rules for every broadcast: one row (id 1)."""
+
+    __tablename__ = "broadcast_policy"
+
+    id = Column(Integer, primary_key=True)
+    approval_threshold = Column(Integer)  # broadcasts above this many recipients need a ministry admin; NULL: never
+    quiet_start = Column(String(5), nullable=False, default="21:00")  # no promotional messages from...
+    quiet_end = Column(String(5), nullable=False, default="08:00")  # ...until, local time
+    timezone = Column(String(64), nullable=False, default="Asia/Amman")
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CreditRequest(Base):
+    """A liaison officer's request for more message credit; a ministry admin decides."""
+
+    __tablename__ = "credit_requests"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    amount = Column(Integer, nullable=False)
+    reason = Column(String(1024), nullable=False, default="")
+    status = Column(String(16), nullable=False, default="pending")  # pending / approved / declined
+    requested_by = Column(Integer, ForeignKey("staff_users.id"))
+    decided_by = Column(Integer, ForeignKey("staff_users.id"))
+    decided_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class SenderIdRequest(Base):
+    """A liaison officer's request for a new SMS sender ID; a ministry admin decides."""
+
+    __tablename__ = "sender_id_requests"
+
+    id = Column(Integer, primary_key=True)
+    agency_id = Column(String(32), ForeignKey("agencies.id"), nullable=False, index=True)
+    sender_id = Column(String(11), nullable=False)  # alphanumeric sender IDs are at most 11 characters
+    reason = Column(String(1024), nullable=False, default="")
+    status = Column(String(16), nullable=False, default="pending")
+    requested_by = Column(Integer, ForeignKey("staff_users.id"))
+    decided_by = Column(Integer, ForeignKey("staff_users.id"))
+    decided_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
