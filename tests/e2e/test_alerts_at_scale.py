@@ -40,7 +40,7 @@ from tests.availability import unavailable
 from tests.databases import fresh_postgres_database, postgres_reachable
 from tests.sms.smsc import LocalSmsc, eventually
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.soak]  # 4-10 min: `make soak`
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, emptied before and after

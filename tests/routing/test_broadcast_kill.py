@@ -33,7 +33,7 @@ from tests.whatsapp.support import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VE
 REDIS_URL = os.environ.get("TAWASOL_TEST_BROADCAST_REDIS_URL", "redis://127.0.0.1:6379/14")
 REPOSITORY = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.soak]  # a real worker killed mid-way, minutes: `make soak`
 
 
 def _clear(client: redis.Redis) -> None:
