@@ -1,9 +1,7 @@
-"""A stand-in loader for benches and tests: a `Catalog` from an agency spreadsheet (CSV).
+"""The large catalog for benches and evaluation: an agency spreadsheet read by the importer's own
+reader and checks (catalog/spreadsheet.py), held in memory instead of written to a store.
 
-NOT the importer: `tawasol catalog import` (catalog/spreadsheet.py) validates rows and writes the
-store. This only reads the columns of issue #20 into memory so the matcher can be measured on a
-large catalog before the importer lands; swap it for the importer's reader when it does.
-
+Every row counts as answered here (pilot or not), so the matcher is measured among all of them.
 `aliases=False` drops the hand-written aliases, as an agency's own spreadsheet would have none.
 `synthetic_to` pads the catalog with generated rows (recombined real words) to reach a size for
 the latency bench; they are never used for accuracy.
@@ -11,62 +9,50 @@ the latency bench; they are never used for accuracy.
 
 from __future__ import annotations
 
-import csv
+import logging
 import os
 import random
 from pathlib import Path
 from typing import Optional, Union
 
-from catalog.services import Agency, Catalog, LocalizedText, Service
+from catalog.records import catalog_of_rows
+from catalog.services import Catalog, LocalizedText, Service
+from catalog.spreadsheet import check_rows, read_rows
+
+logger = logging.getLogger(__name__)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-# Where the large catalog lives once merged; TAWASOL_LARGE_CATALOG_CSV points elsewhere meanwhile.
 LARGE_CATALOG_CSV = Path(
     os.environ.get("TAWASOL_LARGE_CATALOG_CSV") or REPOSITORY / "data" / "catalog_large" / "jordan_services.csv"
 )
-_ASPECT_COLUMNS = {
-    "overview": "description",
-    "fees": "fees",
-    "documents": "documents",
-    "location": "where",
-    "duration": "duration",
-    "steps": "steps",
-    "eligibility": "eligibility",
-}
 
 
 def catalog_from_csv(
     path: Union[str, Path], *, aliases: bool = True, base: Optional[Catalog] = None, synthetic_to: int = 0
 ) -> Catalog:
-    """Services of the CSV (added to a copy of `base`'s services when given); rows with no name or
-    whose id `base` already has are skipped."""
+    """Services of the spreadsheet (added to a copy of `base`'s services when given); rows the
+    importer would refuse, and ids `base` already has, are left out."""
+    sheet = check_rows(read_rows(Path(path)), base.agencies if base is not None else ())
+    for refusal in sheet.refusals:
+        logger.warning("large catalog row %d refused: %s", refusal.row, "; ".join(refusal.reasons))
+    taken = set(base.services) if base is not None else set()
+    rows = [
+        {**row, "pilot": True, **({} if aliases else {"aliases": []})}
+        for _, row in sheet.services
+        if row["id"] not in taken
+    ]
+    read = catalog_of_rows(sheet.agencies.values(), rows)
     catalog = Catalog()
     if base is not None:
         catalog.agencies.update(base.agencies)
         catalog.services.update(base.services)
-    with open(path, encoding="utf-8-sig", newline="") as stream:
-        for row in csv.DictReader(stream):
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            service_id = row.get("service_id") or ""
-            if not service_id or service_id in catalog.services or not (row.get("name_ar") or row.get("name_en")):
-                continue
-            agency_id = row.get("agency_id") or service_id.split(".")[0]
-            agency = catalog.agencies.get(agency_id)
-            if agency is None:
-                agency = Agency(agency_id, LocalizedText(row.get("agency_name_ar", ""), row.get("agency_name_en", "")))
-                catalog.agencies[agency_id] = agency
-            names = tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip()) if aliases else ()
-            answers = {
-                aspect: LocalizedText(row.get(f"{column}_ar", ""), row.get(f"{column}_en", ""))
-                for aspect, column in _ASPECT_COLUMNS.items()
-                if row.get(f"{column}_ar") or row.get(f"{column}_en")
-            }
-            service = Service(
-                service_id, LocalizedText(row.get("name_ar", ""), row.get("name_en", "")), agency, names, (), False, answers
-            )
-            # A copy of a base agency would lose its services list: append to whichever we hold.
+    for service in read.services.values():
+        # A base agency keeps its own record: its services list gains the spreadsheet's.
+        agency = catalog.agencies.setdefault(service.agency.id, service.agency)
+        if agency is not service.agency:
+            service.agency = agency
             agency.services.append(service)
-            catalog.services[service_id] = service
+        catalog.services[service.id] = service
     if synthetic_to:
         _pad(catalog, synthetic_to)
     return catalog
