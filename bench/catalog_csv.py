@@ -1,7 +1,5 @@
-"""The large catalog for benches and evaluation: an agency spreadsheet read by the importer's own
-reader and checks (catalog/spreadsheet.py), held in memory instead of written to a store.
+"""The large catalog for benches and evaluation (catalog/sheet_catalog.py reads it).
 
-Every row counts as answered here (pilot or not), so the matcher is measured among all of them.
 `aliases=False` drops the hand-written aliases, as an agency's own spreadsheet would have none.
 `synthetic_to` pads the catalog with generated rows (recombined real words) to reach a size for
 the latency bench; they are never used for accuracy.
@@ -9,17 +7,13 @@ the latency bench; they are never used for accuracy.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 from pathlib import Path
 from typing import Optional, Union
 
-from catalog.records import catalog_of_rows
 from catalog.services import Catalog, LocalizedText, Service
-from catalog.spreadsheet import check_rows, read_rows
-
-logger = logging.getLogger(__name__)
+from catalog.sheet_catalog import catalog_of_sheet
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 LARGE_CATALOG_CSV = Path(
@@ -30,29 +24,8 @@ LARGE_CATALOG_CSV = Path(
 def catalog_from_csv(
     path: Union[str, Path], *, aliases: bool = True, base: Optional[Catalog] = None, synthetic_to: int = 0
 ) -> Catalog:
-    """Services of the spreadsheet (added to a copy of `base`'s services when given); rows the
-    importer would refuse, and ids `base` already has, are left out."""
-    sheet = check_rows(read_rows(Path(path)), base.agencies if base is not None else ())
-    for refusal in sheet.refusals:
-        logger.warning("large catalog row %d refused: %s", refusal.row, "; ".join(refusal.reasons))
-    taken = set(base.services) if base is not None else set()
-    rows = [
-        {**row, "pilot": True, **({} if aliases else {"aliases": []})}
-        for _, row in sheet.services
-        if row["id"] not in taken
-    ]
-    read = catalog_of_rows(sheet.agencies.values(), rows)
-    catalog = Catalog()
-    if base is not None:
-        catalog.agencies.update(base.agencies)
-        catalog.services.update(base.services)
-    for service in read.services.values():
-        # A base agency keeps its own record: its services list gains the spreadsheet's.
-        agency = catalog.agencies.setdefault(service.agency.id, service.agency)
-        if agency is not service.agency:
-            service.agency = agency
-            agency.services.append(service)
-        catalog.services[service.id] = service
+    """The spreadsheet's catalog (catalog/sheet_catalog.py), padded to `synthetic_to` services."""
+    catalog = catalog_of_sheet(path, aliases=aliases, base=base)
     if synthetic_to:
         _pad(catalog, synthetic_to)
     return catalog

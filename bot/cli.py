@@ -169,7 +169,7 @@ def nlu_evaluate(
     split: float = typer.Option(0.2, help="Share of data/nlu held out to estimate intent accuracy."),
     model: Optional[Path] = typer.Option(None, help="Model for the held-out files (default: newest)."),
     large_catalog: Optional[Path] = typer.Option(
-        None, help="A large catalog (directory of agency YAML files) to score services against as well."
+        None, help="A large catalog to score services against as well: an agency spreadsheet (.csv/.xlsx) or a directory of agency YAML files."
     ),
 ) -> None:
     """Intent and service accuracy, per-intent F1 and the worst confusions; services also against a
@@ -180,11 +180,13 @@ def nlu_evaluate(
 
     large = None
     if large_catalog is not None:
-        # The spreadsheet importer (catalog/spreadsheet.py, issue #20) will read a CSV here; until
-        # it lands, a catalog directory (or bench/nlu_evaluate_large.py for the CSV).
         from catalog.services import Catalog
+        from catalog.sheet_catalog import catalog_of_sheet
 
-        large = Catalog.load(large_catalog, skip_bad_files=True)
+        if large_catalog.is_dir():
+            large = Catalog.load(large_catalog, skip_bad_files=True)
+        else:  # the 27 pilot services stay as written; the sheet's others join them
+            large = catalog_of_sheet(large_catalog, base=Catalog.load(skip_bad_files=True))
     asyncio.run(evaluate(heldout, split, str(model) if model else settings.model_path, large))
 
 
