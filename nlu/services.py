@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -51,6 +51,12 @@ _SOUND_ALIKE = str.maketrans({"ح": "ه", "ص": "س", "ث": "س", "ط": "ت", "�
 _DOUBLED = re.compile(r"(.)\1")
 _MAX_GAP = 2  # message tokens allowed between two tokens of a phrase ("ro5sa taba3 el swa2a")
 _BACKWARDS = 0.95  # similarity of a two-word phrase found in reverse order (always without typos)
+
+
+def _shortest_first(token: str) -> Callable[[str], tuple[int, bool, str]]:
+    """Order of a token's forms: shortest first; among equals, the one written with the token's own
+    letters before a sound-alike folding of it ("طلبت" before "تلبت"), then spelling order."""
+    return lambda form: (len(form), form not in token, form)
 
 
 @lru_cache(maxsize=50_000)
@@ -254,8 +260,11 @@ class ServiceResolver:
             # Typos are looked for on the word without its clitics ("للباسبورر" ~ "باسبورت"), and
             # even when it is some catalog word already: that one keeps the higher score.
             # The budget is the bare word's: "الجويه" is a short word with an article, not a long word.
-            bare = min((form for form in forms if token.endswith(form)), key=len)
-            for typed in {min(forms, key=len), token}:
+            # Ties between forms of one length go to the first in spelling order, never to the set's
+            # iteration order: that follows Python's hash seed, and one text resolved differently
+            # from one process to the next ("الهوية اللي طلبتها جهزت؟": the ID card, or the lost one).
+            bare = min((form for form in forms if token.endswith(form)), key=_shortest_first(token))
+            for typed in sorted({min(forms, key=_shortest_first(token)), token}):
                 edits = _allowed_edits(bare if typed == token else typed)
                 short = not edits
                 if short and len(bare) < 3:
