@@ -93,20 +93,22 @@ class AgencyRepository:
         if message_credit is not None and message_credit < 0:
             raise AgencyError("message credit cannot be negative")
         with self._db.session() as s:
-            if s.get(Agency, agency_id) is not None:
+            known = s.get(Agency, agency_id)
+            if known is not None and known.registered_at is not None:
                 raise AgencyError(f"agency {agency_id!r} already exists", "agency_exists")
-            agency = Agency(
-                id=agency_id,
-                name_ar=name_ar.strip(),
-                name_en=name_en.strip(),
-                independent=independent,
-                sms_sender_ids=list(sms_sender_ids),
-                liaison_name=liaison_name,
-                liaison_phone=liaison_phone,
-                liaison_email=liaison_email,
-                message_credit=message_credit,
-                credit_granted=message_credit,  # the 80% and 100% alerts count from this (store/credit.py)
-            )
+            # An agency the catalog already names (its services are answered) is registered in place:
+            # its catalog side (nicknames, site, phone) stays.
+            agency = known or Agency(id=agency_id)
+            agency.name_ar = name_ar.strip()
+            agency.name_en = name_en.strip()
+            agency.independent = independent
+            agency.sms_sender_ids = list(sms_sender_ids)
+            agency.liaison_name = liaison_name
+            agency.liaison_phone = liaison_phone
+            agency.liaison_email = liaison_email
+            agency.message_credit = message_credit
+            agency.credit_granted = message_credit  # the 80% and 100% alerts count from this (store/credit.py)
+            agency.registered_at = utcnow()
             s.add(agency)
             s.flush()
             if actor is not None:

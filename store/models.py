@@ -161,6 +161,8 @@ class Agency(Base):
     nicknames = Column(JsonType)
     website = Column(String(512))
     phone = Column(String(64))
+    # When `tawasol agency add` (or the console) registered it; NULL: known from the catalog alone.
+    registered_at = Column(UtcDateTime)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -10,6 +10,7 @@ import pytest
 
 from core.phones import InvalidPhone, international_digits
 from store.agencies import AgencyError
+from store.audit import Actor
 
 
 def test_an_agency_is_stored_with_what_billing_and_routing_need(store):
@@ -32,6 +33,16 @@ def test_an_agency_id_must_be_a_catalog_prefix(store, agency_id):
 
 def test_an_agency_is_added_once(store):
     store.agencies.add("moi", name_ar="وزارة الداخلية", name_en="Ministry of Interior")
+    with pytest.raises(AgencyError, match="already exists"):
+        store.agencies.add("moi", name_ar="وزارة الداخلية", name_en="Ministry of Interior")
+
+
+def test_an_agency_the_catalog_already_names_is_registered_in_place(store):
+    # The catalog's seed writes its agencies (names, nicknames) before any is registered for the API.
+    store.catalog.apply([{"id": "moi", "name_ar": "الداخلية", "name_en": "Interior", "nicknames": ["الداخليه"]}],
+                        [], Actor("seed"), audit=False)
+    added = store.agencies.add("moi", name_ar="وزارة الداخلية", name_en="Ministry of Interior", independent=True)
+    assert (added.name_en, added.independent, added.nicknames) == ("Ministry of Interior", True, ["الداخليه"])
     with pytest.raises(AgencyError, match="already exists"):
         store.agencies.add("moi", name_ar="وزارة الداخلية", name_en="Ministry of Interior")
 
