@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from console.accounts import SETUP_PATH, PasswordRefused, add_staff, new_token, token_hash
 from console.context import NotFound, Pages
 from console.filters import day_end, day_start
+from console.row_ids import RowId
 from core.messages import utcnow
 from store.agencies import AgencyError
 from store.audit import Actor, AuditFilter
@@ -47,7 +48,7 @@ def admin_router(pages: Pages) -> APIRouter:
         return _staff_page(visit, setup_link=made.setup_link, added=made.user.email)
 
     @router.post("/staff/{staff_id}/{action}")
-    def change_staff(request: Request, staff_id: int, action: str, csrf_token: str = Form("")) -> Response:
+    def change_staff(request: Request, staff_id: RowId, action: str, csrf_token: str = Form("")) -> Response:
         visit = pages.visit(request)
         viewer = visit.require_admin()
         visit.check_csrf(csrf_token)

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from console.broadcast_hooks import BroadcastHooks
 from console.context import NotFound, Pages, Visit
 from console.roles import Viewer
+from console.row_ids import RowId
 from routing.billing import BodyType, MessageKind, charge
 from store.audit import Actor
 from store.broadcasts import (
@@ -244,13 +245,13 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
                             send_at_local=_show_local(broadcast.send_at))
 
     @router.get("/broadcasts/{broadcast_id}")
-    def detail(request: Request, broadcast_id: int) -> Response:
+    def detail(request: Request, broadcast_id: RowId) -> Response:
         visit = pages.visit(request)
         viewer = _viewer(visit)
         return _detail(visit, viewer, _own(viewer, broadcast_id))
 
     @router.get("/broadcasts/{broadcast_id}/progress")
-    def progress_json(request: Request, broadcast_id: int) -> Response:
+    def progress_json(request: Request, broadcast_id: RowId) -> Response:
         visit = pages.visit(request)
         viewer = _viewer(visit)
         broadcast = _own(viewer, broadcast_id)
@@ -261,7 +262,7 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
         }))
 
     @router.post("/broadcasts/{broadcast_id}/{action}")
-    async def act(request: Request, broadcast_id: int, action: str, csrf_token: str = Form("")) -> Response:
+    async def act(request: Request, broadcast_id: RowId, action: str, csrf_token: str = Form("")) -> Response:
         visit = pages.visit(request)
         viewer = _viewer(visit)
         visit.check_csrf(csrf_token)
@@ -371,7 +372,7 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
         return pages.finish(visit, RedirectResponse("/console/requests", status_code=303))
 
     @router.post("/requests/{kind}/{request_id}/{decision}")
-    def decide(request: Request, kind: str, request_id: int, decision: str, csrf_token: str = Form("")) -> Response:
+    def decide(request: Request, kind: str, request_id: RowId, decision: str, csrf_token: str = Form("")) -> Response:
         visit = pages.visit(request)
         viewer = visit.require_admin()
         visit.check_csrf(csrf_token)

@@ -15,6 +15,7 @@ from console.exports import to_csv
 from console.filters import day_end, day_start
 from console.roles import Viewer
 from console.ticket_routes import writers
+from console.row_ids import RowId
 from core.messages import utcnow
 from store.audit import Actor
 from store.conversations import ConversationQuery
@@ -87,7 +88,7 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         return pages.finish(visit, _csv(body, "conversations"))
 
     @router.get("/conversations/{conversation_id}")
-    def conversation(request: Request, conversation_id: int) -> Response:
+    def conversation(request: Request, conversation_id: RowId) -> Response:
         visit = pages.visit(request)
         viewer = visit.require_viewer()
         store = pages.store()
@@ -105,7 +106,7 @@ def pages_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         return pages.render(visit, "review.html", rows=pages.store().review.pending(limit=200))
 
     @router.post("/review/{unrecognised_id}/reviewed")
-    def reviewed(request: Request, unrecognised_id: int, csrf_token: str = Form("")) -> Response:
+    def reviewed(request: Request, unrecognised_id: RowId, csrf_token: str = Form("")) -> Response:
         visit = pages.visit(request)
         viewer = visit.require_admin()
         visit.check_csrf(csrf_token)

@@ -20,6 +20,7 @@ from console.context import NotFound, Pages, Visit
 from console.exports import to_csv
 from console.filters import day_end, day_start, waiting
 from console.roles import Viewer
+from console.row_ids import RowId
 from core.messages import utcnow
 from pipeline.handoff import MAX_REPLY_CHARS, Handoff, ReplyRefused
 from pipeline.outbox import Outbox
@@ -81,7 +82,7 @@ def ticket_router(pages: Pages, catalog: Callable[[], Catalog], outbox: Callable
         )
 
     @router.get("/tickets/{ticket_id}")
-    def ticket(request: Request, ticket_id: int, sent: str = "") -> Response:
+    def ticket(request: Request, ticket_id: RowId, sent: str = "") -> Response:
         return ticket_page(pages.visit(request), ticket_id, sent=sent[:32])
 
     def _worker(visit: Visit, csrf_token: str) -> Viewer:
@@ -96,7 +97,7 @@ def ticket_router(pages: Pages, catalog: Callable[[], Catalog], outbox: Callable
         return pages.finish(visit, RedirectResponse(f"/console/tickets/{ticket_id}{query}#thread", status_code=303))
 
     @router.post("/tickets/{ticket_id}/take")
-    async def take(request: Request, ticket_id: int, csrf_token: str = Form("")) -> Response:
+    async def take(request: Request, ticket_id: RowId, csrf_token: str = Form("")) -> Response:
         visit = await asyncio.to_thread(pages.visit, request)
         viewer = _worker(visit, csrf_token)
         try:
@@ -108,7 +109,7 @@ def ticket_router(pages: Pages, catalog: Callable[[], Catalog], outbox: Callable
         return _back(visit, ticket_id)
 
     @router.post("/tickets/{ticket_id}/reply")
-    async def reply(request: Request, ticket_id: int, csrf_token: str = Form(""), text: str = Form("")) -> Response:
+    async def reply(request: Request, ticket_id: RowId, csrf_token: str = Form(""), text: str = Form("")) -> Response:
         visit = await asyncio.to_thread(pages.visit, request)
         viewer = _worker(visit, csrf_token)
         ticket: Optional[Ticket] = await asyncio.to_thread(pages.store().ticket_desk.get, ticket_id, viewer.scope)
@@ -126,7 +127,7 @@ def ticket_router(pages: Pages, catalog: Callable[[], Catalog], outbox: Callable
         return _back(visit, ticket_id, sent.skipped or "ok")
 
     @router.post("/tickets/{ticket_id}/close")
-    async def close(request: Request, ticket_id: int, csrf_token: str = Form("")) -> Response:
+    async def close(request: Request, ticket_id: RowId, csrf_token: str = Form("")) -> Response:
         visit = await asyncio.to_thread(pages.visit, request)
         viewer = _worker(visit, csrf_token)
         try:
