@@ -64,11 +64,12 @@ def reload_catalog() -> Catalog:
         return _catalog
 
 
-def catalog_generation() -> int:
-    """The generation of the catalog answers are read from: part of every answer cache key, so an
-    answer cached before an edit is never served after it."""
+def catalog_generation() -> str:
+    """The generation of the catalog answers are read from, with the catalog it counts in: part of
+    every answer cache key, so an answer cached before an edit (or from another store) is never
+    served after it."""
     live = live_catalog()
-    return live.generation() if live is not None else _generation
+    return f"{live.epoch}:{live.generation()}" if live is not None else f"directory:{_generation}"
 
 
 # --- the store as the catalog's home ---------------------------------------------------------------

@@ -11,6 +11,7 @@ package does not know the store.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from typing import Callable, Optional
@@ -41,6 +42,9 @@ class LiveCatalog:
         self._lock = threading.Lock()
         self._generation, self._catalog = load()
         self._checked_at = clock()
+        # Which catalog a generation number counts in: two stores (tests, a re-created database) both
+        # reach generation 2, and an answer cached under one must never be served for the other.
+        self.epoch = secrets.token_hex(6)
 
     def current(self) -> Catalog:
         self._refresh()
