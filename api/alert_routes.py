@@ -29,7 +29,6 @@ from core.privacy import mask_phone
 from pipeline.outbox import Outbox
 from store import Store
 from store.alerts import DEFAULT_DAYS_BEFORE, RecordRow
-from store.transactions import IdempotencyKeyReused
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +81,12 @@ def add_alert_routes(
     catalog: Callable[[], Catalog],
     agency_of: Callable[..., Awaitable[str]],
     claim: Callable[[Request, Any, Optional[str]], Any],
+    replay: Callable[[str, Any], Awaitable[Optional[JSONResponse]]],
     api_error: Callable[[int, str, str], Exception],
     errors: dict,
 ) -> None:
     """Mount the alert calls on `api` (create_api passes its key check, its Idempotency-Key
-    handling and its error type)."""
+    claim and replay, and its error type)."""
 
     @api.put("/records", response_model=RecordsResult, responses=errors, openapi_extra=RECORDS_BODY)
     async def put_records(
@@ -162,16 +162,9 @@ def add_alert_routes(
         once (201 either way: `alerted` says whether, `skipped` why not)."""
         key = claim(request, body, idempotency_key)
         records = store()
-        if key is not None:
-            try:
-                stored = await asyncio.to_thread(records.transactions.claim_key, agency_id, key)
-            except IdempotencyKeyReused as reused:
-                raise api_error(422, "idempotency_key_reused", str(reused))
-            if stored is not None:
-                if stored.status_code == 0:
-                    raise api_error(409, "in_progress", "the first request with this Idempotency-Key has not finished: retry later")
-                headers = {"Idempotent-Replayed": "true"}
-                return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+        replayed = await replay(agency_id, key)
+        if replayed is not None:
+            return replayed
         try:
             result = await _violation(records, outbox(), catalog(), agency_id, body)
         except BaseException:

@@ -186,6 +186,24 @@ def create_api(
             raise ApiError(422, "bad_idempotency_key", "Idempotency-Key is 1 to 255 printable characters")
         return IdempotencyClaim(key, _request_hash(request, body))
 
+    async def replay(agency_id: str, key: Optional[IdempotencyClaim]) -> Optional[JSONResponse]:
+        """Claim an Idempotency-Key for this request: the first answer again when the key was used
+        before (None: this request is the first, and goes on)."""
+        if key is None:
+            return None
+        try:
+            stored = await asyncio.to_thread(store().transactions.claim_key, agency_id, key)
+        except IdempotencyKeyReused as reused:
+            raise ApiError(422, "idempotency_key_reused", str(reused))
+        if stored is None:
+            return None
+        if stored.status_code == 0:
+            raise ApiError(
+                409, "in_progress",
+                "the first request with this Idempotency-Key has not finished: retry later (a new key sends again)",
+            )
+        return respond(stored)
+
     def respond(answer: Any) -> JSONResponse:
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
@@ -301,7 +319,7 @@ def create_api(
 
     add_alert_routes(
         api, store=store, outbox=outbox, catalog=catalog, agency_of=agency_of, claim=claim,
-        api_error=ApiError, errors=ERRORS,
+        replay=replay, api_error=ApiError, errors=ERRORS,
     )
 
     @api.post("/notifications", status_code=201, response_model=NotificationResult, responses=ERRORS)
@@ -315,18 +333,9 @@ def create_api(
         messages queued, 200 with `skipped` when the citizen is not to get it (STOP, unreachable)."""
         key = claim(request, body, idempotency_key)
         records = store()
-        if key is not None:
-            try:
-                stored = await asyncio.to_thread(records.transactions.claim_key, agency_id, key)
-            except IdempotencyKeyReused as reused:
-                raise ApiError(422, "idempotency_key_reused", str(reused))
-            if stored is not None:
-                if stored.status_code == 0:
-                    raise ApiError(
-                        409, "in_progress",
-                        "the first request with this Idempotency-Key has not finished: retry later (a new key sends again)",
-                    )
-                return respond(stored)
+        replayed = await replay(agency_id, key)
+        if replayed is not None:
+            return replayed
         keeper = credit()
         try:
             if keeper is not None:
