@@ -102,11 +102,14 @@ class Outbox:
         retry: RetryPolicy = RetryPolicy(),
         delivery_timeout: Optional[timedelta] = DEFAULT_DELIVERY_TIMEOUT,
         circuit: Callable[[], Circuit] = Circuit,
+        send_hold: timedelta = SEND_HOLD,
     ) -> None:
         """`delivery_timeout`: how long a push may stay undelivered on a channel that must confirm
         delivery before it goes by the fallback (TAWASOL_DELIVERY_TIMEOUT_MINUTES); None: never.
-        `circuit` makes each channel's circuit breaker (pipeline/circuit.py; tests shorten it)."""
+        `circuit` makes each channel's circuit breaker (pipeline/circuit.py; tests shorten it).
+        `send_hold`: how long a message handed to its provider is its sender's alone (SEND_HOLD)."""
         self._store = store
+        self.send_hold = send_hold
         self.delivery_timeout = delivery_timeout
         self._locks = coordination.locks
         self._channels = dict(channels)
@@ -327,12 +330,12 @@ class Outbox:
         circuit = self._circuits.setdefault(row.channel, self._new_circuit())
         if circuit.allows():
             try:
-                if row.kind != REPLY:
-                    # Should this process die between the provider's acceptance and our record of
-                    # it, the push is not sent again for SEND_HOLD: time for the provider's status
-                    # to adopt it. (Answers go without: a hold there stalled a provider-outage
-                    # recovery in tests/pipeline/test_pipeline_faults.py, not yet understood.)
-                    await asyncio.to_thread(self._store.outbound.hold_for_send, row.id, utcnow() + SEND_HOLD)
+                now = utcnow()
+                if not await asyncio.to_thread(self._store.outbound.claim_for_send, row.id, now, now + self.send_hold):
+                    # Another sender has it, or it went: our list was read before (a lost lock).
+                    circuit.release_probe()
+                    logger.info("message_id=%s is another sender's or gone: not sent from here", row.id)
+                    return False
                 outcome = await channel.send(message)
             except asyncio.CancelledError:
                 circuit.release_probe()

@@ -235,16 +235,25 @@ class OutboundRepository:
             return None
         return found
 
-    def hold_for_send(self, message_id: int, until: datetime) -> None:
-        """Written just before a message is handed to its provider: no sweep sends it again before
-        `until`, so if its sender dies with the provider's answer unrecorded, the provider's status
-        (naming our reference) can say it went first (`adopt`) instead of it going twice."""
+    def claim_for_send(self, message_id: int, now: datetime, until: datetime) -> bool:
+        """Take the message for sending until `until`: True for exactly one caller while it is
+        still waiting to go and its time has come, False if it went, failed, or another sender
+        holds it. The citizen's lock normally keeps senders apart; this holds when that lock is
+        lost (Redis flushed or restarted) or a sender works from a list read before another sent.
+        Until `until` no sweep sends it again either, so if this sender dies with the provider's
+        answer unrecorded, the provider's status (naming our reference) can say it went first
+        (`adopt`) instead of it going twice."""
         with self._db.session() as s:
-            s.execute(
+            result = s.execute(
                 update(MESSAGES)
-                .where(MESSAGES.c.id == message_id, MESSAGES.c.status.in_(PENDING_OUTBOUND))
+                .where(
+                    MESSAGES.c.id == message_id,
+                    MESSAGES.c.status.in_(PENDING_OUTBOUND),
+                    or_(MESSAGES.c.next_attempt_at.is_(None), MESSAGES.c.next_attempt_at <= now),
+                )
                 .values(next_attempt_at=until)
             )
+            return result.rowcount == 1
 
     def mark_sent(self, message_id: int, provider_id: Optional[str], *, deliver_by: Optional[datetime] = None) -> None:
         """The provider took the message. `deliver_by`: if it is still not delivered then, it

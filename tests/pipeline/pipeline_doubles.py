@@ -93,13 +93,14 @@ class FakeSender:
     """A channel (channels.base.Channel) that records what it sends and fails on cue.
 
     `script` holds outcomes to return first (in order), then every send succeeds. `hang` makes
-    send() wait forever (a process killed mid-send). WhatsApp-like senders refuse free text outside
+    send() wait forever (a process killed mid-send); `delay` makes it slow. WhatsApp-like senders refuse free text outside
     the window; SMS-like ones keep `reply.more` in body["more"] as the SMS renderer does.
     """
 
     name: str
     script: list[SendOutcome] = field(default_factory=list)
     hang: bool = False
+    delay: float = 0.0  # seconds each send takes (a slow provider)
     sent: list[Rendered] = field(default_factory=list)
     attempts: int = 0
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
@@ -134,6 +135,8 @@ class FakeSender:
         self.attempts += 1
         if self.hang:
             await asyncio.Event().wait()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.script:
             return self.script.pop(0)
         self.sent.append(message)

@@ -55,7 +55,7 @@ async def test_a_provider_outage_holds_sends_and_its_return_sends_every_waiting_
     sender = FakeSender("whatsapp", script=[provider_down(), provider_down(), provider_down()])
     coordination = coordination_factory()
     outbox = Outbox(store, coordination, {"whatsapp": sender}, RATES, retry=FAST_RETRY,
-                    circuit=lambda: Circuit(threshold=3, max_open_s=0.3))
+                    circuit=lambda: Circuit(threshold=3, max_open_s=2.0))  # long enough for a loaded machine to reach the 4th
     pipeline = Pipeline(store, coordination, EchoBrain(), outbox, tuning=FAST)
     for n in range(4):
         accepted = await pipeline.accept(message(n))

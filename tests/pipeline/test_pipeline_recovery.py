@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 
 from core.messages import InboundMessage, StatusUpdate
 from store import Store
 from pipeline_doubles import EchoBrain, FakeSender
 from pipeline_helpers import FAST, eventually, rows, running
+
+
+class _LimiterWithoutRedis:
+    name, per_second = "send:whatsapp", 80.0
+
+    async def acquire(self, n: int = 1) -> None:
+        raise ConnectionError("Redis is away")
 
 
 def text(n: int, address: str = "962791234567") -> InboundMessage:
@@ -49,6 +57,7 @@ async def test_a_reply_queued_but_never_sent_goes_out_once_after_a_restart(
 ):
     hanging = FakeSender("whatsapp", hang=True)
     crashed = make_pipeline(EchoBrain(), {"whatsapp": hanging})
+    crashed.outbox.send_hold = timedelta(seconds=1)
     accepted = await crashed.accept(text(1))
     processing = asyncio.create_task(crashed.process(accepted.message_id))
     await eventually(lambda: hanging.attempts == 1)  # the provider call is under way...
@@ -61,8 +70,33 @@ async def test_a_reply_queued_but_never_sent_goes_out_once_after_a_restart(
     brain, whatsapp = EchoBrain(), FakeSender("whatsapp")
     restarted = make_pipeline(brain, {"whatsapp": whatsapp}, coordination=coordination_factory(new_process=True))
     assert await restarted.recover() == 0  # nothing to re-answer...
-    assert whatsapp.texts == ["echo: q1"]  # ... but the queued reply was sent
+    # ... and the reply the provider may already have is left alone for the hold, in which its
+    # status could say it went (`adopt`) ...
+    assert whatsapp.texts == []
+    await asyncio.sleep(1.1)
+    # ... after which it goes, once.
+    assert await restarted.outbox.flush_due(queued_grace_s=0) == 1
+    assert await restarted.outbox.flush_due(queued_grace_s=0) == 0
+    assert whatsapp.texts == ["echo: q1"]
     assert brain.calls == []
+    assert rows(store, direction="out")[0].status == "sent"
+
+
+async def test_two_senders_with_the_same_stale_queue_send_a_reply_once(make_pipeline, store):
+    """Redis flushed: the citizen's lock is gone, and a second worker answering the same message
+    (requeued) flushes the queue it read while the first is still sending it."""
+    slow = FakeSender("whatsapp", delay=0.3)
+    pipeline = make_pipeline(EchoBrain(), {"whatsapp": slow})
+    accepted = await pipeline.accept(text(1))
+    first = asyncio.create_task(pipeline.process(accepted.message_id))
+    await eventually(lambda: slow.attempts == 1)
+    [queued] = rows(store, direction="out")
+    stale = await asyncio.to_thread(pipeline.store.outbound.pending, queued.citizen_id)
+    assert [row.id for row in stale] == [queued.id]
+    # The second sender bypasses the lock, as one does when its key vanished with a FLUSHALL.
+    assert await pipeline.outbox._send_one(stale[0]) is False
+    await first
+    assert slow.texts == ["echo: q1"]
     assert rows(store, direction="out")[0].status == "sent"
 
 
@@ -168,13 +202,12 @@ async def test_a_job_that_comes_back_for_an_answered_message_sends_its_queued_re
     # bench/faults, redis-restart: the answer was queued, then sending failed (the rate limiter's
     # Redis was away); the job came back, found the message answered, and the reply waited a minute
     # for the orphan sweep.
-    hanging = FakeSender("whatsapp", hang=True)
-    crashed = make_pipeline(EchoBrain(), {"whatsapp": hanging})
+    never_called = FakeSender("whatsapp")
+    crashed = make_pipeline(EchoBrain(), {"whatsapp": never_called})
+    crashed.outbox._limiters["whatsapp"] = _LimiterWithoutRedis()
     accepted = await crashed.accept(text(1))
-    processing = asyncio.create_task(crashed.process(accepted.message_id))
-    await eventually(lambda: hanging.attempts == 1)
-    processing.cancel()
-    await asyncio.gather(processing, return_exceptions=True)
+    processing = await asyncio.gather(crashed.process(accepted.message_id), return_exceptions=True)
+    assert isinstance(processing[0], ConnectionError) and never_called.attempts == 0
     assert rows(store, direction="out")[0].status == "queued"
 
     whatsapp = FakeSender("whatsapp")
