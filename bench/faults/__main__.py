@@ -101,7 +101,8 @@ async def _settle(traffic: Traffic, sent: list[Sent], expected: dict[tuple[str, 
 
 async def _calibrate(traffic: Traffic, settle_s: float) -> dict[tuple[str, str], int]:
     """How many distinct answers each text gets when nothing is broken."""
-    sent = [await traffic.send(channel, text, time.time() + 60) for channel, texts in (("whatsapp", WHATSAPP_TEXTS), ("sms", SMS_TEXTS)) for text in texts]
+    until = time.time() + 60
+    sent = [await traffic.send(channel, text, lambda: until) for channel, texts in (("whatsapp", WHATSAPP_TEXTS), ("sms", SMS_TEXTS)) for text in texts]
     deadline = time.time() + settle_s
     while True:
         await asyncio.sleep(3.0)
@@ -120,12 +121,14 @@ async def _run_fault(rig: Rig, traffic: Traffic, fault: Fault, timing: Timing, e
     watcher = asyncio.create_task(watch.run(stop_watch))
     tasks: list[asyncio.Task] = []
     began = time.time()
-    redeliver_until = began + args.settle
+    # Meta redelivers for days; here until `settle` past the dependency's return (a slow restart
+    # must not run the redeliveries out before the service is back).
+    redeliver_until = [began + args.settle]
 
     async def sender() -> None:
         index = 0
         while not stop_sending.is_set():
-            tasks.append(asyncio.create_task(traffic.send(fault.channel, texts[index % len(texts)], redeliver_until)))
+            tasks.append(asyncio.create_task(traffic.send(fault.channel, texts[index % len(texts)], lambda: redeliver_until[0])))
             index += 1
             await asyncio.sleep(1.0 / args.rate)
 
@@ -133,10 +136,11 @@ async def _run_fault(rig: Rig, traffic: Traffic, fault: Fault, timing: Timing, e
     await asyncio.sleep(args.before)
     # A burst just before the fault, so it meets messages in every stage (accepted, queued, answered, sent).
     for index in range(args.burst):
-        tasks.append(asyncio.create_task(traffic.send(fault.channel, texts[index % len(texts)], redeliver_until)))
+        tasks.append(asyncio.create_task(traffic.send(fault.channel, texts[index % len(texts)], lambda: redeliver_until[0])))
     await asyncio.sleep(args.burst_lead)
     fault_at = time.time()
     back_at = await asyncio.to_thread(fault.inject, rig, timing)
+    redeliver_until[0] = back_at + args.settle
     await asyncio.sleep(args.after)
     stop_sending.set()
     await sending

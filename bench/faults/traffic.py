@@ -16,7 +16,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import httpx
 
@@ -63,7 +63,9 @@ class Traffic:
         self._next_citizen += 1
         return f"96279{self._next_citizen:07d}"
 
-    async def send(self, channel: str, text: str, deadline: float) -> Sent:
+    async def send(self, channel: str, text: str, deadline: "Callable[[], float]") -> Sent:
+        """`deadline()`: until when a WhatsApp body is redelivered (asked each time, as it moves
+        once the fault's end is known)."""
         sent = Sent(self.phone(), text, channel, time.time())
         if channel == "sms":
             await self.client.post(f"{self.smsc_control}/mo", json={"source": sent.phone, "text": text})
@@ -71,7 +73,7 @@ class Traffic:
             return sent
         delivery = await self._post("/_fake/webhooks/messages", {"messages": [{"from": sent.phone, "text": text}]})
         sent.attempts = 1
-        while not _answered(delivery) and time.time() < deadline:
+        while not _answered(delivery) and time.time() < deadline():
             await asyncio.sleep(REDELIVER_EVERY_S)
             delivery = await self._post("/_fake/webhooks/redeliver", {"delivery_id": delivery["id"]})
             sent.attempts += 1
