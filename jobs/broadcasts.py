@@ -44,6 +44,7 @@ from store.broadcasts import (
     SENT,
     SKIPPED,
     Claimed,
+    Mark,
     Policy,
     kind_of,
 )
@@ -199,8 +200,14 @@ class _Sender:
 
     async def send_batch(self, claimed: list[Claimed]) -> bool:
         """Send a claimed batch, CONCURRENCY at a time; True when the broadcast must stop here
-        (credit used up, paused or cancelled): the ones not sent are given back to the queue."""
+        (credit used up, paused or cancelled): the ones not sent are given back to the queue.
+
+        Per batch, not per recipient: the citizens of every number (one transaction), who is on
+        WhatsApp (one); per group: the status, the credit (one reservation for the group) and the
+        recipients' marks (one transaction). What is left per recipient is the outbox's push."""
         repo = self.ctx.store.broadcasts
+        citizens = await asyncio.to_thread(repo.citizens_for, [c.phone for c in claimed])
+        on_whatsapp = await asyncio.to_thread(repo.reachable_on_whatsapp, sorted(set(citizens.values())))
         left = list(claimed)
         while left:
             status = await asyncio.to_thread(repo.status, self.broadcast.id)
@@ -208,9 +215,13 @@ class _Sender:
                 await asyncio.to_thread(repo.release, [c.recipient_id for c in left])
                 return True
             group, left = left[:CONCURRENCY], left[CONCURRENCY:]
-            outcomes = await asyncio.gather(*(self._one(c) for c in group))
-            if not all(outcomes):
-                unsent = [c.recipient_id for c, ok in zip(group, outcomes) if not ok] + [c.recipient_id for c in left]
+            granted = await self._reserve(len(group))
+            marks = await asyncio.gather(
+                *(self._one(c, citizens[c.phone], citizens[c.phone] in on_whatsapp) for c in group[:granted])
+            )
+            await asyncio.to_thread(repo.mark_many, marks)
+            if granted < len(group):
+                unsent = [c.recipient_id for c in group[granted:]] + [c.recipient_id for c in left]
                 await asyncio.to_thread(repo.release, unsent)
                 await asyncio.to_thread(
                     repo.move, self.broadcast.id, (SENDING,), PAUSED, actor=SYSTEM,
@@ -219,13 +230,19 @@ class _Sender:
                 return True
         return False
 
-    async def _one(self, recipient: Claimed) -> bool:
-        """One recipient; False only when the credit refused it (it stays claimed for the caller to release)."""
-        store = self.ctx.store
-        repo = store.broadcasts
-        decision = await self.credit.reserve(self.broadcast.agency_id, self.category.value, 1)
-        if not decision.allowed:
-            return False
+    async def _reserve(self, wanted: int) -> int:
+        """Credit for `wanted` messages: one reservation for the group; when the credit cannot
+        cover it all, one at a time for as many as it can (the rest wait for a top-up)."""
+        decision = await self.credit.reserve(self.broadcast.agency_id, self.category.value, wanted)
+        if decision.allowed:
+            return wanted
+        granted = 0
+        while granted < wanted and (await self.credit.reserve(self.broadcast.agency_id, self.category.value, 1)).allowed:
+            granted += 1
+        return granted
+
+    async def _one(self, recipient: Claimed, citizen_id: int, on_whatsapp: bool) -> Mark:
+        """One recipient, its credit already taken: pushed through the outbox; how it went."""
         await self.lane.wait_turn()
         language = recipient.language if recipient.language in ("ar", "en") else "ar"
         text = (self.broadcast.text_en if language == "en" else self.broadcast.text_ar) or self.broadcast.text_ar
@@ -234,7 +251,6 @@ class _Sender:
             notice = Notice(self.broadcast.template, {"agency_name": self.agency_name[language], "text": text},
                             self.broadcast.agency_id)
         try:
-            citizen_id = await asyncio.to_thread(store.citizens.for_phone, recipient.phone)
             result = await self.ctx.outbox.push(
                 citizen_id, BotReply(text=text, language=language, notice=notice), self.kind,
                 category=self.category, agency=self.payer,
@@ -242,20 +258,14 @@ class _Sender:
         except Exception as error:  # one bad recipient never stops the broadcast
             logger.exception("broadcast push failed broadcast_id=%s recipient_id=%s", self.broadcast.id, recipient.recipient_id)
             await self.credit.release(self.broadcast.agency_id, 1)
-            await asyncio.to_thread(repo.mark, recipient.recipient_id, FAILED, error=type(error).__name__)
-            return True
+            return Mark(recipient.recipient_id, FAILED, citizen_id=citizen_id, error=type(error).__name__)
         if not result.message_ids:
             await self.credit.release(self.broadcast.agency_id, 1)
             state = SKIPPED if result.skipped and result.skipped.startswith("opted_out") else FAILED
-            await asyncio.to_thread(repo.mark, recipient.recipient_id, state, citizen_id=citizen_id,
-                                    error=result.skipped or "unreachable")
-            return True
-        identities = await asyncio.to_thread(store.citizens.identities, citizen_id)
-        on_whatsapp = any(i.channel == WHATSAPP and not i.unreachable_at for i in identities)
+            return Mark(recipient.recipient_id, state, citizen_id=citizen_id, error=result.skipped or "unreachable")
         state = FELL_BACK_SMS if result.channel == SMS and on_whatsapp else SENT
-        await asyncio.to_thread(repo.mark, recipient.recipient_id, state, citizen_id=citizen_id,
-                                message_id=result.message_ids[0], channel=result.channel)
-        return True
+        return Mark(recipient.recipient_id, state, citizen_id=citizen_id, message_id=result.message_ids[0],
+                    channel=result.channel)
 
 
 __all__ = ["send_broadcast", "in_quiet_hours", "quiet_hours_end", "CLAIMED"]

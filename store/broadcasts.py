@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Iterable, Optional, Sequence
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 
 from core.messages import utcnow
 from core.phones import InvalidPhone, international_digits
 from store.audit import Actor, record
 from store.database import Database
+from store.alerts import citizens_for_phones
 from store.models import (
+    ChannelIdentity,
     Broadcast,
     BroadcastPolicy,
     BroadcastRecipient,
@@ -72,6 +74,18 @@ class Claimed:
     recipient_id: int
     phone: str
     language: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How one claimed recipient was settled."""
+
+    recipient_id: int
+    state: str
+    citizen_id: Optional[int] = None
+    message_id: Optional[int] = None
+    channel: Optional[str] = None
+    error: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -360,6 +374,50 @@ class BroadcastRepository:
                     provider_id=provider_id, error=error[:128] if error else None, sent_at=utcnow(),
                 )
             )
+
+    def mark_many(self, marks: Sequence["Mark"]) -> None:
+        """Settle claimed recipients in one transaction (a group's worth: the sender marks after
+        the group's pushes; a worker killed before this leaves them `sending`, and `recover`
+        settles them from the messages table)."""
+        if not marks:
+            return
+        table = BroadcastRecipient.__table__
+        now = utcnow()
+        with self._db.session() as s:
+            sent_ids = [m.message_id for m in marks if m.message_id is not None]
+            providers = dict(s.execute(
+                select(Message.id, Message.provider_id).where(Message.id.in_(sent_ids))
+            ).all()) if sent_ids else {}
+            s.execute(
+                update(table).where(table.c.id == bindparam("rid"), table.c.state == CLAIMED).values(
+                    state=bindparam("new_state"), citizen_id=bindparam("cid"), message_id=bindparam("mid"),
+                    channel=bindparam("ch"), provider_id=bindparam("pid"), error=bindparam("err"), sent_at=now,
+                ).execution_options(synchronize_session=False),
+                [
+                    {"rid": m.recipient_id, "new_state": m.state, "cid": m.citizen_id, "mid": m.message_id,
+                     "ch": m.channel, "pid": providers.get(m.message_id), "err": m.error[:128] if m.error else None}
+                    for m in marks
+                ],
+            )
+
+    def citizens_for(self, phones: Sequence[str]) -> dict[str, int]:
+        """The citizen of each number (created as SMS citizens when new), in one transaction:
+        store.citizens.for_phone for a claimed batch."""
+        with self._db.session() as s:
+            return citizens_for_phones(s, phones)
+
+    def reachable_on_whatsapp(self, citizen_ids: Sequence[int]) -> set[int]:
+        """Which of these citizens have a WhatsApp identity not marked unreachable (a broadcast
+        message of theirs that went by SMS fell back)."""
+        if not citizen_ids:
+            return set()
+        with self._db.session() as s:
+            return set(s.execute(
+                select(ChannelIdentity.citizen_id).where(
+                    ChannelIdentity.citizen_id.in_(list(citizen_ids)), ChannelIdentity.channel == "whatsapp",
+                    ChannelIdentity.unreachable_at.is_(None),
+                )
+            ).scalars())
 
     def release(self, recipient_ids: Sequence[int]) -> None:
         """Give claimed recipients back (paused or cancelled while they were claimed)."""
