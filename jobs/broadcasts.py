@@ -81,6 +81,12 @@ def quiet_hours_end(policy: Policy, at: datetime) -> datetime:
     return end.astimezone(at.tzinfo)
 
 
+def waits_for_morning(broadcast, policy: Policy, at: datetime) -> bool:  # type: ignore[no-untyped-def]
+    """A promotional broadcast does not go in the ministry's quiet hours (the issue: "no
+    promotional messages at night"); awareness, internal and transaction-status ones do."""
+    return broadcast.category == MessageKind.PROMOTIONAL.value and in_quiet_hours(policy, at)
+
+
 @dataclass
 class Lane:
     """The broadcast's lower-priority lane on the shared channels: waits while citizens' messages
@@ -106,8 +112,10 @@ class Lane:
             await self.limiter.acquire()
 
 
-async def send_broadcast(ctx: JobContext, broadcast_id: int) -> str:
-    """Send broadcast `broadcast_id` (scheduled, or sending after a restart) to its queued recipients."""
+async def send_broadcast(ctx: JobContext, broadcast_id: int, as_of: Optional[str] = None) -> str:
+    """Send broadcast `broadcast_id` (scheduled, or sending after a restart) to its queued recipients.
+    `as_of`: the moment the sweep that started it ran for (ISO; `run-due --as-of` moves it), which
+    decides the quiet hours; else now."""
     store = ctx.store
     repo = store.broadcasts
     broadcast = await asyncio.to_thread(repo.get, broadcast_id)
@@ -118,8 +126,8 @@ async def send_broadcast(ctx: JobContext, broadcast_id: int) -> str:
     if ctx.outbox is None:
         raise RuntimeError("no channels configured: `tawasol jobs worker` needs WhatsApp or SMS settings to send")
     policy = await asyncio.to_thread(repo.policy)
-    now = datetime.now(tz=ZoneInfo("UTC"))
-    if broadcast.category == MessageKind.PROMOTIONAL.value and in_quiet_hours(policy, now):
+    now = datetime.fromisoformat(as_of) if as_of else datetime.now(tz=ZoneInfo("UTC"))
+    if waits_for_morning(broadcast, policy, now):
         from jobs.deferred import enqueue  # late: the registry imports this module
 
         resume = quiet_hours_end(policy, now)
@@ -177,10 +185,21 @@ async def restart_stalled_broadcasts(ctx: JobContext, now: datetime) -> SweepRep
 
     if not ctx.settings.redis_url:
         return SweepReport("broadcasts", now, "skipped: no REDIS_URL, no job engine to send with", 0)
-    stalled = await asyncio.to_thread(ctx.store.broadcasts.stalled, now, STALLED_AFTER)
+    repo = ctx.store.broadcasts
+    stalled = await asyncio.to_thread(repo.stalled, now, STALLED_AFTER)
+    policy = await asyncio.to_thread(repo.policy)
+    started, waiting = [], []
     for broadcast_id in stalled:
-        await enqueue(ctx.settings.redis_url, "send_broadcast", broadcast_id)
-    return SweepReport("broadcasts", now, f"{len(stalled)} broadcast(s) started or restarted", len(stalled))
+        broadcast = await asyncio.to_thread(repo.get, broadcast_id)
+        (waiting if broadcast is not None and waits_for_morning(broadcast, policy, now) else started).append(broadcast_id)
+    for broadcast_id in started:
+        # The sweep's moment goes with the job: `run-due --as-of` decides the quiet hours too.
+        await enqueue(ctx.settings.redis_url, "send_broadcast", broadcast_id, now.isoformat())
+    did = f"{len(started)} broadcast(s) started or restarted"
+    if waiting:
+        did += (f"; {len(waiting)} promotional broadcast(s) wait for the end of the quiet hours "
+                f"({quiet_hours_end(policy, now).astimezone(ZoneInfo(policy.timezone)):%H:%M} {policy.timezone})")
+    return SweepReport("broadcasts", now, did, len(started))
 
 
 def _time(value: Optional[str]) -> Optional[datetime]:
