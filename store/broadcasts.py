@@ -18,6 +18,7 @@ doubled and nobody is lost.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -105,6 +106,24 @@ class Progress:
     @property
     def finished(self) -> bool:
         return self.queued == 0 and self.sending == 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The broadcast page's counts (`BroadcastRepository.delivery`): each recipient once in waiting,
+    sent, delivered, read or failed; `by_sms_instead` is how many of them went by SMS although on
+    WhatsApp; `skipped` (opted out) are not recipients."""
+
+    waiting: int  # not handed to a provider yet (queued, being sent, or retrying)
+    sent: int  # accepted by WhatsApp or the SMS centre; no delivery report (yet)
+    delivered: int  # the provider reported it delivered to the phone
+    read: int  # WhatsApp reported it read (SMS has no read reports)
+    failed: int  # the provider refused it or could not deliver, fallback included; or no channel reached them
+    by_sms_instead: int
+    skipped: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -474,6 +493,41 @@ class BroadcastRepository:
             queued=counts.get(QUEUED, 0), sending=counts.get(CLAIMED, 0), sent=counts.get(SENT, 0),
             delivered=statuses.get("delivered", 0) + statuses.get("read", 0),
             failed=counts.get(FAILED, 0), fell_back_sms=counts.get(FELL_BACK_SMS, 0), skipped=counts.get(SKIPPED, 0),
+        )
+
+    def delivery(self, broadcast_id: int) -> "Delivery":
+        """Where each recipient's message stands, by what the providers reported: one count per
+        recipient (they add up to the recipients), the furthest status among the messages of its
+        broadcast message (`reply_key`: the SMS parts, and a fallback SMS after WhatsApp failed).
+        Delivered and read exist only when the provider's status webhook or delivery receipt came."""
+        with self._db.session() as s:
+            rows = s.execute(text(
+                "SELECT best, via_sms, COUNT(*) FROM ("
+                " SELECT r.id, MAX(CASE m.status WHEN 'read' THEN 5 WHEN 'delivered' THEN 4 WHEN 'sent' THEN 3"
+                "   WHEN 'failed' THEN 1 ELSE 2 END) AS best,"
+                "  MAX(CASE WHEN m.channel = 'sms' AND (r.state = 'fell_back_sms' OR m0.channel = 'whatsapp')"
+                "   THEN 1 ELSE 0 END) AS via_sms"
+                " FROM broadcast_recipients r JOIN messages m0 ON m0.id = r.message_id"
+                " JOIN messages m ON (m.reply_key = m0.reply_key OR m.id = m0.id)"
+                " WHERE r.broadcast_id = :b GROUP BY r.id) AS per_recipient GROUP BY best, via_sms"
+            ), {"b": broadcast_id}).all()
+            states = dict(s.execute(
+                select(BroadcastRecipient.state, func.count()).where(
+                    BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.message_id.is_(None)
+                ).group_by(BroadcastRecipient.state)
+            ).all())
+        by_best: dict[int, int] = {}
+        for best, _, count in rows:
+            by_best[best] = by_best.get(best, 0) + count
+        return Delivery(
+            waiting=states.get(QUEUED, 0) + states.get(CLAIMED, 0) + by_best.get(2, 0),
+            # Marked handed over with no message row (never in sending; kept for the count to add up).
+            sent=by_best.get(3, 0) + states.get(SENT, 0) + states.get(FELL_BACK_SMS, 0),
+            delivered=by_best.get(4, 0),
+            read=by_best.get(5, 0),
+            failed=by_best.get(1, 0) + states.get(FAILED, 0),
+            by_sms_instead=sum(count for _, via_sms, count in rows if via_sms),
+            skipped=states.get(SKIPPED, 0),
         )
 
     def recipients(self, broadcast_id: int) -> list[BroadcastRecipient]:

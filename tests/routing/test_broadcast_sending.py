@@ -124,3 +124,33 @@ async def test_when_the_credit_runs_out_the_broadcast_pauses_with_the_reason(wor
     progress = store.broadcasts.progress(broadcast_id)
     assert progress.sent == 12 and progress.queued == 18 and progress.sending == 0
     assert store.credit.state("cspd").remaining == 0
+
+
+async def test_the_delivery_counts_follow_the_providers_reports(world):
+    """The page's counts (BroadcastRepository.delivery): the fake Graph API reports each WhatsApp
+    message sent then delivered (status webhooks into our webhook); the SMPP peer sends no receipt,
+    so the SMS ones stay "sent, no delivery report"; a read report and a failure move theirs."""
+    broadcast_id, open_phones, closed_phones, sms_phones, stopped, _ = _setup(
+        world, open_window=6, closed_window=4, sms_only=5, opted_out=2)
+    store = world.store
+    waiting = store.broadcasts.delivery(broadcast_id)
+    assert (waiting.waiting, waiting.sent, waiting.delivered, waiting.skipped) == (15, 0, 0, 2)
+    assert "done" in await send_broadcast(_ctx(world), broadcast_id)
+    await world.settle()
+    for _ in range(50):  # the status webhooks land asynchronously
+        if store.broadcasts.delivery(broadcast_id).delivered == 10:
+            break
+        await asyncio.sleep(0.1)
+    after = store.broadcasts.delivery(broadcast_id)
+    assert (after.waiting, after.sent, after.delivered, after.read, after.failed) == (0, 5, 10, 0, 0)
+    assert after.by_sms_instead == 0 and after.skipped == 2
+
+    recipients = {r.phone: r for r in store.broadcasts.recipients(broadcast_id)}
+    with store.db.session() as s:
+        provider = dict(s.execute(select(Message.id, Message.provider_id)).all())
+    read_by, lost = recipients[open_phones[0]], recipients[sms_phones[0]]
+    store.statuses.record(WHATSAPP, [provider[read_by.message_id]], "read", at=utcnow())
+    store.statuses.record(SMS, [provider[lost.message_id]], "failed", at=utcnow(), error_code="UNDELIV")
+    last = store.broadcasts.delivery(broadcast_id)
+    assert (last.sent, last.delivered, last.read, last.failed) == (4, 9, 1, 1)
+    assert sum((last.waiting, last.sent, last.delivered, last.read, last.failed)) == 15  # each recipient once
