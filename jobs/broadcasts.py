@@ -33,6 +33,7 @@ from jobs.context import JobContext, SweepReport
 from routing.billing import MessageKind
 from routing.policy import agency_of
 from store.audit import Actor
+from store.citizens import PushFacts
 from store.broadcasts import (
     CLAIMED,
     DONE,
@@ -221,12 +222,14 @@ class _Sender:
         """Send a claimed batch, CONCURRENCY at a time; True when the broadcast must stop here
         (credit used up, paused or cancelled): the ones not sent are given back to the queue.
 
-        Per batch, not per recipient: the citizens of every number (one transaction), who is on
-        WhatsApp (one); per group: the status, the credit (one reservation for the group) and the
-        recipients' marks (one transaction). What is left per recipient is the outbox's push."""
+        Per batch, not per recipient: the citizens of every number (one transaction), their
+        opt-outs and identities (one, handed to the outbox's push); per group: the status, the credit
+        (one reservation for the group) and the recipients' marks (one transaction). What is left
+        per recipient is the outbox's own queueing and sending."""
         repo = self.ctx.store.broadcasts
         citizens = await asyncio.to_thread(repo.citizens_for, [c.phone for c in claimed])
-        on_whatsapp = await asyncio.to_thread(repo.reachable_on_whatsapp, sorted(set(citizens.values())))
+        # What the outbox would read per push (opt-outs, identities), for the whole batch at once.
+        facts = await asyncio.to_thread(self.ctx.store.citizens.push_facts, list(citizens.values()), self.payer.id)
         left = list(claimed)
         while left:
             status = await asyncio.to_thread(repo.status, self.broadcast.id)
@@ -236,7 +239,7 @@ class _Sender:
             group, left = left[:CONCURRENCY], left[CONCURRENCY:]
             granted = await self._reserve(len(group))
             marks = await asyncio.gather(
-                *(self._one(c, citizens[c.phone], citizens[c.phone] in on_whatsapp) for c in group[:granted])
+                *(self._one(c, citizens[c.phone], facts[citizens[c.phone]]) for c in group[:granted])
             )
             await asyncio.to_thread(repo.mark_many, marks)
             if granted < len(group):
@@ -260,7 +263,7 @@ class _Sender:
             granted += 1
         return granted
 
-    async def _one(self, recipient: Claimed, citizen_id: int, on_whatsapp: bool) -> Mark:
+    async def _one(self, recipient: Claimed, citizen_id: int, facts: PushFacts) -> Mark:
         """One recipient, its credit already taken: pushed through the outbox; how it went."""
         await self.lane.wait_turn()
         language = recipient.language if recipient.language in ("ar", "en") else "ar"
@@ -272,7 +275,7 @@ class _Sender:
         try:
             result = await self.ctx.outbox.push(
                 citizen_id, BotReply(text=text, language=language, notice=notice), self.kind,
-                category=self.category, agency=self.payer,
+                category=self.category, agency=self.payer, facts=facts,
             )
         except Exception as error:  # one bad recipient never stops the broadcast
             logger.exception("broadcast push failed broadcast_id=%s recipient_id=%s", self.broadcast.id, recipient.recipient_id)
@@ -282,6 +285,7 @@ class _Sender:
             await self.credit.release(self.broadcast.agency_id, 1)
             state = SKIPPED if result.skipped and result.skipped.startswith("opted_out") else FAILED
             return Mark(recipient.recipient_id, state, citizen_id=citizen_id, error=result.skipped or "unreachable")
+        on_whatsapp = any(i.channel == WHATSAPP and not i.unreachable_at for i in facts.identities)
         state = FELL_BACK_SMS if result.channel == SMS and on_whatsapp else SENT
         return Mark(recipient.recipient_id, state, citizen_id=citizen_id, message_id=result.message_ids[0],
                     channel=result.channel)

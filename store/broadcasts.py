@@ -32,7 +32,6 @@ from store.audit import Actor, record
 from store.database import Database
 from store.alerts import citizens_for_phones
 from store.models import (
-    ChannelIdentity,
     Broadcast,
     BroadcastPolicy,
     BroadcastRecipient,
@@ -424,19 +423,6 @@ class BroadcastRepository:
         store.citizens.for_phone for a claimed batch."""
         with self._db.session() as s:
             return citizens_for_phones(s, phones)
-
-    def reachable_on_whatsapp(self, citizen_ids: Sequence[int]) -> set[int]:
-        """Which of these citizens have a WhatsApp identity not marked unreachable (a broadcast
-        message of theirs that went by SMS fell back)."""
-        if not citizen_ids:
-            return set()
-        with self._db.session() as s:
-            return set(s.execute(
-                select(ChannelIdentity.citizen_id).where(
-                    ChannelIdentity.citizen_id.in_(list(citizen_ids)), ChannelIdentity.channel == "whatsapp",
-                    ChannelIdentity.unreachable_at.is_(None),
-                )
-            ).scalars())
 
     def release(self, recipient_ids: Sequence[int]) -> None:
         """Give claimed recipients back (paused or cancelled while they were claimed)."""
