@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.not_in_catalog import keep_for_review_if_unlisted
-from actions.replies import language_of, utter
-from catalog.alert_topics import topics_in
+from actions.replies import ALERT_SERVICE, language_of, utter
+from catalog.alert_topics import topic_of_service, topics_in
 from catalog.alert_wording import subscribed_text, topic_list, which_topic_text
 from catalog.replies import say
 from store import Store
@@ -127,7 +127,8 @@ class ActionSubscribeAlerts(Action):
 
 
 class ActionUnsubscribe(Action):
-    """Unsubscribes from the topics the message names, or from every alert when it names none."""
+    """Unsubscribes from the topics the message names; when it names none, from the topic of the
+    alert it answers ("الغاء" right after a passport alert), else from every alert."""
 
     def name(self) -> Text:
         return "action_unsubscribe"
@@ -141,6 +142,9 @@ class ActionUnsubscribe(Action):
         keep_for_review_if_unlisted(dispatcher, tracker)
         held = records.subscriptions.topics(citizen)
         named = topics_in(tracker.latest_message.get("text") or "")
+        if not named:
+            answered = topic_of_service((tracker.latest_message.get("metadata") or {}).get(ALERT_SERVICE))
+            named = [answered] if answered else []
         leaving = [t for t in (named or held) if t in held]
         for topic in leaving:
             records.subscriptions.unsubscribe(citizen, topic, source="chat")

@@ -14,6 +14,8 @@ from catalog.replies import reply_language
 # the actions spoke (a message with no language of its own, "2024-118734", keeps the conversation's).
 REVIEW_SIGNAL = "tawasol_review"
 LANGUAGE_SIGNAL = "tawasol_language"
+# The turn's metadata key naming the service of the alert the citizen is answering (brain/rasa_brain.py).
+ALERT_SERVICE = "tawasol_alert_service"
 
 
 def language_of(tracker: Tracker) -> str:

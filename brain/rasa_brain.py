@@ -32,7 +32,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 
 from actions.catalog_access import catalog_generation
-from actions.replies import LANGUAGE_SIGNAL, REVIEW_SIGNAL
+from actions.replies import ALERT_SERVICE, LANGUAGE_SIGNAL, REVIEW_SIGNAL
 from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
 from core.brain import Answer, BrainUnavailable
@@ -196,6 +196,8 @@ class RasaBrain:
         metadata = {"preferred_language": language} if language else {}
         if message.context_service:
             await self._take_up_service(conversation_key, message.context_service)
+            # The actions read it too: "الغاء" in answer to an alert ends that alert's topic only.
+            metadata = {**metadata, ALERT_SERVICE: message.context_service}
         if self.cache is None:
             parse = await self.parse(text, metadata)
             return self._answer(parse, await self._run_turn(conversation_key, text, parse, metadata))
@@ -252,6 +254,8 @@ class RasaBrain:
     ) -> list[dict[str, Any]]:
         """One turn through Rasa's dialogue and the custom actions; returns what they said."""
         collector = CollectingOutputChannel()
+        # The parse may carry the metadata it was made with (cached for other turns); this turn's own wins.
+        parse = {**parse, "metadata": {**(parse.get("metadata") or {}), **metadata}}
         await self.agent.handle_message(
             UserMessage(text, collector, sender_id=conversation_key, parse_data=parse, metadata=metadata)
         )

@@ -62,6 +62,15 @@ KEYWORD_OF_TOPIC: dict[str, dict[str, str]] = {
 }
 
 
+_TOPIC_OF_SERVICE: dict[str, str] = {service: topic for topic, service in SERVICE_OF_TOPIC.items()}
+
+
+def topic_of_service(service_id: Optional[str]) -> Optional[str]:
+    """cspd.passport_renew -> passport_expiry: the topic of the alert that points to this service
+    (a citizen answering an alert with "الغاء" or STOP means that alert's topic)."""
+    return _TOPIC_OF_SERVICE.get(service_id or "")
+
+
 def topic_of_document(document_type: str) -> str:
     """passport -> passport_expiry."""
     if document_type not in DOCUMENT_TYPES:

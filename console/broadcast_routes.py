@@ -20,6 +20,7 @@ from console.roles import Viewer
 from console.row_ids import RowId
 from routing.billing import BodyType, MessageKind, charge
 from store.audit import Actor
+from catalog.alert_topics import TOPIC_NAMES, TOPICS  # the topics a broadcast may go to
 from store.broadcasts import (
     AWAITING_APPROVAL,
     CANCELLED,
@@ -36,8 +37,6 @@ from store.staff_requests import RequestError
 
 TEMPLATES_FILE = Path(__file__).resolve().parents[1] / "data" / "whatsapp_templates.yml"
 CATEGORIES = (MessageKind.AWARENESS, MessageKind.PROMOTIONAL, MessageKind.INTERNAL, MessageKind.TRANSACTION_STATUS)
-TOPICS = ("passport_expiry", "id_card_expiry", "driving_license_expiry", "vehicle_registration_expiry",
-          "residence_permit_expiry", "traffic_violations")
 MAX_TEXT = 1000
 MAX_CSV_BYTES = 900_000  # under the console's 1 MB form limit
 
@@ -94,7 +93,7 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
         services = [s for s in catalog().services.values() if viewer.sees_service(s.id)]
         return pages.render(
             visit, "broadcast_compose.html", http_status=http_status, error=error, form=form,
-            categories=[c.value for c in CATEGORIES], templates=broadcast_templates(), topics=TOPICS,
+            categories=[c.value for c in CATEGORIES], templates=broadcast_templates(), topics=TOPICS, topic_names=TOPIC_NAMES,
             services=sorted(services, key=lambda s: s.id), agencies=_agency_choices(viewer),
             cost_ar=_cost(form["text_ar"], form["category"], independent),
             cost_en=_cost(form["text_en"], form["category"], independent),
@@ -222,7 +221,7 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
                 error: Optional[str] = None) -> Response:
         store = pages.store()
         agency = store.agencies.get(broadcast.agency_id)
-        progress = store.broadcasts.progress(broadcast.id)
+        delivery = store.broadcasts.delivery(broadcast.id).as_dict()
         policy = store.broadcasts.policy()
         body = BodyType.INDEPENDENT if agency.independent else BodyType.GOVERNMENT
         worst = max(broadcast.segments_ar or 0, broadcast.segments_en or 0, 1)
@@ -238,9 +237,11 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
         over_credit = remaining is not None and count > remaining and broadcast.status in (DRAFT, AWAITING_APPROVAL, PAUSED)
         needs_approval = (policy.approval_threshold is not None and count > policy.approval_threshold
                           and broadcast.approved_by is None)
-        live = broadcast.status in (SCHEDULED, SENDING)
+        # Delivery reports keep arriving after the last message went: a finished broadcast's page
+        # follows them too.
+        live = broadcast.status in (SCHEDULED, SENDING, DONE)
         return pages.render(visit, "broadcast.html", http_status=http_status, b=broadcast, agency=agency,
-                            progress=progress, estimate=estimate, remaining=remaining, over_credit=over_credit,
+                            delivery=delivery, estimate=estimate, remaining=remaining, over_credit=over_credit,
                             needs_approval=needs_approval, policy=policy, live=live, error=error,
                             send_at_local=_show_local(broadcast.send_at))
 
@@ -255,11 +256,8 @@ def broadcast_router(pages: Pages, catalog, hooks: BroadcastHooks) -> APIRouter:
         visit = pages.visit(request)
         viewer = _viewer(visit)
         broadcast = _own(viewer, broadcast_id)
-        p = pages.store().broadcasts.progress(broadcast.id)
-        return pages.finish(visit, JSONResponse({
-            "status": broadcast.status, "queued": p.queued + p.sending, "sent": p.sent, "delivered": p.delivered,
-            "failed": p.failed, "fell_back_sms": p.fell_back_sms, "skipped": p.skipped,
-        }))
+        delivery = pages.store().broadcasts.delivery(broadcast.id)
+        return pages.finish(visit, JSONResponse({"status": broadcast.status, **delivery.as_dict()}))
 
     @router.post("/broadcasts/{broadcast_id}/{action}")
     async def act(request: Request, broadcast_id: RowId, action: str, csrf_token: str = Form("")) -> Response:

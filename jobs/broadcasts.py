@@ -33,6 +33,7 @@ from jobs.context import JobContext, SweepReport
 from routing.billing import MessageKind
 from routing.policy import agency_of
 from store.audit import Actor
+from store.citizens import PushFacts
 from store.broadcasts import (
     CLAIMED,
     DONE,
@@ -44,6 +45,7 @@ from store.broadcasts import (
     SENT,
     SKIPPED,
     Claimed,
+    Mark,
     Policy,
     kind_of,
 )
@@ -80,6 +82,12 @@ def quiet_hours_end(policy: Policy, at: datetime) -> datetime:
     return end.astimezone(at.tzinfo)
 
 
+def waits_for_morning(broadcast, policy: Policy, at: datetime) -> bool:  # type: ignore[no-untyped-def]
+    """A promotional broadcast does not go in the ministry's quiet hours (the issue: "no
+    promotional messages at night"); awareness, internal and transaction-status ones do."""
+    return broadcast.category == MessageKind.PROMOTIONAL.value and in_quiet_hours(policy, at)
+
+
 @dataclass
 class Lane:
     """The broadcast's lower-priority lane on the shared channels: waits while citizens' messages
@@ -105,8 +113,10 @@ class Lane:
             await self.limiter.acquire()
 
 
-async def send_broadcast(ctx: JobContext, broadcast_id: int) -> str:
-    """Send broadcast `broadcast_id` (scheduled, or sending after a restart) to its queued recipients."""
+async def send_broadcast(ctx: JobContext, broadcast_id: int, as_of: Optional[str] = None) -> str:
+    """Send broadcast `broadcast_id` (scheduled, or sending after a restart) to its queued recipients.
+    `as_of`: the moment the sweep that started it ran for (ISO; `run-due --as-of` moves it), which
+    decides the quiet hours; else now."""
     store = ctx.store
     repo = store.broadcasts
     broadcast = await asyncio.to_thread(repo.get, broadcast_id)
@@ -117,8 +127,8 @@ async def send_broadcast(ctx: JobContext, broadcast_id: int) -> str:
     if ctx.outbox is None:
         raise RuntimeError("no channels configured: `tawasol jobs worker` needs WhatsApp or SMS settings to send")
     policy = await asyncio.to_thread(repo.policy)
-    now = datetime.now(tz=ZoneInfo("UTC"))
-    if broadcast.category == MessageKind.PROMOTIONAL.value and in_quiet_hours(policy, now):
+    now = datetime.fromisoformat(as_of) if as_of else datetime.now(tz=ZoneInfo("UTC"))
+    if waits_for_morning(broadcast, policy, now):
         from jobs.deferred import enqueue  # late: the registry imports this module
 
         resume = quiet_hours_end(policy, now)
@@ -176,10 +186,21 @@ async def restart_stalled_broadcasts(ctx: JobContext, now: datetime) -> SweepRep
 
     if not ctx.settings.redis_url:
         return SweepReport("broadcasts", now, "skipped: no REDIS_URL, no job engine to send with", 0)
-    stalled = await asyncio.to_thread(ctx.store.broadcasts.stalled, now, STALLED_AFTER)
+    repo = ctx.store.broadcasts
+    stalled = await asyncio.to_thread(repo.stalled, now, STALLED_AFTER)
+    policy = await asyncio.to_thread(repo.policy)
+    started, waiting = [], []
     for broadcast_id in stalled:
-        await enqueue(ctx.settings.redis_url, "send_broadcast", broadcast_id)
-    return SweepReport("broadcasts", now, f"{len(stalled)} broadcast(s) started or restarted", len(stalled))
+        broadcast = await asyncio.to_thread(repo.get, broadcast_id)
+        (waiting if broadcast is not None and waits_for_morning(broadcast, policy, now) else started).append(broadcast_id)
+    for broadcast_id in started:
+        # The sweep's moment goes with the job: `run-due --as-of` decides the quiet hours too.
+        await enqueue(ctx.settings.redis_url, "send_broadcast", broadcast_id, now.isoformat())
+    did = f"{len(started)} broadcast(s) started or restarted"
+    if waiting:
+        did += (f"; {len(waiting)} promotional broadcast(s) wait for the end of the quiet hours "
+                f"({quiet_hours_end(policy, now).astimezone(ZoneInfo(policy.timezone)):%H:%M} {policy.timezone})")
+    return SweepReport("broadcasts", now, did, len(started))
 
 
 def _time(value: Optional[str]) -> Optional[datetime]:
@@ -199,8 +220,16 @@ class _Sender:
 
     async def send_batch(self, claimed: list[Claimed]) -> bool:
         """Send a claimed batch, CONCURRENCY at a time; True when the broadcast must stop here
-        (credit used up, paused or cancelled): the ones not sent are given back to the queue."""
+        (credit used up, paused or cancelled): the ones not sent are given back to the queue.
+
+        Per batch, not per recipient: the citizens of every number (one transaction), their
+        opt-outs and identities (one, handed to the outbox's push); per group: the status, the credit
+        (one reservation for the group) and the recipients' marks (one transaction). What is left
+        per recipient is the outbox's own queueing and sending."""
         repo = self.ctx.store.broadcasts
+        citizens = await asyncio.to_thread(repo.citizens_for, [c.phone for c in claimed])
+        # What the outbox would read per push (opt-outs, identities), for the whole batch at once.
+        facts = await asyncio.to_thread(self.ctx.store.citizens.push_facts, list(citizens.values()), self.payer.id)
         left = list(claimed)
         while left:
             status = await asyncio.to_thread(repo.status, self.broadcast.id)
@@ -208,9 +237,13 @@ class _Sender:
                 await asyncio.to_thread(repo.release, [c.recipient_id for c in left])
                 return True
             group, left = left[:CONCURRENCY], left[CONCURRENCY:]
-            outcomes = await asyncio.gather(*(self._one(c) for c in group))
-            if not all(outcomes):
-                unsent = [c.recipient_id for c, ok in zip(group, outcomes) if not ok] + [c.recipient_id for c in left]
+            granted = await self._reserve(len(group))
+            marks = await asyncio.gather(
+                *(self._one(c, citizens[c.phone], facts[citizens[c.phone]]) for c in group[:granted])
+            )
+            await asyncio.to_thread(repo.mark_many, marks)
+            if granted < len(group):
+                unsent = [c.recipient_id for c in group[granted:]] + [c.recipient_id for c in left]
                 await asyncio.to_thread(repo.release, unsent)
                 await asyncio.to_thread(
                     repo.move, self.broadcast.id, (SENDING,), PAUSED, actor=SYSTEM,
@@ -219,13 +252,19 @@ class _Sender:
                 return True
         return False
 
-    async def _one(self, recipient: Claimed) -> bool:
-        """One recipient; False only when the credit refused it (it stays claimed for the caller to release)."""
-        store = self.ctx.store
-        repo = store.broadcasts
-        decision = await self.credit.reserve(self.broadcast.agency_id, self.category.value, 1)
-        if not decision.allowed:
-            return False
+    async def _reserve(self, wanted: int) -> int:
+        """Credit for `wanted` messages: one reservation for the group; when the credit cannot
+        cover it all, one at a time for as many as it can (the rest wait for a top-up)."""
+        decision = await self.credit.reserve(self.broadcast.agency_id, self.category.value, wanted)
+        if decision.allowed:
+            return wanted
+        granted = 0
+        while granted < wanted and (await self.credit.reserve(self.broadcast.agency_id, self.category.value, 1)).allowed:
+            granted += 1
+        return granted
+
+    async def _one(self, recipient: Claimed, citizen_id: int, facts: PushFacts) -> Mark:
+        """One recipient, its credit already taken: pushed through the outbox; how it went."""
         await self.lane.wait_turn()
         language = recipient.language if recipient.language in ("ar", "en") else "ar"
         text = (self.broadcast.text_en if language == "en" else self.broadcast.text_ar) or self.broadcast.text_ar
@@ -234,28 +273,22 @@ class _Sender:
             notice = Notice(self.broadcast.template, {"agency_name": self.agency_name[language], "text": text},
                             self.broadcast.agency_id)
         try:
-            citizen_id = await asyncio.to_thread(store.citizens.for_phone, recipient.phone)
             result = await self.ctx.outbox.push(
                 citizen_id, BotReply(text=text, language=language, notice=notice), self.kind,
-                category=self.category, agency=self.payer,
+                category=self.category, agency=self.payer, facts=facts,
             )
         except Exception as error:  # one bad recipient never stops the broadcast
             logger.exception("broadcast push failed broadcast_id=%s recipient_id=%s", self.broadcast.id, recipient.recipient_id)
             await self.credit.release(self.broadcast.agency_id, 1)
-            await asyncio.to_thread(repo.mark, recipient.recipient_id, FAILED, error=type(error).__name__)
-            return True
+            return Mark(recipient.recipient_id, FAILED, citizen_id=citizen_id, error=type(error).__name__)
         if not result.message_ids:
             await self.credit.release(self.broadcast.agency_id, 1)
             state = SKIPPED if result.skipped and result.skipped.startswith("opted_out") else FAILED
-            await asyncio.to_thread(repo.mark, recipient.recipient_id, state, citizen_id=citizen_id,
-                                    error=result.skipped or "unreachable")
-            return True
-        identities = await asyncio.to_thread(store.citizens.identities, citizen_id)
-        on_whatsapp = any(i.channel == WHATSAPP and not i.unreachable_at for i in identities)
+            return Mark(recipient.recipient_id, state, citizen_id=citizen_id, error=result.skipped or "unreachable")
+        on_whatsapp = any(i.channel == WHATSAPP and not i.unreachable_at for i in facts.identities)
         state = FELL_BACK_SMS if result.channel == SMS and on_whatsapp else SENT
-        await asyncio.to_thread(repo.mark, recipient.recipient_id, state, citizen_id=citizen_id,
-                                message_id=result.message_ids[0], channel=result.channel)
-        return True
+        return Mark(recipient.recipient_id, state, citizen_id=citizen_id, message_id=result.message_ids[0],
+                    channel=result.channel)
 
 
 __all__ = ["send_broadcast", "in_quiet_hours", "quiet_hours_end", "CLAIMED"]

@@ -32,6 +32,7 @@ from core.messages import (
     BotReply,
     InboundMessage,
 )
+from catalog.alert_topics import topic_of_service
 from catalog.alert_wording import subscribed_text, topic_list, which_topic_text
 from catalog.replies import reply, reply_language, say
 from store import Store
@@ -78,7 +79,14 @@ class FastPaths:
             # A keyword is no choice of language (except AR/EN): STOP in an Arabic conversation is
             # answered in Arabic. The citizen's own choice first, then the conversation's.
             said = language or await asyncio.to_thread(self._conversation_language, citizen.id)
-            return FastPath(replies=await self._keyword(citizen, match.keyword, said or match.language))
+            replies = await self._keyword(citizen, match.keyword, said or match.language)
+            if match.keyword is Keyword.STOP and message.context_service:
+                ended = await asyncio.to_thread(self._stop_alert_topic, citizen.id, message.context_service)
+                if ended is not None:
+                    stopped = replies[0]
+                    also = say("unsubscribed", stopped.language, topics=topic_list([ended], stopped.language))
+                    replies = [dataclasses.replace(stopped, text=f"{stopped.text}\n{also}")]
+            return FastPath(replies=replies)
 
         for_alerts = match_alert_keyword(message.text)
         if for_alerts is not None:
@@ -106,6 +114,15 @@ class FastPaths:
         """The language of the last thing we said to this citizen, if we said anything (however many
         of their messages came since: a flood stores dozens)."""
         return self._store.conversations.last_language(citizen_id)
+
+    def _stop_alert_topic(self, citizen_id: int, service_id: str) -> Optional[str]:
+        """STOP (or الغاء) sent in answer to an alert: besides stopping alerts and announcements (a
+        plain STOP, as always), the alert's own topic is unsubscribed, so a later START does not
+        bring back the alert the citizen answered STOP to. The topic ended, if it was held."""
+        topic = topic_of_service(service_id)
+        if topic is not None and self._store.subscriptions.unsubscribe(citizen_id, topic, source="keyword"):
+            return topic
+        return None
 
     def _agency_keyword(self, citizen_id: int, match: AgencyKeywordMatch, language: str) -> BotReply:
         """STOP <code>: nothing more from that agency, its transaction notifications included;

@@ -24,6 +24,8 @@ from core.brain import Answer, Brain, BrainUnavailable
 from coordination.base import Admission, Coordination, LockBusy
 from pipeline.fast_paths import FastPaths
 from core.messages import (
+    KIND_CHOICE,
+    KIND_TEXT,
     STATUS_FAILED,
     STATUS_RECEIVED,
     STATUS_THROTTLED,
@@ -305,14 +307,16 @@ class Pipeline:
         if isinstance(channel, ReadReceipts) and row.provider_id:
             # Seen as we start answering; a failed receipt costs nothing, so it never waits or raises.
             self._spawn(channel.mark_read(row.provider_id))
-        fast = await self._fast_paths.handle(citizen, _inbound_from_row(row))
+        inbound_message = _inbound_from_row(row)
+        if inbound_message.kind in (KIND_TEXT, KIND_CHOICE):
+            # Before the fast paths too: STOP in answer to an alert also ends that alert's topic.
+            inbound_message = await self._in_context(citizen.id, row.id, inbound_message)
+        fast = await self._fast_paths.handle(citizen, inbound_message)
         understanding = reason = None
         if fast.replies is not None:
             replies = fast.replies
         else:
-            replies, understanding, reason = await self._ask_brain(
-                citizen.id, citizen.preferred_language, await self._in_context(citizen.id, row.id, fast.inbound)
-            )
+            replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
         # The router decides where each reply goes (one recovered after a long outage may find the
         # channel's session closed); the rows are queued with the "answered" mark, in one transaction.
         outbound = self.outbox.answer_rows(replies, to=row, identities=context.identities)

@@ -18,17 +18,19 @@ doubled and nobody is lost.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Iterable, Optional, Sequence
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 
 from core.messages import utcnow
 from core.phones import InvalidPhone, international_digits
 from store.audit import Actor, record
 from store.database import Database
+from store.alerts import citizens_for_phones
 from store.models import (
     Broadcast,
     BroadcastPolicy,
@@ -75,6 +77,18 @@ class Claimed:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """How one claimed recipient was settled."""
+
+    recipient_id: int
+    state: str
+    citizen_id: Optional[int] = None
+    message_id: Optional[int] = None
+    channel: Optional[str] = None
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Progress:
     queued: int
     sending: int
@@ -91,6 +105,24 @@ class Progress:
     @property
     def finished(self) -> bool:
         return self.queued == 0 and self.sending == 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The broadcast page's counts (`BroadcastRepository.delivery`): each recipient once in waiting,
+    sent, delivered, read or failed; `by_sms_instead` is how many of them went by SMS although on
+    WhatsApp; `skipped` (opted out) are not recipients."""
+
+    waiting: int  # not handed to a provider yet (queued, being sent, or retrying)
+    sent: int  # accepted by WhatsApp or the SMS centre; no delivery report (yet)
+    delivered: int  # the provider reported it delivered to the phone
+    read: int  # WhatsApp reported it read (SMS has no read reports)
+    failed: int  # the provider refused it or could not deliver, fallback included; or no channel reached them
+    by_sms_instead: int
+    skipped: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -361,6 +393,37 @@ class BroadcastRepository:
                 )
             )
 
+    def mark_many(self, marks: Sequence["Mark"]) -> None:
+        """Settle claimed recipients in one transaction (a group's worth: the sender marks after
+        the group's pushes; a worker killed before this leaves them `sending`, and `recover`
+        settles them from the messages table)."""
+        if not marks:
+            return
+        table = BroadcastRecipient.__table__
+        now = utcnow()
+        with self._db.session() as s:
+            sent_ids = [m.message_id for m in marks if m.message_id is not None]
+            providers = dict(s.execute(
+                select(Message.id, Message.provider_id).where(Message.id.in_(sent_ids))
+            ).all()) if sent_ids else {}
+            s.execute(
+                update(table).where(table.c.id == bindparam("rid"), table.c.state == CLAIMED).values(
+                    state=bindparam("new_state"), citizen_id=bindparam("cid"), message_id=bindparam("mid"),
+                    channel=bindparam("ch"), provider_id=bindparam("pid"), error=bindparam("err"), sent_at=now,
+                ).execution_options(synchronize_session=False),
+                [
+                    {"rid": m.recipient_id, "new_state": m.state, "cid": m.citizen_id, "mid": m.message_id,
+                     "ch": m.channel, "pid": providers.get(m.message_id), "err": m.error[:128] if m.error else None}
+                    for m in marks
+                ],
+            )
+
+    def citizens_for(self, phones: Sequence[str]) -> dict[str, int]:
+        """The citizen of each number (created as SMS citizens when new), in one transaction:
+        store.citizens.for_phone for a claimed batch."""
+        with self._db.session() as s:
+            return citizens_for_phones(s, phones)
+
     def release(self, recipient_ids: Sequence[int]) -> None:
         """Give claimed recipients back (paused or cancelled while they were claimed)."""
         if not recipient_ids:
@@ -416,6 +479,41 @@ class BroadcastRepository:
             queued=counts.get(QUEUED, 0), sending=counts.get(CLAIMED, 0), sent=counts.get(SENT, 0),
             delivered=statuses.get("delivered", 0) + statuses.get("read", 0),
             failed=counts.get(FAILED, 0), fell_back_sms=counts.get(FELL_BACK_SMS, 0), skipped=counts.get(SKIPPED, 0),
+        )
+
+    def delivery(self, broadcast_id: int) -> "Delivery":
+        """Where each recipient's message stands, by what the providers reported: one count per
+        recipient (they add up to the recipients), the furthest status among the messages of its
+        broadcast message (`reply_key`: the SMS parts, and a fallback SMS after WhatsApp failed).
+        Delivered and read exist only when the provider's status webhook or delivery receipt came."""
+        with self._db.session() as s:
+            rows = s.execute(text(
+                "SELECT best, via_sms, COUNT(*) FROM ("
+                " SELECT r.id, MAX(CASE m.status WHEN 'read' THEN 5 WHEN 'delivered' THEN 4 WHEN 'sent' THEN 3"
+                "   WHEN 'failed' THEN 1 ELSE 2 END) AS best,"
+                "  MAX(CASE WHEN m.channel = 'sms' AND (r.state = 'fell_back_sms' OR m0.channel = 'whatsapp')"
+                "   THEN 1 ELSE 0 END) AS via_sms"
+                " FROM broadcast_recipients r JOIN messages m0 ON m0.id = r.message_id"
+                " JOIN messages m ON (m.reply_key = m0.reply_key OR m.id = m0.id)"
+                " WHERE r.broadcast_id = :b GROUP BY r.id) AS per_recipient GROUP BY best, via_sms"
+            ), {"b": broadcast_id}).all()
+            states = dict(s.execute(
+                select(BroadcastRecipient.state, func.count()).where(
+                    BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.message_id.is_(None)
+                ).group_by(BroadcastRecipient.state)
+            ).all())
+        by_best: dict[int, int] = {}
+        for best, _, count in rows:
+            by_best[best] = by_best.get(best, 0) + count
+        return Delivery(
+            waiting=states.get(QUEUED, 0) + states.get(CLAIMED, 0) + by_best.get(2, 0),
+            # Marked handed over with no message row (never in sending; kept for the count to add up).
+            sent=by_best.get(3, 0) + states.get(SENT, 0) + states.get(FELL_BACK_SMS, 0),
+            delivered=by_best.get(4, 0),
+            read=by_best.get(5, 0),
+            failed=by_best.get(1, 0) + states.get(FAILED, 0),
+            by_sms_instead=sum(count for _, via_sms, count in rows if via_sms),
+            skipped=states.get(SKIPPED, 0),
         )
 
     def recipients(self, broadcast_id: int) -> list[BroadcastRecipient]:

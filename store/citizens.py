@@ -30,6 +30,17 @@ class Identity:
         return cls(row.citizen_id, row.channel, row.address, row.last_inbound_at, row.unreachable_at)
 
 
+@dataclass(frozen=True)
+class PushFacts:
+    """What the outbox reads about a citizen before a push (pipeline/outbox.py plan_push), read
+    for many citizens at once by a sender of many pushes (a broadcast's batch)."""
+
+    exists: bool
+    opted_out: bool  # sent STOP
+    opted_out_of_agency: bool  # sent STOP <this agency's code>
+    identities: list[Identity]
+
+
 IDENTITIES = ChannelIdentity.__table__
 # Built once, executed with parameters: this runs for every inbound message (bench/store_ops.py).
 _IDENTITY = select(IDENTITIES).where(
@@ -169,6 +180,26 @@ class CitizenRepository:
                     AgencyOptOut.citizen_id == citizen_id, AgencyOptOut.agency_id == agency_id
                 )
             )
+
+    def push_facts(self, citizen_ids: list[int], agency_id: Optional[str]) -> dict[int, PushFacts]:
+        """`PushFacts` of each of these citizens for a push from `agency_id`, in one transaction."""
+        wanted = sorted(set(citizen_ids))
+        if not wanted:
+            return {}
+        with self._db.session() as s:
+            opted = dict(s.execute(select(Citizen.id, Citizen.opted_out_at).where(Citizen.id.in_(wanted))).all())
+            stopped_agency = set(s.execute(select(AgencyOptOut.citizen_id).where(
+                AgencyOptOut.citizen_id.in_(wanted), AgencyOptOut.agency_id == agency_id
+            )).scalars()) if agency_id is not None else set()
+            identities: dict[int, list[Identity]] = {}
+            for row in s.execute(
+                select(ChannelIdentity).where(ChannelIdentity.citizen_id.in_(wanted)).order_by(ChannelIdentity.id)
+            ).scalars():
+                identities.setdefault(row.citizen_id, []).append(Identity.of(row))
+        return {
+            c: PushFacts(c in opted, opted.get(c) is not None, c in stopped_agency, identities.get(c, []))
+            for c in wanted
+        }
 
     def opted_out_of_agency(self, citizen_id: int, agency_id: str) -> bool:
         with self._db.session() as s:

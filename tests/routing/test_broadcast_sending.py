@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from core.messages import SMS, WHATSAPP, utcnow
+from core.messages import SMS, WHATSAPP, BotReply, utcnow
+from routing.billing import MessageKind
 from jobs.broadcasts import send_broadcast
 from jobs.context import JobContext, JobSettings
 from store.audit import CLI_ACTOR
@@ -124,3 +125,56 @@ async def test_when_the_credit_runs_out_the_broadcast_pauses_with_the_reason(wor
     progress = store.broadcasts.progress(broadcast_id)
     assert progress.sent == 12 and progress.queued == 18 and progress.sending == 0
     assert store.credit.state("cspd").remaining == 0
+
+
+async def test_the_delivery_counts_follow_the_providers_reports(world):
+    """The page's counts (BroadcastRepository.delivery): the fake Graph API reports each WhatsApp
+    message sent then delivered (status webhooks into our webhook); the SMPP peer sends no receipt,
+    so the SMS ones stay "sent, no delivery report"; a read report and a failure move theirs."""
+    broadcast_id, open_phones, closed_phones, sms_phones, stopped, _ = _setup(
+        world, open_window=6, closed_window=4, sms_only=5, opted_out=2)
+    store = world.store
+    waiting = store.broadcasts.delivery(broadcast_id)
+    assert (waiting.waiting, waiting.sent, waiting.delivered, waiting.skipped) == (15, 0, 0, 2)
+    assert "done" in await send_broadcast(_ctx(world), broadcast_id)
+    await world.settle()
+    for _ in range(50):  # the status webhooks land asynchronously
+        if store.broadcasts.delivery(broadcast_id).delivered == 10:
+            break
+        await asyncio.sleep(0.1)
+    after = store.broadcasts.delivery(broadcast_id)
+    assert (after.waiting, after.sent, after.delivered, after.read, after.failed) == (0, 5, 10, 0, 0)
+    assert after.by_sms_instead == 0 and after.skipped == 2
+
+    recipients = {r.phone: r for r in store.broadcasts.recipients(broadcast_id)}
+    with store.db.session() as s:
+        provider = dict(s.execute(select(Message.id, Message.provider_id)).all())
+    read_by, lost = recipients[open_phones[0]], recipients[sms_phones[0]]
+    store.statuses.record(WHATSAPP, [provider[read_by.message_id]], "read", at=utcnow())
+    store.statuses.record(SMS, [provider[lost.message_id]], "failed", at=utcnow(), error_code="UNDELIV")
+    last = store.broadcasts.delivery(broadcast_id)
+    assert (last.sent, last.delivered, last.read, last.failed) == (4, 9, 1, 1)
+    assert sum((last.waiting, last.sent, last.delivered, last.read, last.failed)) == 15  # each recipient once
+
+
+async def test_a_worker_dead_between_its_pushes_and_its_marks_leaves_nobody_missed_or_doubled(world):
+    """What `kill -9` leaves (tests/routing/test_broadcast_kill.py does it to a real worker, as a
+    soak run): a group claimed, some of its messages stored and sent, none of its recipients marked
+    (they are marked a group at a time). The next run settles the sent ones from the messages
+    table and sends the rest: each recipient exactly once."""
+    broadcast_id, open_phones, closed_phones, *_ = _setup(world, open_window=20, closed_window=0, sms_only=0)
+    store = world.store
+    assert store.broadcasts.move(broadcast_id, (SCHEDULED,), "sending", actor=CLI_ACTOR)
+    claimed = store.broadcasts.claim(broadcast_id, 8)
+    for recipient in claimed[:5]:  # the dead worker's pushes that got out
+        await world.outbox.push(store.citizens.for_phone(recipient.phone), BotReply(text=AR, language="ar"),
+                                kind_of(broadcast_id), category=MessageKind.AWARENESS)
+    assert store.broadcasts.progress(broadcast_id).sending == 8
+    assert "done" in await send_broadcast(_ctx(world), broadcast_id)
+    await world.settle()
+    graph = Counter(m["to"] for m in (await world.fake.get("/_fake/messages")).json()["messages"])
+    assert set(graph) == set(open_phones) and max(graph.values()) == 1
+    settled = [r for r in store.broadcasts.recipients(broadcast_id) if r.error == "settled_after_restart"]
+    assert sorted(r.phone for r in settled) == sorted(r.phone for r in claimed[:5])
+    progress = store.broadcasts.progress(broadcast_id)
+    assert (progress.sent, progress.sending, progress.queued) == (20, 0, 0)
