@@ -67,6 +67,7 @@ class Smsc:
                     "short_message": bytes(event.short_message).hex(),
                     "message_id": message_id,
                     "user_message_reference": reference,
+                    "session_id": event.session_id,
                     "at": time.time(),
                 }
             )
