@@ -33,7 +33,7 @@ from api.wording import opt_out_line
 from billing.credit import CreditKeeper
 from catalog.services import Catalog
 from core.messages import BotReply, TemplateRef, utcnow
-from pipeline.outbox import Outbox
+from pipeline.outbox import Outbox, PlannedPush
 from routing.billing import MessageKind
 from store import Store
 from store.transactions import (
@@ -51,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 # Hands notification entry ids to the job engine (jobs.deferred: one job each); raises if it cannot.
 Dispatch = Callable[[list[int]], Awaitable[None]]
+# Asks the job engine to send a citizen's queued messages (citizen id, the message ids just
+# queued: the job's id); raises if it cannot.
+SendQueued = Callable[[int, list[int]], Awaitable[None]]
 
 MAX_BODY_BYTES = 16 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; a step days ahead is a mistake
@@ -125,11 +128,13 @@ def create_api(
     catalog: Callable[[], Catalog],
     credit: Callable[[], Optional[CreditKeeper]] = lambda: None,
     dispatch: Callable[[], Optional[Dispatch]] = lambda: None,
+    send_queued: Callable[[], Optional[SendQueued]] = lambda: None,
 ) -> FastAPI:
     """The API over the process's store and outbox (callables: they exist once the runtime started).
     `credit`: the agencies' message credit (billing/credit.py); None counts nothing. `dispatch`:
     how a step's notification entries reach the job engine (the bot layer's arq enqueue); None
-    sends them in this process, after the step is stored."""
+    sends them in this process, after the step is stored. `send_queued`: how a one-off
+    notification's queued messages reach the job engine; None sends them in this process."""
     api = FastAPI(
         title="Tawasol agency API",
         version="1",
@@ -337,26 +342,51 @@ def create_api(
         if replayed is not None:
             return replayed
         keeper = credit()
+        sender = send_queued()
         try:
             if keeper is not None:
                 decision = await keeper.reserve(agency_id, body.category, 1)
                 if not decision.allowed:
                     raise ApiError(402, decision.reason or "credit_exhausted", decision.detail or "no message credit left")
-            status, result = await _one_off(records, outbox(), agency_id, body)
+            citizen, planned = await _plan_one_off(records, outbox(), agency_id, body)
+            answered: list[tuple[int, dict[str, Any]]] = []
+
+            def queue() -> Optional[list[int]]:
+                # The messages and the key's answer in one transaction (store/transactions.py).
+                status, result = records.transactions.queue_one_off(
+                    agency_id, key.key if key is not None else None, planned.rows,
+                    lambda ids: _one_off_answer(planned, ids),
+                )
+                answered.append((status, result))
+                return result["message_ids"] or None
+
+            if sender is None:
+                # Inline: queued under the citizen's lock and sent now, as any push.
+                await outbox().queue(citizen, queue)
+            else:
+                # The job engine sends them (AGENCY_NOTIFICATIONS=jobs): this process only queues.
+                await asyncio.to_thread(queue)
+            status, result = answered[0]
             if keeper is not None and not result["message_ids"]:
                 await keeper.release(agency_id, 1)  # nothing was sent: nothing to pay for
         except BaseException:
             if key is not None:
                 await asyncio.to_thread(records.transactions.release_key, agency_id, key.key)
             raise
-        if key is not None:
-            await asyncio.to_thread(records.transactions.finish_key, agency_id, key.key, status, result)
+        if sender is not None and result["message_ids"]:
+            try:
+                await sender(citizen, list(result["message_ids"]))
+            except Exception:
+                # Queued, so not lost: the outbox's sweep for queued messages nobody sent has them.
+                logger.exception("handing one-off message_ids=%s to the job engine failed; the outbox's sweep sends them",
+                                 result["message_ids"])
         return JSONResponse(result, status_code=status)
 
     return api
 
 
-async def _one_off(store: Store, outbox: Outbox, agency_id: str, body: NotificationIn) -> tuple[int, dict[str, Any]]:
+async def _plan_one_off(store: Store, outbox: Outbox, agency_id: str, body: NotificationIn) -> tuple[int, PlannedPush]:
+    """(the citizen, the push planned for them: rows on the router's channel, or why none)."""
     agency = await asyncio.to_thread(store.agencies.get, agency_id)
     citizen = await asyncio.to_thread(store.citizens.for_phone, body.citizen_phone)
     language = await asyncio.to_thread(language_of_citizen, store, citizen)
@@ -374,11 +404,17 @@ async def _one_off(store: Store, outbox: Outbox, agency_id: str, body: Notificat
     if body.template is not None:
         template = TemplateRef(body.template.name, body.template.language or language, list(body.template.parameters))
     reply = BotReply(text=f"{text}\n{opt_out_line(agency_id, language)}", language=language, template=template)
-    result = await outbox.push(
+    planned = await outbox.plan_push(
         citizen, reply, category.value, category=category, agency=payer_of(agency), asked_for=asked_for
     )
+    return citizen, planned
+
+
+def _one_off_answer(planned: PlannedPush, message_ids: list[int]) -> tuple[int, dict[str, Any]]:
+    """201 with the messages queued, or 200 with why none (`skipped`)."""
+    result = planned.result
     answer = {
-        "message_ids": result.message_ids, "channel": result.channel, "skipped": result.skipped,
-        "route_reason": result.reason,
+        "message_ids": message_ids, "channel": result.channel if message_ids else None,
+        "skipped": None if message_ids else (result.skipped or "unreachable"), "route_reason": result.reason,
     }
-    return (201 if result.message_ids else 200), answer
+    return (201 if message_ids else 200), answer

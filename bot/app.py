@@ -34,7 +34,7 @@ from console.preview import PreviewTools
 from core.brain import Brain
 from core.privacy import mask_text
 from jobs.deferred import Enqueuer
-from jobs.dispatch import dispatch_to_jobs
+from jobs.dispatch import dispatch_to_jobs, send_queued_by_jobs
 
 API_PREFIX = "/api/v1"  # the agency API (api/app.py); OpenAPI at /api/v1/docs
 
@@ -116,18 +116,20 @@ def preview_tools(runtime: Runtime) -> Optional[PreviewTools]:
 
 def agency_api(runtime: Runtime) -> FastAPI:
     """The agency API (api/) over this process's store and outbox; 503 until they exist. A step's
-    notifications go to the job engine (AGENCY_NOTIFICATIONS=jobs, the default with Redis), else
-    this process sends them after answering."""
-    dispatch = None
+    notifications, and a one-off notification's queued messages, go to the job engine
+    (AGENCY_NOTIFICATIONS=jobs, the default with Redis), else this process sends them."""
+    dispatch = send_queued = None
     if runtime.settings.agency_notifications == "jobs" and runtime.settings.redis_url:
         runtime.enqueuer = Enqueuer(runtime.settings.redis_url)
         dispatch = dispatch_to_jobs(runtime.enqueuer)
+        send_queued = send_queued_by_jobs(runtime.enqueuer)
     api = create_api(
         store=runtime.require_store,
         outbox=lambda: runtime.require_pipeline().outbox,
         catalog=catalog,
         credit=lambda: runtime.credit,
         dispatch=lambda: dispatch,
+        send_queued=lambda: send_queued,
     )
 
     @api.exception_handler(NotReady)

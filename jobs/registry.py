@@ -18,7 +18,7 @@ from jobs.broadcasts import restart_stalled_broadcasts, send_broadcast
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
 from jobs.notifications import JOB_NAME as DELIVER_NOTIFICATION
-from jobs.notifications import deliver_notification, send_owed_notifications
+from jobs.notifications import SEND_QUEUED, deliver_notification, send_owed_notifications, send_queued_messages
 from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
 from jobs.retention import redact_expired_texts
 
@@ -51,5 +51,6 @@ SWEEPS: tuple[Sweep, ...] = (
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
     "forget_citizen": forget_citizen,
     DELIVER_NOTIFICATION: deliver_notification,
+    SEND_QUEUED: send_queued_messages,
     "send_broadcast": send_broadcast,
 }

@@ -35,7 +35,7 @@ from routing.router import NOT_DELIVERED_IN_TIME, OPTED_OUT, RoutePlan, RouteSte
 from store import Store
 from store.citizens import Identity, PushFacts
 from store.messages import MessageRow
-from store.outbound import NewOutbound
+from store.outbound import NewOutbound, SendFailure
 from channels.base import Channel, Rendered, SendOutcome, SessionTemplates
 
 logger = logging.getLogger(__name__)
@@ -397,30 +397,21 @@ class Outbox:
             return True
         not_on_channel = outcome.verdict is Verdict.NOT_ON_THIS_CHANNEL
         if not_on_channel or outcome.verdict is Verdict.TRY_ANOTHER_CHANNEL:
-            await asyncio.to_thread(
-                outbound.mark_failed,
-                row.id,
-                error_code=outcome.error_code,
-                error_title=outcome.error_title,
-                detail="not on this channel" if not_on_channel else "channel cannot reach the citizen now",
-            )
             if not_on_channel:
                 await asyncio.to_thread(self._store.citizens.mark_unreachable, row.channel, row.address)
-            await self.fall_back(row, outcome.verdict.value)
+            await self._fail(
+                row, outcome, outcome.verdict.value,
+                "not on this channel" if not_on_channel else "channel cannot reach the citizen now",
+            )
             return False
         if outcome.verdict is Verdict.RETRY_LATER:
             attempt = (row.attempts or 0) + 1
             if self._retry.gives_up(attempt, _age_s(row)):
-                await asyncio.to_thread(
-                    outbound.mark_failed,
-                    row.id,
-                    error_code=outcome.error_code,
-                    error_title=outcome.error_title,
-                    detail=f"gave up after {attempt} attempts",
-                )
                 logger.error("send gave up message_id=%s channel=%s attempts=%d", row.id, row.channel, attempt)
-                if self.moves_on(row.kind, outcome.verdict):
-                    await self.fall_back(row, GAVE_UP)
+                await self._fail(
+                    row, outcome, GAVE_UP if self.moves_on(row.kind, outcome.verdict) else None,
+                    f"gave up after {attempt} attempts",
+                )
                 return False
             # Held back by the circuit: due again when it lets a probe through, without the backoff
             # growing (else after a long outage every retry waits a minute past the provider's return).
@@ -438,13 +429,26 @@ class Outbox:
                 row.id, row.channel, attempt, delay, outcome.error_code,
             )
             return False
-        await asyncio.to_thread(
-            outbound.mark_failed, row.id, error_code=outcome.error_code, error_title=outcome.error_title
-        )
         logger.warning("send failed message_id=%s channel=%s error=%s", row.id, row.channel, outcome.error_code)
-        if self.moves_on(row.kind, outcome.verdict):
-            await self.fall_back(row, outcome.verdict.value)
+        await self._fail(row, outcome, outcome.verdict.value if self.moves_on(row.kind, outcome.verdict) else None)
         return False
+
+    async def _fail(self, row: MessageRow, outcome: SendOutcome, move_cause: Optional[str], detail: Optional[str] = None) -> None:
+        """Record that `row`'s send failed and, with a `move_cause`, queue its reply on the next
+        channel, both in ONE transaction (store.outbound.fall_back with `failed`). Written one
+        after the other, a worker killed between them left the failure recorded and the fallback
+        never queued: the step reached the citizen on no channel (the 1,000-transaction soak run
+        lost a registration that way, SIGKILL right after WhatsApp's 131026). Killed before the
+        commit now, the row is still pending: it is sent again once its hold is over, refused
+        again, and moves on then."""
+        failure = SendFailure(row.id, outcome.error_code, outcome.error_title, detail)
+        if move_cause is not None and await self.fall_back(row, move_cause, failed=failure):
+            return
+        # Nowhere to go, nothing to move, or moved already by another worker: the failure alone.
+        await asyncio.to_thread(
+            self._store.outbound.mark_failed,
+            row.id, error_code=failure.error_code, error_title=failure.error_title, detail=failure.detail,
+        )
 
     def _deadline(self, row: MessageRow) -> Optional[datetime]:
         """When a push just sent must be confirmed delivered by, if its channel must and has a
@@ -473,11 +477,19 @@ class Outbox:
             logger.info("moved undelivered pushes count=%d as_of=%s", moved, now.isoformat())
         return moved
 
-    async def fall_back(self, row: MessageRow, cause: str, *, overdue_at: Optional[datetime] = None) -> list[int]:
+    async def fall_back(
+        self,
+        row: MessageRow,
+        cause: str,
+        *,
+        overdue_at: Optional[datetime] = None,
+        failed: Optional[SendFailure] = None,
+    ) -> list[int]:
         """Queue the reply `row` carried on the channel the router names after `row.channel`
         failed it (`cause`), once per reply (store.outbound.fall_back: a conditional update, so
         only one of several workers, webhooks or timers queues it). `overdue_at`: the delivery
-        timer's moment; the move then happens only if the row is still undelivered past its deadline."""
+        timer's moment; the move then happens only if the row is still undelivered past its deadline.
+        `failed`: the failed send to record with the move, in its transaction ([] returned: not recorded)."""
         if not row.reply or not row.reply_key:
             logger.warning("no fallback for message_id=%s channel=%s: no reply to re-render", row.id, row.channel)
             return []
@@ -503,7 +515,7 @@ class Outbox:
             citizen=self.router.citizen_charge(kind=row.kind, channel=step.channel),
         )
         ids = await asyncio.to_thread(
-            self._store.outbound.fall_back, row.reply_key, row.channel, rows, overdue_at=overdue_at
+            self._store.outbound.fall_back, row.reply_key, row.channel, rows, overdue_at=overdue_at, failed=failed
         )
         if ids:
             logger.info(

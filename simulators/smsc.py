@@ -9,7 +9,7 @@ follows each accepted part: `stat:DELIVRD`, or `stat:UNDELIV err:001` for destin
 with an --undeliverable prefix, with the receipted_message_id and message_state TLVs, and the
 submit's user_message_reference repeated (as SMSCs that support it do). Receipts go to the bind
 that submitted, or, if it is gone (the process died), to any other bind of ours, as an SMSC keeps
-receipts for the account until a receiver binds. "READY" on stdout says it listens. Message ids
+receipts for the account until a receiver binds; one answered with an error is delivered again. "READY" on stdout says it listens. Message ids
 carry the process id, so two lives of the server never reuse one.
 """
 
@@ -67,6 +67,7 @@ class Smsc:
                     "short_message": bytes(event.short_message).hex(),
                     "message_id": message_id,
                     "user_message_reference": reference,
+                    "session_id": event.session_id,
                     "at": time.time(),
                 }
             )
@@ -98,13 +99,16 @@ class Smsc:
             )
             if esme is not None:
                 try:
-                    await esme.deliver_sm(
+                    answer = await esme.deliver_sm(
                         event.source_addr or "SMSC", text.encode("ascii"),
                         source_addr=event.destination_addr, source_addr_ton=event.dest_addr_ton,
                         source_addr_npi=event.dest_addr_npi, dest_addr_ton=event.source_addr_ton,
                         dest_addr_npi=event.source_addr_npi, esm_class=RECEIPT_ESM_CLASS, tlvs=tlvs,
                     )
-                    return
+                    if answer.command_status == 0:
+                        return
+                    # Refused for now (ESME_RX_T_APPN: the ESME could not record it): delivered
+                    # again shortly, as an operator's SMSC does, not dropped.
                 except Exception:  # that bind went away meanwhile: another one may take it
                     self.esmes.pop(esme.session_id, None)
             await asyncio.sleep(0.5)

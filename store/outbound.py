@@ -54,6 +54,16 @@ class Billing:
     citizen_share: Optional[Decimal] = None
 
 
+@dataclass(frozen=True)
+class SendFailure:
+    """A send its provider refused, recorded on the message (`mark_failed`'s fields)."""
+
+    message_id: int
+    error_code: Optional[str] = None
+    error_title: Optional[str] = None
+    detail: Optional[str] = None
+
+
 @dataclass
 class NewOutbound:
     """An outbound message to persist (status "queued") before it is handed to a provider."""
@@ -308,16 +318,16 @@ class OutboundRepository:
         count_attempt: bool = True,
     ) -> None:
         with self._db.session() as s:
-            row = s.get(Message, message_id)
-            if count_attempt:
-                row.attempts = (row.attempts or 0) + 1
-            row.status = STATUS_FAILED
-            row.next_attempt_at = None
-            row.deliver_by = None
-            add_event(s, message_id, STATUS_FAILED, error_code=error_code, error_title=error_title, detail=detail)
+            _fail(s, SendFailure(message_id, error_code, error_title, detail), count_attempt=count_attempt)
 
     def fall_back(
-        self, reply_key: str, from_channel: str, rows: list[NewOutbound], *, overdue_at: Optional[datetime] = None
+        self,
+        reply_key: str,
+        from_channel: str,
+        rows: list[NewOutbound],
+        *,
+        overdue_at: Optional[datetime] = None,
+        failed: Optional[SendFailure] = None,
     ) -> list[int]:
         """Replace a reply's messages on `from_channel` by `rows` on another channel, once.
 
@@ -328,6 +338,9 @@ class OutboundRepository:
         at or before it are taken: one delivered meanwhile is left alone and nothing is queued.
         The reply's other parts still pending on `from_channel` are failed ("superseded"), so a
         split reply is not sent twice. Returns [] when it was moved already (or need not be).
+        `failed`: the send that failed on `from_channel`, recorded in the same transaction, so no
+        crash can leave the failure written and the fallback not queued (the reply then reaches
+        the citizen on neither channel); with [] returned, nothing of it was written.
         """
         if not rows:
             return []
@@ -350,6 +363,8 @@ class OutboundRepository:
         with self._db.session() as s:
             if s.execute(claim).rowcount == 0:
                 return []
+            if failed is not None:
+                _fail(s, failed)
             superseded = s.execute(
                 select(Message).where(
                     Message.reply_key == reply_key,
@@ -465,3 +480,16 @@ class OutboundRepository:
         """The message's ledger entry: what it costs and who pays."""
         with self._db.session() as s:
             return s.execute(select(LedgerEntry).where(LedgerEntry.message_id == message_id)).scalar_one_or_none()
+
+
+def _fail(s: Session, failure: SendFailure, *, count_attempt: bool = True) -> None:
+    row = s.get(Message, failure.message_id)
+    if count_attempt:
+        row.attempts = (row.attempts or 0) + 1
+    row.status = STATUS_FAILED
+    row.next_attempt_at = None
+    row.deliver_by = None
+    add_event(
+        s, failure.message_id, STATUS_FAILED,
+        error_code=failure.error_code, error_title=failure.error_title, detail=failure.detail,
+    )

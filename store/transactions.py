@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from core.messages import utcnow
 from store.citizens import citizen_for_phone
 from store.database import Database
 from store.notification_outbox import owe, pending_entries
+from store.outbound import NewOutbound, insert_outbound
 from store.models import (
     Agency,
     IdempotencyKey,
@@ -285,6 +286,28 @@ class TransactionRepository:
                 .where(IdempotencyKey.agency_id == agency_id, IdempotencyKey.key == key)
                 .values(status_code=status_code, response=body)
             )
+
+    def queue_one_off(
+        self,
+        agency_id: str,
+        key: Optional[str],
+        rows: Sequence[NewOutbound],
+        answer: Callable[[list[int]], tuple[int, dict[str, Any]]],
+    ) -> tuple[int, dict[str, Any]]:
+        """A one-off notification's messages queued (status "queued", each with its ledger row)
+        and its Idempotency-Key's answer (`answer(ids)`: status code and body) written in ONE
+        transaction: a retry finds the messages and the answer, or neither (the key, claimed by
+        `claim_key`, is then released by the caller). Sending is the outbox's, afterwards."""
+        with self._db.session() as s:
+            ids = insert_outbound(s, rows) if rows else []
+            status_code, body = answer(ids)
+            if key is not None:
+                s.execute(
+                    update(IdempotencyKey)
+                    .where(IdempotencyKey.agency_id == agency_id, IdempotencyKey.key == key)
+                    .values(status_code=status_code, response=body)
+                )
+            return status_code, body
 
     def release_key(self, agency_id: str, key: str) -> None:
         """The request was refused before any work: the key may be used again."""
