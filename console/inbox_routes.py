@@ -30,6 +30,7 @@ from store.staff import LIAISON_OFFICER, MINISTRY_ADMIN
 CHANNELS = ("whatsapp", "sms")
 LANGUAGES = ("ar", "en", "arabizi")
 ACTIONS = ("label", "new_question", "out_of_scope", "dismiss")
+DONE_FIELDS = ("done", "n", "added", "held", "dup", "elsewhere", "intent")  # what the last action did
 MAX_IDS = 1000  # one group's form at most: more is not a form a person sent
 
 
@@ -95,7 +96,7 @@ def inbox_router(pages: Pages, catalog: Callable[[], Catalog]) -> APIRouter:
         return await asyncio.to_thread(
             pages.render, visit, "inbox.html", groups=groups, form=form, error=error, intents=data.intents,
             services=services_for(viewer), agencies=agencies, channels=CHANNELS, languages=LANGUAGES,
-            done=dict(request.query_params), total=sum(len(g.messages) for g in groups),
+            done={k: request.query_params.get(k, "") for k in DONE_FIELDS}, total=sum(len(g.messages) for g in groups),
             back="/console/inbox" + (("?" + urlencode({k: v for k, v in form.items() if v})) if any(form.values()) else ""),
         )
 
@@ -164,6 +165,5 @@ def _safe_back(value: str) -> str:
 
 def _with(back: str, done: dict) -> str:
     base, _, query = back.partition("?")
-    kept = [p for p in query.split("&") if p and not p.split("=", 1)[0] in ("done", "n", "added", "held", "dup",
-                                                                              "elsewhere", "intent")]
+    kept = [p for p in query.split("&") if p and p.split("=", 1)[0] not in DONE_FIELDS]
     return base + "?" + "&".join(kept + [urlencode(done)])
