@@ -351,6 +351,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "bot_guess": ("تخمين البوت", "Bot's guess"),
     "model_reads": ("ما يقرؤه النموذج", "What the model reads"),
     "choose": ("اختيار", "Choose"),
+    "choose_intent": ("— اختر النية —", "— choose the intent —"),
     "this_is_intent": ("هذه الرسائل من النية", "These messages are intent"),
     "about_service": ("عن الخدمة", "About the service"),
     "action_label": ("احفظها أمثلة تدريب", "Save as training examples"),
