@@ -65,6 +65,8 @@ def _replay(changes: Iterable[Change], base: Mapping[str, Iterable[str]]) -> tup
     held: dict[int, str] = {}
     held_text: dict[int, str] = {}
     for change in changes:
+        if change.kind in (ADD, HOLD, MOVE) and not change.text:
+            continue  # its citizen's data was erased on request (store/redaction.py)
         if change.kind == ADD:
             texts = state.setdefault(change.to_intent, [])
             if change.text not in texts:

@@ -119,3 +119,15 @@ def test_an_example_that_is_too_long_or_empty_is_refused(store):
         with pytest.raises(CurationRefused):
             store.curation.add_example("ask_fees", text, model_text(text) or "", ADMIN)
     assert store.curation.count() == 0
+
+
+def test_a_citizens_erasure_blanks_the_examples_made_of_their_messages(store):
+    trained, held = texts_on_each_side()
+    missed(store, trained[0])
+    missed(store, held[0])
+    store.curation.label(store.inbox.open(None), "ask_fees", None, ADMIN, model_text, {})
+    assert store.curation.for_training() and store.curation.held_out()
+    erased = store.erasure.erase("962790000001")
+    assert erased is not None and erased.review_rows == 4  # two review rows, two examples
+    assert store.curation.for_training() == [] and store.curation.held_out() == []
+    assert store.curation.apply_to({"ask_fees": ["كم"]}) == {"ask_fees": ["كم"]}
