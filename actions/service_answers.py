@@ -17,6 +17,8 @@ from catalog.replies import say
 from nlu.follow_ups import names_only_the_service
 from nlu.service_extractor import CANDIDATE_SEPARATOR, SERVICE, SERVICE_CANDIDATES
 
+CLARIFIED = "clarified"  # the review reason of a turn answered with "which of these services?"
+
 # After an answer, offer the aspects citizens most often ask next (WhatsApp shows three buttons).
 FOLLOW_UPS = ("fees", "documents", "steps", "location", "duration", "eligibility", "overview")
 
@@ -128,5 +130,8 @@ class ActionAnswerService(Action):
             )
             for s in services[:10]
         ]
+        # A clarifying question is a near miss: staff see it in the inbox, and a label for it teaches
+        # the model to name the service next time.
+        flag_for_review(dispatcher, CLARIFIED)
         utter(dispatcher, say("choose_service", language), choices, language=language)
         return [SlotSet("pending_aspect", aspect)]

@@ -27,6 +27,8 @@ from console.broadcast_routes import broadcast_router
 from console.catalog_routes import catalog_router
 from console.config import ConsoleConfig
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
+from console.inbox_routes import inbox_router
+from console.intent_routes import intent_router
 from console.pages import pages_router
 from console.preview import PreviewTools
 from console.sessions import DatabaseSessions, RedisSessions, SessionStore
@@ -89,6 +91,8 @@ def mount_console(
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(catalog_router(pages, preview), prefix=PREFIX, include_in_schema=False)
     app.include_router(broadcast_router(pages, catalog, broadcasts), prefix=PREFIX, include_in_schema=False)
+    app.include_router(inbox_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
+    app.include_router(intent_router(pages), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 

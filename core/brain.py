@@ -17,8 +17,8 @@ class Answer:
     confidence: Optional[float] = None
     service_id: Optional[str] = None
     language: Optional[str] = None  # "ar", "en" or "arabizi": how the citizen wrote
-    # Why staff should review this message ("low_confidence", "no_service", "out_of_scope"), as the
-    # dialogue decided it; None when the bot understood.
+    # Why staff should review this message ("low_confidence", "no_service", "out_of_scope",
+    # "not_in_catalog", "clarified"), as the dialogue decided it; None when the bot understood.
     review_reason: Optional[str] = None
 
     @property

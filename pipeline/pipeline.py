@@ -40,6 +40,7 @@ from core.messages import (
 )
 from pipeline.flood import THROTTLE_NOTICE, FloodPolicy, flood_key
 from pipeline.keywords import opts_in_or_out
+from pipeline.missed_follow_ups import FOLLOW_UP_WINDOW, miss_reported_by, was_a_question
 from pipeline.outbox import Outbox
 from core.privacy import mask_phone
 from catalog.replies import reply
@@ -317,6 +318,7 @@ class Pipeline:
             replies = fast.replies
         else:
             replies, understanding, reason = await self._ask_brain(citizen.id, citizen.preferred_language, fast.inbound)
+        earlier_missed = await self._earlier_missed(citizen.id, row.id, understanding, reason)
         # The router decides where each reply goes (one recovered after a long outage may find the
         # channel's session closed); the rows are queued with the "answered" mark, in one transaction.
         outbound = self.outbox.answer_rows(replies, to=row, identities=context.identities)
@@ -328,6 +330,7 @@ class Pipeline:
             unrecognised_reason=reason,
             interpreted_kind=fast.interpreted_kind,
             interpreted_payload=fast.interpreted_payload,
+            earlier_missed=earlier_missed,
         )
         logger.info(
             "answered message_id=%s citizen_id=%s replies=%d queued=%d intent=%s",
@@ -335,6 +338,20 @@ class Pipeline:
             understanding.intent if understanding else "-",
         )
         return completed.pending
+
+    async def _earlier_missed(
+        self, citizen_id: int, message_id: int, understanding: Optional[Understanding], flagged: Optional[str]
+    ) -> Optional[tuple[int, str]]:
+        """(id, reason) of the citizen's previous question when this message says its answer missed."""
+        miss = miss_reported_by(understanding.intent if understanding else None, flagged)
+        if miss is None:
+            return None
+        earlier = await asyncio.to_thread(
+            self.store.inbound.earlier_question, citizen_id, message_id, utcnow() - FOLLOW_UP_WINDOW
+        )
+        if earlier is None or not was_a_question(earlier.intent):
+            return None
+        return earlier.id, miss
 
     async def _in_context(self, citizen_id: int, message_id: int, message: InboundMessage) -> InboundMessage:
         """The message, with the service of the alert it answers when the last thing said to the

@@ -18,9 +18,11 @@ from store.broadcasts import BroadcastRepository
 from store.catalog import CatalogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
+from store.curation import CuratedExamples
 from store.database import Database
 from store.conversations import ConversationBrowser, ConversationRepository
 from store.erasure import ErasureRepository
+from store.inbox import InboxActions, MissedInbox
 from store.inbound import InboundRepository
 from store.ledger import LedgerRepository
 from store.model_registry import ModelRegistry
@@ -73,6 +75,10 @@ class Store:
         # Liaison officers' broadcasts, and their requests for credit and sender IDs.
         self.broadcasts = BroadcastRepository(self.db)
         self.requests = StaffRequestRepository(self.db)
+        # The curation loop: missed messages waiting for staff, and the training data they curate.
+        self.inbox = MissedInbox(self.db)
+        self.inbox_actions = InboxActions(self.db)
+        self.curation = CuratedExamples(self.db)
 
     def close(self) -> None:
         self.db.dispose()

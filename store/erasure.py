@@ -39,7 +39,7 @@ from store.models import (
     Transaction,
     TransactionEvent,
 )
-from store.redaction import TICKETS, redact_messages, redact_review_rows
+from store.redaction import TICKETS, redact_messages, redact_review_rows, redact_training_examples
 from store.statuses import add_event
 
 IDENTITIES = ChannelIdentity.__table__
@@ -114,6 +114,8 @@ class ErasureRepository:
                 chunk = message_ids[start:start + 500]
                 messages += redact_messages(s, chunk, now)
                 review_rows += redact_review_rows(s, chunk)
+                # Counted with the review rows: both are staff's copies of the citizen's texts.
+                review_rows += redact_training_examples(s, chunk)
             _mask_in_timelines(s, message_ids, address)
             tickets = s.execute(
                 update(TICKETS).where(TICKETS.c.citizen_id.in_(citizen_ids), TICKETS.c.text != "").values(text="")

@@ -166,6 +166,28 @@ def _insert_known_together(
     return stored
 
 
+@dataclass(frozen=True)
+class EarlierMessage:
+    id: int
+    intent: Optional[str]
+
+
+_UNRECOGNISED = UnrecognisedMessage.__table__
+
+
+def _keep_earlier_missed(s: Session, message_id: int, reason: str) -> None:
+    if s.execute(select(_UNRECOGNISED.c.id).where(_UNRECOGNISED.c.message_id == message_id).limit(1)).first():
+        return  # already in the inbox, for the reason the dialogue gave then
+    earlier = s.execute(
+        select(MESSAGES.c.text, MESSAGES.c.language, MESSAGES.c.intent, MESSAGES.c.confidence)
+        .where(MESSAGES.c.id == message_id)
+    ).one()
+    s.execute(insert(_UNRECOGNISED).values(
+        message_id=message_id, text=earlier.text, language=earlier.language, intent=earlier.intent,
+        confidence=earlier.confidence, reason=reason,
+    ))
+
+
 class InboundRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -276,6 +298,7 @@ class InboundRepository:
         interpreted_kind: Optional[str] = None,
         interpreted_payload: Optional[str] = None,
         held: Optional[HeldTicket] = None,
+        earlier_missed: Optional[tuple[int, str]] = None,
     ) -> Completed:
         """Mark an inbound message answered and queue its replies, in ONE transaction.
 
@@ -283,7 +306,9 @@ class InboundRepository:
         answer queued (sent by recovery): never two answers. No outbound ids when the message was
         already answered (someone else got there first). `held`: the message is for the agent who
         holds the citizen's ticket, not the bot: marked "for_agent" (with the ticket's service, so
-        the conversation shows under that agency) and answered by nobody here.
+        the conversation shows under that agency) and answered by nobody here. `earlier_missed`:
+        (message id, reason) of an earlier message this one says was missed
+        (pipeline/missed_follow_ups.py), kept for staff unless it already is.
         """
         with self._db.session() as s:
             row = s.execute(
@@ -319,8 +344,25 @@ class InboundRepository:
                         reason=unrecognised_reason,
                     )
                 )
+            if earlier_missed is not None:
+                _keep_earlier_missed(s, *earlier_missed)
             ids = insert_outbound(s, outbound, conversation_id=row.conversation_id)
             return Completed(ids, pending_outbound(s, row.citizen_id))
+
+    def earlier_question(self, citizen_id: int, message_id: int, since: datetime) -> Optional[EarlierMessage]:
+        """The citizen's inbound message just before `message_id`, if the bot answered it after
+        `since`: what a "not what I asked" is about."""
+        with self._db.session() as s:
+            row = s.execute(
+                select(MESSAGES.c.id, MESSAGES.c.intent, MESSAGES.c.status, MESSAGES.c.created_at)
+                .where(MESSAGES.c.citizen_id == citizen_id, MESSAGES.c.direction == DIRECTION_IN,
+                       MESSAGES.c.id < message_id)
+                .order_by(MESSAGES.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.status != STATUS_ANSWERED or row.created_at < since:
+                return None
+            return EarlierMessage(row.id, row.intent)
 
     def fail(self, message_id: int, detail: str) -> None:
         """Give up on answering a message (it kept crashing the worker)."""

@@ -401,9 +401,15 @@ class UnrecognisedMessage(Base):
     language = Column(String(16))
     intent = Column(String(128))
     confidence = Column(Float)
-    reason = Column(String(32), nullable=False)  # "low_confidence" / "no_service" / "out_of_scope"
+    # Why it is here (store/review.py REASONS): the dialogue's flags, and the follow-ups the pipeline
+    # notices ("not_what_i_asked", "handoff").
+    reason = Column(String(32), nullable=False)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
-    reviewed_at = Column(UtcDateTime)
+    reviewed_at = Column(UtcDateTime)  # resolved: out of the open inbox
+    # What staff made of it (store/curation.py): labelled / new_question / out_of_scope / dismissed;
+    # NULL for one resolved on the older review page.
+    resolution = Column(String(16))
+    resolved_by = Column(Integer, ForeignKey("staff_users.id"))
 
 
 class Transaction(Base):
@@ -752,4 +758,39 @@ class SenderIdRequest(Base):
     requested_by = Column(Integer, ForeignKey("staff_users.id"))
     decided_by = Column(Integer, ForeignKey("staff_users.id"))
     decided_at = Column(UtcDateTime)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class TrainingExample(Base):
+    """A training example staff gave: a missed message labelled in the inbox, or one written on the
+    intents page. `held_out` ones (a fixed tenth of labelled messages) are never trained on: a new
+    model is compared on them (store/curation.py)."""
+
+    __tablename__ = "training_examples"
+
+    id = Column(Integer, primary_key=True)
+    intent = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)
+    normalized = Column(Text, nullable=False, default="")  # what the model reads (nlu/model_text.py)
+    service_id = Column(String(128))
+    source = Column(String(16), nullable=False)  # "inbox" / "console"
+    message_id = Column(Integer, ForeignKey("messages.id"), index=True)
+    created_by = Column(Integer, ForeignKey("staff_users.id"))
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    held_out = Column(Boolean, nullable=False, default=False)
+
+
+class IntentChange(Base):
+    """One curated change to the training data, applied in id order when the training snapshot is
+    built: an example added (or held out), an example moved, an intent renamed or merged."""
+
+    __tablename__ = "intent_changes"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)  # add / hold / move / rename / merge
+    example_id = Column(Integer, ForeignKey("training_examples.id"))
+    text = Column(Text)  # the example moved
+    from_intent = Column(String(128))
+    to_intent = Column(String(128), nullable=False)
+    created_by = Column(Integer, ForeignKey("staff_users.id"))
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)

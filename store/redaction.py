@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import case, func, literal, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from store.messages import MESSAGES
-from store.models import Ticket, UnrecognisedMessage
+from store.models import IntentChange, Ticket, TrainingExample, UnrecognisedMessage
 
 REVIEW = UnrecognisedMessage.__table__
 TICKETS = Ticket.__table__
@@ -60,3 +60,18 @@ def redact_review_rows(session: Session, message_ids: Sequence[int]) -> int:
     return session.execute(
         update(REVIEW).where(REVIEW.c.message_id.in_(message_ids), REVIEW.c.text != "").values(text="")
     ).rowcount
+
+
+def redact_training_examples(session: Session, message_ids: Sequence[int]) -> int:
+    """The training examples staff made of these messages (the inbox): blanked, and so left out of
+    every later training snapshot and comparison (store/curation.py skips empty texts)."""
+    if not message_ids:
+        return 0
+    examples = list(session.execute(
+        select(TrainingExample.id).where(TrainingExample.message_id.in_(message_ids), TrainingExample.text != "")
+    ).scalars())
+    if not examples:
+        return 0
+    session.execute(update(TrainingExample).where(TrainingExample.id.in_(examples)).values(text="", normalized=""))
+    session.execute(update(IntentChange).where(IntentChange.example_id.in_(examples)).values(text=""))
+    return len(examples)

@@ -9,7 +9,10 @@ from store.audit import Actor, record
 from store.database import Database
 from store.models import UnrecognisedMessage
 
-REASONS = ("low_confidence", "no_service", "out_of_scope", "not_in_catalog")
+# Why a message is in the inbox of missed messages. The dialogue flags the first five as it answers
+# (the clarified: "which of these services?"); the pipeline adds the last two when the citizen's
+# next message says the answer missed ("مش هاد قصدي") or asks for a person.
+REASONS = ("low_confidence", "no_service", "out_of_scope", "not_in_catalog", "clarified", "not_what_i_asked", "handoff")
 
 
 class ReviewRepository:

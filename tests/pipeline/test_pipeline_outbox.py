@@ -6,7 +6,10 @@ from catalog import replies
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
+
+from core.brain import Answer
 
 from core.messages import BotReply, InboundMessage, StatusUpdate, TemplateRef, Verdict, utcnow
 from store.models import ChannelIdentity, UnrecognisedMessage
@@ -195,3 +198,31 @@ async def test_understanding_is_stored_on_the_inbound_message(make_pipeline, sto
     message_id = await say(pipeline, whatsapp("wamid.1"))
     row = rows(store, id=message_id)[0]
     assert (row.intent, row.confidence, row.service_id, row.language) == ("echo", 0.99, "echo_service", "en")
+
+
+class ScriptedBrain(EchoBrain):
+    """Understands each text as the intent the script gives it, confidently."""
+
+    def __init__(self, intents: dict[str, str]) -> None:
+        super().__init__()
+        self.intents = intents
+
+    async def respond(self, conversation_key, message, *, language=None):
+        self.calls.append(message)
+        return Answer(replies=[BotReply(text="جواب")], intent=self.intents[message.text], confidence=0.9, language="ar")
+
+
+@pytest.mark.parametrize("follow_up, intent, reason", [
+    ("مش هاد قصدي", "deny", "not_what_i_asked"), ("بدي موظف", "human_handoff", "handoff"),
+])
+async def test_a_question_the_citizen_says_was_missed_goes_to_the_inbox(make_pipeline, store, follow_up, intent, reason):
+    brain = ScriptedBrain({"قديش الرسوم": "ask_fees", "مرحبا": "greet", follow_up: intent})
+    pipeline = make_pipeline(brain, {"whatsapp": FakeSender("whatsapp")})
+    question = await say(pipeline, whatsapp("wamid.1", "قديش الرسوم"))
+    await say(pipeline, whatsapp("wamid.2", follow_up))
+    await say(pipeline, whatsapp("wamid.3", "مرحبا"))
+    await say(pipeline, whatsapp("wamid.4", follow_up))  # after a greeting: nothing was missed
+    await say(pipeline, whatsapp("wamid.5", follow_up))  # after the follow-up itself: nor here
+    with store.db.session() as s:
+        found = [(r.message_id, r.reason, r.text, r.intent) for r in s.query(UnrecognisedMessage).all()]
+    assert found == [(question, reason, "قديش الرسوم", "ask_fees")]
