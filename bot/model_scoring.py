@@ -1,0 +1,60 @@
+"""A model archive scored on the fixed held-out sets (eval/, which curation never writes to): the
+scorecard kept with the model in the registry (nlu/scorecard.py says what it holds)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from bot.nlu_commands import parse_record
+from bot.training import REPOSITORY
+from nlu.scorecard import UNLABELLED, Parsed, scorecard
+
+logger = logging.getLogger(__name__)
+
+# Written independently of the training data (eval/README.md); the large catalog's set needs
+# another catalog, and the dialogue sets go through the whole service: neither is an NLU held-out set.
+HELDOUT_FILES = tuple(REPOSITORY / "eval" / name for name in
+                      ("tawasol_heldout.jsonl", "tawasol_heldout_b.jsonl", "tawasol_heldout_c.jsonl"))
+
+
+def heldout_hash(files: Sequence[Path] = HELDOUT_FILES) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+async def score_model(
+    model_path: str,
+    files: Sequence[Path] = HELDOUT_FILES,
+    said: Optional[Callable[[int, int], None]] = None,
+) -> dict:
+    """Parse every held-out message with the model at `model_path`; `said(done, total)` hears how far."""
+    from brain.rasa_brain import RasaBrain
+
+    items = []
+    for file in files:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                items.append((f"{file.stem}:{number}", json.loads(line)))
+    brain = RasaBrain.load(model_path)
+    parsed = []
+    for done, (key, item) in enumerate(items, start=1):
+        started = time.perf_counter()
+        record = parse_record(item["text"], await brain.parse(item["text"]))
+        milliseconds = (time.perf_counter() - started) * 1000
+        gold_service = item["service_id"] if "service_id" in item else UNLABELLED
+        parsed.append(Parsed(key, item["text"], item["intent"], record["intent"], gold_service, record["service_id"],
+                             milliseconds))
+        if said is not None and (done % 100 == 0 or done == len(items)):
+            said(done, len(items))
+    card = scorecard(parsed, heldout_hash(files), [f.name for f in files])
+    logger.info("model scored path=%s intent_accuracy=%.4f service_accuracy=%.4f median_ms=%.1f",
+                Path(model_path).name, card["intent_accuracy"], card["service_accuracy"], card["median_parse_ms"])
+    return card
