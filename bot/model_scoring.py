@@ -1,5 +1,5 @@
 """A model archive scored on the fixed held-out sets (eval/, which curation never writes to): the
-scorecard kept with the model in the registry (nlu/scorecard.py says what it holds)."""
+scorecard kept with the model in the registry (brain/scorecard.py says what it holds)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Callable, Optional, Sequence
 
 from bot.nlu_commands import parse_record
 from bot.training import REPOSITORY
-from nlu.scorecard import UNLABELLED, Parsed, scorecard
+from brain.scorecard import UNLABELLED, Parsed, scorecard
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from bot.settings import MODELS_DIR
 from bot.training import train_model
 from bot.training_snapshot import pack, take_snapshot
 from catalog.services import default_catalog_dir
-from nlu.scorecard import NotComparable, compare
+from brain.scorecard import NotComparable, compare
 from store import Store
 from store.curated_training import curated_training_examples
 from store.database import Database

@@ -83,14 +83,13 @@ def curated_yaml(examples: Iterable[tuple[str, str]]) -> str:
         line = " ".join(text.split())  # one line each: Rasa's example list is line-based
         if line and line not in by_intent[intent]:
             by_intent[intent].append(line)
-    blocks = []
+    # Written by hand, not by yaml.dump: each example is one literal line of a block scalar, as
+    # in data/nlu (yaml.dump would quote some and fold the block into an escaped string).
+    lines = ["# Examples labelled in the console (the inbox of missed messages).", 'version: "3.1"', "nlu:"]
     for intent in sorted(by_intent):
-        listed = "".join(f"- {yaml.safe_dump(t, allow_unicode=True, width=10_000).strip().removesuffix('...').strip()}\n"
-                         for t in by_intent[intent])
-        blocks.append({"intent": intent, "examples": listed})
-    return "# Examples labelled in the console (the inbox of missed messages).\n" + yaml.safe_dump(
-        {"version": "3.1", "nlu": blocks}, allow_unicode=True, sort_keys=False, width=10_000
-    )
+        lines += [f"- intent: {intent}", "  examples: |"]
+        lines += [f"    - {text}" for text in by_intent[intent]]
+    return "\n".join(lines) + "\n"
 
 
 def _hashed_files(directory: Path) -> list[Path]:

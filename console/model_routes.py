@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from console.context import NotFound, Pages, Visit
 from console.model_hooks import ModelHooks
 from console.row_ids import RowId
-from nlu.scorecard import Comparison, NotComparable, compare
+from brain.scorecard import Comparison, NotComparable, compare
 from store.audit import Actor
 from store.model_registry import ModelRegistryError, RegisteredModel
 from store.model_switches import ACTIVATED, SwitchRefused

@@ -15,7 +15,7 @@ from store.audit import CLI_ACTOR, AuditFilter
 from tests.console.conftest import ConsoleServer, serve_console
 from tests.console.seed import ADMIN, AGENT, LIAISON, PASSWORD
 from tests.console.test_console_http import client, sign_in
-from tests.nlu.scorecards import card
+from tests.brain.scorecards import card
 
 SECOND_ADMIN = "second@mopd.gov.jo"
 T = datetime(2026, 12, 7, 19, 0, tzinfo=timezone.utc)

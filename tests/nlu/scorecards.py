@@ -1,9 +1,9 @@
 """Scorecards for tests that need models with scores but not the parsing: built by the real
-`nlu.scorecard.scorecard` from parses a test describes."""
+`brain.scorecard.scorecard` from parses a test describes."""
 
 from __future__ import annotations
 
-from nlu.scorecard import Parsed, scorecard
+from brain.scorecard import Parsed, scorecard
 
 HELDOUT = "test-heldout"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.scorecard import UNLABELLED, NotComparable, Parsed, compare, scorecard
-from tests.nlu.scorecards import card
+from brain.scorecard import UNLABELLED, NotComparable, Parsed, compare, scorecard
+from tests.brain.scorecards import card
 
 
 def test_the_scorecard_counts_accuracies_f1_and_the_wrong_messages():
