@@ -1,7 +1,7 @@
 """Training, comparing, switching on and rolling back models in headless Chromium, with the real
 training job: an admin clicks Train, the job engine (arq on the real Redis, a worker in this test)
-trains on deliberately damaged data — the fee and duration questions' labels swapped by curated
-examples, as a careless labelling would — while the page shows its progress and log; the
+trains on deliberately damaged data — every fee and duration question also labelled as the other
+by curated examples, as a careless labelling would — while the page shows its progress and log; the
 comparison with the active model flags the regression in red; switching it on then takes a second,
 different admin (the first one's second click is refused by the server); rolling back returns to
 the earlier model. Screenshots of the comparison in Arabic and English.
@@ -57,11 +57,10 @@ def _examples(name: str, intent: str) -> list[str]:
 
 
 def swapped_labels(_db) -> list[tuple[str, str]]:
-    """Every fee question labelled a duration question and the other way round, twice each (as
-    written and with a trailing "!"), so the wrong label outweighs the right one."""
+    """Every fee question labelled a duration question too, and every duration question a fee
+    question: the same texts under both labels (so training encodes no new text: it stays short)."""
     fees, durations = _examples("aspects_fees.yml", "ask_fees"), _examples("aspects_duration.yml", "ask_duration")
-    damaged = [("ask_duration", t) for t in fees] + [("ask_fees", t) for t in durations]
-    return damaged + [(intent, text + " !") for intent, text in damaged]
+    return [("ask_duration", t) for t in fees] + [("ask_fees", t) for t in durations]
 
 
 @pytest.fixture
@@ -121,7 +120,7 @@ def run_job_worker(database_url: str, queue: str, models_dir: Path) -> threading
     return thread
 
 
-@pytest.mark.timeout(1800)
+@pytest.mark.timeout(3600)  # minutes on a quiet machine; the shared one may be many times slower
 def test_train_on_damaged_data_see_the_regression_two_admins_switch_on_then_roll_back(
     open_page, console, screenshots, tmp_path, job_queue  # noqa: F811
 ):
@@ -149,7 +148,7 @@ def test_train_on_damaged_data_see_the_regression_two_admins_switch_on_then_roll
     expect(page.locator("#training-run")).to_have_attribute("data-status", "running", timeout=120_000)
     expect(page.locator("#training-log")).to_contain_text("training", timeout=300_000)
     page.screenshot(path=str(screenshots / "models-training-ar.png"), full_page=True)
-    expect(page.locator("#trained-model")).to_be_visible(timeout=1_500_000)
+    expect(page.locator("#trained-model")).to_be_visible(timeout=3_300_000)
     worker.join(timeout=60)
 
     run = store.training_runs.get(run.id)
