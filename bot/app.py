@@ -25,11 +25,13 @@ from actions.catalog_access import catalog
 from api.app import create_api
 from bot.broadcast_hooks import broadcast_hooks
 from bot.health import report as health_report
+from bot.model_hooks import model_hooks as default_model_hooks
 from bot.request_guards import RequestGuards
 from bot.runtime import NotReady, Runtime
 from bot.settings import Settings
 from channels.base import HttpReceiver
 from console import mount_console
+from console.model_hooks import ModelHooks
 from console.preview import PreviewTools
 from core.brain import Brain
 from core.privacy import mask_text
@@ -46,12 +48,14 @@ def create_app(
     brain: Optional[Brain] = None,
     stand_ins: Optional[Mapping[str, Any]] = None,
     mode: str = "production",
+    model_hooks: Optional[ModelHooks] = None,
 ) -> FastAPI:
     """The app for `settings`; `app.state.runtime` is its Runtime.
 
     `stand_ins` (channels for names the settings leave unconfigured) and `mode` go to the
     Runtime. Apps mounted on the result before it starts get their own start-up and shutdown run
-    with it (Starlette runs only the outer app's).
+    with it (Starlette runs only the outer app's). `model_hooks`: how the console starts a training
+    run (default: the job engine with REDIS_URL, else this process).
     """
     runtime = Runtime(settings, brain=brain, stand_ins=stand_ins, mode=mode)
 
@@ -100,7 +104,8 @@ def create_app(
     app.mount(API_PREFIX, agency_api(runtime))
     mount_console(app, settings.console, store=runtime.require_store, outbox=lambda: runtime.require_pipeline().outbox,
                   redis_url=settings.redis_url, preview=lambda: preview_tools(runtime),
-                  broadcasts=broadcast_hooks(settings))
+                  broadcasts=broadcast_hooks(settings),
+                  models=model_hooks or default_model_hooks(settings, runtime.require_store))
     return app
 
 

@@ -260,6 +260,7 @@ def _job_context_with_channels(settings: "Settings"):
     with no message workers and no model) so the sweeps that send have an outbox; with no channel
     configured, the store alone."""
     from bot.runtime import Runtime
+    from bot.training_job import train_for_run
     from jobs.context import JobContext
     from jobs.worker import context_for
 
@@ -268,11 +269,14 @@ def _job_context_with_channels(settings: "Settings"):
 
     async def open_context() -> JobContext:
         if settings.whatsapp is None and settings.sms is None:
-            return context_for(job_settings)
+            context = context_for(job_settings)
+            context.trainer = train_for_run
+            return context
         runtime = Runtime(settings)
         await runtime.start(workers=0)
         context = JobContext(
-            job_settings, runtime.require_store(), runtime.require_pipeline().outbox, runtime.coordination
+            job_settings, runtime.require_store(), runtime.require_pipeline().outbox, runtime.coordination,
+            trainer=train_for_run,
         )
         runtimes[id(context)] = runtime
         return context

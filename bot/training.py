@@ -103,16 +103,25 @@ def _progress_lines(started: float) -> Iterator[None]:
         hooks.propagate = saved[1]
 
 
-def train_model(output: Path, fixed_name: Optional[str] = None) -> Path:
+def train_model(
+    output: Path,
+    fixed_name: Optional[str] = None,
+    *,
+    config: Path = CONFIG,
+    domain: Path = DOMAIN,
+    training_files: Optional[list[Path]] = None,
+) -> Path:
+    """Train from the repository's config, domain and data, or from a snapshot of them (the
+    console's training job trains from the files it packs with the model)."""
     started = time.perf_counter()
-    logger.info("training the model from %s, %s and data/ (a few minutes) ...", CONFIG.name, DOMAIN.name)
+    logger.info("training the model from %s, %s and data/ (a few minutes) ...", config.name, domain.name)
     from rasa.api import train
 
     with _progress_lines(started):
         result = train(
-            domain=str(DOMAIN),
-            config=str(CONFIG),
-            training_files=[str(p) for p in TRAINING_FILES],
+            domain=str(domain),
+            config=str(config),
+            training_files=[str(p) for p in (training_files or TRAINING_FILES)],
             output=str(output),
             fixed_model_name=fixed_name,
         )

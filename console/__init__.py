@@ -29,6 +29,8 @@ from console.config import ConsoleConfig
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
 from console.inbox_routes import inbox_router
 from console.intent_routes import intent_router
+from console.model_hooks import DEFAULT_MODEL_HOOKS, ModelHooks
+from console.model_routes import model_router
 from console.pages import pages_router
 from console.preview import PreviewTools
 from console.sessions import DatabaseSessions, RedisSessions, SessionStore
@@ -66,6 +68,7 @@ def mount_console(
     redis_url: Optional[str] = None, redis_prefix: str = "tawasol",
     preview: Optional[Callable[[], Optional[PreviewTools]]] = None,
     broadcasts: BroadcastHooks = DEFAULT_HOOKS,
+    models: ModelHooks = DEFAULT_MODEL_HOOKS,
 ) -> None:
     """`outbox`: the process's outbox, through which agents' replies reach citizens. `preview`: the NLU
     and channels a service page previews answers with (None: no preview)."""
@@ -93,6 +96,7 @@ def mount_console(
     app.include_router(broadcast_router(pages, catalog, broadcasts), prefix=PREFIX, include_in_schema=False)
     app.include_router(inbox_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(intent_router(pages), prefix=PREFIX, include_in_schema=False)
+    app.include_router(model_router(pages, models), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Awaitable, Callable, Optional
 
 from store import Store
 
@@ -49,6 +49,9 @@ class JobContext:
     # The process's shared coordination (Redis): a broadcast's lane reads the citizens' answer queue
     # and takes its own rate budget there. None: no lane (the outbox's channel limiters still apply).
     coordination: Optional["Coordination"] = None
+    # What trains a model for a console training run (`train_model`): handed in by the bot layer,
+    # where training lives. None: this worker refuses training runs, saying so on the run.
+    trainer: Optional[Callable[[Store, int], Awaitable[str]]] = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from jobs.alert_sweeps import send_due_alerts
 from jobs.broadcasts import restart_stalled_broadcasts, send_broadcast
 from jobs.context import JobContext, SweepReport
 from jobs.forget import forget_citizen
+from jobs.model_training import JOB_NAME as TRAIN_MODEL
+from jobs.model_training import TIMEOUT_S as TRAINING_TIMEOUT_S
+from jobs.model_training import train_model
 from jobs.notifications import JOB_NAME as DELIVER_NOTIFICATION
 from jobs.notifications import SEND_QUEUED, deliver_notification, send_owed_notifications, send_queued_messages
 from jobs.outbound_sweeps import escalate_unanswered_transactions, move_undelivered_pushes
@@ -53,4 +56,10 @@ DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {
     DELIVER_NOTIFICATION: deliver_notification,
     SEND_QUEUED: send_queued_messages,
     "send_broadcast": send_broadcast,
+    TRAIN_MODEL: train_model,
+}
+
+# arq's options where a job needs other than the defaults (jobs/worker.py: 3 tries, 5 minutes).
+DEFERRED_OPTIONS: dict[str, dict[str, Any]] = {
+    TRAIN_MODEL: {"max_tries": 1, "timeout": TRAINING_TIMEOUT_S},
 }

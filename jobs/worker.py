@@ -12,7 +12,7 @@ from arq.worker import Function, Worker, func
 
 from core.messages import utcnow
 from jobs.context import QUEUE_NAME, JobContext, JobSettings, Masked, SweepReport
-from jobs.registry import DEFERRED, SWEEPS, Sweep
+from jobs.registry import DEFERRED, DEFERRED_OPTIONS, SWEEPS, Sweep
 from store import Store
 from store.migrate import upgrade
 
@@ -62,7 +62,8 @@ def _deferred_entry(name: str, job: Callable[..., Awaitable[Any]]) -> Function:
 
     entry.__qualname__ = entry.__name__ = name
     # keep_result=0: a job's arguments and result may name a citizen; nothing lingers in Redis.
-    return func(entry, name=name, keep_result=0, max_tries=3)
+    options: dict[str, Any] = {"max_tries": 3, **DEFERRED_OPTIONS.get(name, {})}
+    return func(entry, name=name, keep_result=0, **options)
 
 
 def worker_options(

@@ -26,6 +26,7 @@ from store.inbox import InboxActions, MissedInbox
 from store.inbound import InboundRepository
 from store.ledger import LedgerRepository
 from store.model_registry import ModelRegistry
+from store.model_switches import ModelSwitches
 from store.outbound import OutboundRepository
 from store.retention import RetentionRepository
 from store.review import ReviewRepository
@@ -36,6 +37,7 @@ from store.statuses import StatusRepository
 from store.subscriptions import SubscriptionRepository
 from store.tickets import TicketDesk, TicketRepository
 from store.notification_outbox import NotificationOutbox
+from store.training_runs import TrainingRuns
 from store.transactions import TransactionRepository
 
 
@@ -71,6 +73,9 @@ class Store:
         self.ticket_desk = TicketDesk(self.db)
         # The models workers may serve and which one is active (`tawasol model ...`).
         self.models = ModelRegistry(self.db)
+        # Trainings asked for from the console (one at a time), and switch-ons awaiting a second admin.
+        self.training_runs = TrainingRuns(self.db)
+        self.model_switches = ModelSwitches(self.db, self.models)
         self.browser = ConversationBrowser(self.db)
         # Liaison officers' broadcasts, and their requests for credit and sender IDs.
         self.broadcasts = BroadcastRepository(self.db)

@@ -31,6 +31,7 @@ class RegisteredModel:
     data_hash: Optional[str]
     scores: Optional[dict[str, Any]]
     activated_at: Optional[datetime]  # when it was last made active; None: never
+    snapshot_path: Optional[str] = None  # its training data, packed (the console's training job)
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,23 @@ class ModelRegistry:
         trained_by: str,
         data_hash: Optional[str] = None,
         scores: Optional[dict[str, Any]] = None,
+        snapshot_path: Optional[str] = None,
     ) -> bool:
         """Add a model; False (and nothing changed) when the id is registered already."""
         with self._db.session() as s:
             if s.get(Model, model_id) is not None:
                 return False
             s.add(Model(id=model_id, path=path, trained_at=trained_at, trained_by=trained_by,
-                        data_hash=data_hash, scores=scores))
+                        data_hash=data_hash, scores=scores, snapshot_path=snapshot_path))
             return True
+
+    def set_scores(self, model_id: str, scores: dict[str, Any]) -> None:
+        """Keep a model's held-out scores (measured again when the held-out files changed)."""
+        with self._db.session() as s:
+            row = s.get(Model, model_id)
+            if row is None:
+                raise ModelRegistryError(f"no model {model_id!r}")
+            row.scores = scores
 
     def models(self) -> list[RegisteredModel]:
         """Every registered model, oldest training first."""
@@ -83,9 +93,7 @@ class ModelRegistry:
     def activate(self, model_id: str, by: str) -> ActiveModel:
         """Make `model_id` the active model (a new generation, even if it already was)."""
         with self._db.session() as s:
-            if s.get(Model, model_id) is None:
-                raise ModelRegistryError(f"no model {model_id!r} (see `tawasol model list`)")
-            s.add(ModelActivation(model_id=model_id, activated_at=utcnow(), activated_by=by))
+            self.activate_in(s, model_id, by)
         active = self.active()
         assert active is not None
         return active
@@ -94,33 +102,45 @@ class ModelRegistry:
         """Back to the model active before the current one (the current activation is marked rolled
         back, so a second rollback goes one further back)."""
         with self._db.session() as s:
-            current = self._current(s)
-            if current is None:
-                raise ModelRegistryError("no model is active: nothing to roll back")
-            earlier = s.execute(
-                select(ModelActivation)
-                .where(ModelActivation.rolled_back_at.is_(None), ModelActivation.id < current.id,
-                       ModelActivation.model_id != current.model_id)
-                .order_by(ModelActivation.id.desc())
-                .limit(1)
-            ).scalars().first()
-            if earlier is None:
-                raise ModelRegistryError(f"{current.model_id} is the first model activated: nothing to roll back to")
-            # Everything after the earlier activation is undone (a model activated twice in a row
-            # counts once), and the earlier model comes back as a new generation.
-            s.execute(
-                update(ModelActivation)
-                .where(ModelActivation.id > earlier.id, ModelActivation.rolled_back_at.is_(None))
-                .values(rolled_back_at=utcnow())
-            )
-            s.add(ModelActivation(model_id=earlier.model_id, activated_at=utcnow(), activated_by="rollback"))
-            s.flush()
-            s.execute(
-                update(ModelActivation).where(ModelActivation.id == earlier.id).values(rolled_back_at=utcnow())
-            )
+            self.rollback_in(s)
         active = self.active()
         assert active is not None
         return active
+
+    def rollback_in(self, s: Any, by: str = "rollback") -> str:
+        """`rollback` inside the caller's transaction; the id of the model active again."""
+        current = self._current(s)
+        if current is None:
+            raise ModelRegistryError("no model is active: nothing to roll back")
+        earlier = s.execute(
+            select(ModelActivation)
+            .where(ModelActivation.rolled_back_at.is_(None), ModelActivation.id < current.id,
+                   ModelActivation.model_id != current.model_id)
+            .order_by(ModelActivation.id.desc())
+            .limit(1)
+        ).scalars().first()
+        if earlier is None:
+            raise ModelRegistryError(f"{current.model_id} is the first model activated: nothing to roll back to")
+        # Everything after the earlier activation is undone (a model activated twice in a row
+        # counts once), and the earlier model comes back as a new generation.
+        s.execute(
+            update(ModelActivation)
+            .where(ModelActivation.id > earlier.id, ModelActivation.rolled_back_at.is_(None))
+            .values(rolled_back_at=utcnow())
+        )
+        s.add(ModelActivation(model_id=earlier.model_id, activated_at=utcnow(), activated_by=by))
+        s.flush()
+        s.execute(
+            update(ModelActivation).where(ModelActivation.id == earlier.id).values(rolled_back_at=utcnow())
+        )
+        return earlier.model_id
+
+    @staticmethod
+    def activate_in(s: Any, model_id: str, by: str) -> None:
+        """`activate` inside the caller's transaction (with its audit entry, say)."""
+        if s.get(Model, model_id) is None:
+            raise ModelRegistryError(f"no model {model_id!r} (see `tawasol model list`)")
+        s.add(ModelActivation(model_id=model_id, activated_at=utcnow(), activated_by=by))
 
     @staticmethod
     def _current(s: Any) -> Optional[ModelActivation]:
@@ -142,4 +162,5 @@ class ModelRegistry:
 
 
 def _registered(row: Model, activated_at: Optional[datetime]) -> RegisteredModel:
-    return RegisteredModel(row.id, row.path, row.trained_at, row.trained_by, row.data_hash, row.scores, activated_at)
+    return RegisteredModel(row.id, row.path, row.trained_at, row.trained_by, row.data_hash, row.scores, activated_at,
+                           row.snapshot_path)

@@ -647,6 +647,9 @@ class Model(Base):
     data_hash = Column(String(64))  # SHA-256 of config, domain and training data; NULL: not known
     scores = Column(JsonType)  # held-out scores, when measured
     registered_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    # The exact files it was trained from (config, domain, NLU data, curated examples), packed: its
+    # hash is data_hash. NULL: trained outside the console's training job.
+    snapshot_path = Column(String(1000))
 
 
 class ModelActivation(Base):
@@ -794,3 +797,42 @@ class IntentChange(Base):
     to_intent = Column(String(128), nullable=False)
     created_by = Column(Integer, ForeignKey("staff_users.id"))
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+class TrainingRun(Base):
+    """A model training asked for from the console (store/training_runs.py): its progress and log as
+    the job engine runs it. `slot` is 1 while queued or running and NULL after: its unique
+    constraint is what lets one run at a time, on every database."""
+
+    __tablename__ = "training_runs"
+
+    id = Column(Integer, primary_key=True)
+    requested_by = Column(String(200), nullable=False)
+    requested_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    requested_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    started_at = Column(UtcDateTime)
+    finished_at = Column(UtcDateTime)
+    heartbeat_at = Column(UtcDateTime)  # the last log line: a run silent for long was abandoned
+    status = Column(String(16), nullable=False, default="queued")  # queued / running / succeeded / failed
+    step = Column(String(200), nullable=False, default="")
+    progress = Column(Integer, nullable=False, default=0)  # percent
+    log = Column(Text, nullable=False, default="")
+    model_id = Column(String(200))  # the model it made
+    error = Column(String(1000))
+    slot = Column(Integer, unique=True)
+
+
+class ModelSwitchRequest(Base):
+    """Switching on a model whose comparison shows a regression, asked by one admin; it is switched
+    on only when a different admin confirms (store/model_switches.py)."""
+
+    __tablename__ = "model_switch_requests"
+
+    id = Column(Integer, primary_key=True)
+    model_id = Column(String(200), ForeignKey("models.id"), nullable=False, index=True)
+    requested_by = Column(String(200), nullable=False)
+    requested_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    requested_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    reason = Column(String(1000), nullable=False, default="")  # the regressions, as the comparison named them
+    confirmed_by = Column(String(200))
+    confirmed_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    confirmed_at = Column(UtcDateTime)

@@ -33,7 +33,7 @@ class ConsoleServer:
     settings: Settings
 
 
-def serve_console(tmp_path: Path, sqlite_template: Path, **env: str) -> Iterator[ConsoleServer]:
+def serve_console(tmp_path: Path, sqlite_template: Path, model_hooks=None, **env: str) -> Iterator[ConsoleServer]:
     path = tmp_path / "console.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
@@ -44,7 +44,7 @@ def serve_console(tmp_path: Path, sqlite_template: Path, **env: str) -> Iterator
     try:
         seeded = seed(store, settings.console)
         seed_catalog(store)  # before start-up, which would do it inside the server's start timeout
-        with BackgroundServer(create_app(settings, workers=0)) as server:
+        with BackgroundServer(create_app(settings, workers=0, model_hooks=model_hooks)) as server:
             yield ConsoleServer(server.url, store, seeded, settings)
     finally:
         store.close()
