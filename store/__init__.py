@@ -18,6 +18,7 @@ from store.broadcasts import BroadcastRepository
 from store.catalog import CatalogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
+from store.dashboards import DashboardRepository
 from store.database import Database
 from store.conversations import ConversationBrowser, ConversationRepository
 from store.erasure import ErasureRepository
@@ -73,6 +74,8 @@ class Store:
         # Liaison officers' broadcasts, and their requests for credit and sender IDs.
         self.broadcasts = BroadcastRepository(self.db)
         self.requests = StaffRequestRepository(self.db)
+        # The dashboards' daily rollups and their reads (jobs/dashboards.py fills them).
+        self.dashboards = DashboardRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()
