@@ -26,6 +26,7 @@ from console.broadcast_hooks import DEFAULT_HOOKS, BroadcastHooks
 from console.broadcast_routes import broadcast_router
 from console.catalog_routes import catalog_router
 from console.config import ConsoleConfig
+from console.dashboard_routes import dashboard_router
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
 from console.pages import pages_router
 from console.preview import PreviewTools
@@ -89,6 +90,7 @@ def mount_console(
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(catalog_router(pages, preview), prefix=PREFIX, include_in_schema=False)
     app.include_router(broadcast_router(pages, catalog, broadcasts), prefix=PREFIX, include_in_schema=False)
+    app.include_router(dashboard_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 
