@@ -88,7 +88,7 @@ def line_chart(name: str, days: list[date], series: Sequence[tuple[str, list[int
     """One line per series over `days` (values in the same order as the days)."""
     height = 260.0
     axis = 56.0
-    left, right = (12.0, WIDTH - axis) if rtl else (axis, WIDTH - 12.0)
+    left, right = (24.0, WIDTH - axis) if rtl else (axis, WIDTH - 24.0)  # room for the edge days' labels
     top, bottom = 12.0, height - 30.0
     chart = LineChart(name, height, "rtl" if rtl else "ltr", plot=(left, top, right, bottom))
     peak = max([1] + [max(values) if values else 0 for _, values in series])
