@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -63,6 +63,12 @@ CLARIFYING_REASONS = frozenset({"no_service", "clarified", "clarification"})
 FALLBACK_REASON = "fallback_after_failure"  # routing/router.py: the SMS after a WhatsApp failure
 MICRO = Decimal("0.000001")
 KEY_LENGTH = 200
+METRICS = ("messages", "outcomes", "services", "aspects", "missed", "delivery", "fallbacks", "cost")
+# Missed texts are as many as the misses: a day keeps its 25 biggest groups per agency (and one
+# "others" row with the rest), so a year's top groups are summed from 365 short lists, not from a
+# copy of the review table. A group that is never among a day's 25 biggest is not in the year's top.
+MISSED_KEPT_PER_DAY = 25
+OTHER_MISSED = "~others"  # no group key has a "~" (missed_key keeps letters, digits and #)
 
 DAILY = DashboardDaily.__table__
 ROLLED = DashboardRollupDay.__table__
@@ -141,7 +147,7 @@ class DayNumbers:
         cell[2] += share
 
     def top(self, metric: str, limit: int) -> list[tuple[str, int]]:
-        rows = [(k1, cell[0]) for (k1, _k2), cell in self.totals.get(metric, {}).items()]
+        rows = [(k1, cell[0]) for (k1, _k2), cell in self.totals.get(metric, {}).items() if k1 != OTHER_MISSED]
         return sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
 
 
@@ -233,10 +239,18 @@ class DashboardRepository:
             .select_from(missed.join(m, m.c.id == missed.c.message_id))
             .where(missed.c.created_at >= start, missed.c.created_at < end)
         )
+        groups: dict[str, Counter] = defaultdict(Counter)
         for text, service_id in s.execute(query):
             key = missed_key(text)
             if key:  # a redacted text ('') has no group
-                _add(counts, (_agency(service_id), "missed", key, ""), 1)
+                groups[_agency(service_id)][key] += 1
+        for agency, counter in groups.items():
+            kept = counter.most_common(MISSED_KEPT_PER_DAY)
+            for key, n in kept:
+                _add(counts, (agency, "missed", key, ""), n)
+            rest = sum(counter.values()) - sum(n for _, n in kept)
+            if rest:
+                _add(counts, (agency, "missed", OTHER_MISSED, ""), rest)
 
     # --- the rollup ------------------------------------------------------------------------------
 
@@ -254,7 +268,7 @@ class DashboardRepository:
             if s.get_bind().dialect.name == "postgresql":
                 # Two rollups of one day at once (the job worker and an operator's run-due): one waits.
                 s.execute(select(func.pg_advisory_xact_lock(literal(0x7A5D0000) + (day.toordinal()))))
-            s.execute(delete(DAILY).where(DAILY.c.day == day))
+            s.execute(delete(DAILY).where(DAILY.c.metric.in_(METRICS), DAILY.c.day == day))
             s.execute(delete(ROLLED).where(ROLLED.c.day == day))
             if rows:
                 s.execute(insert(DAILY), rows)
@@ -347,7 +361,7 @@ class DashboardRepository:
         total = func.sum(DAILY.c.count).label("n")
         query = (
             select(DAILY.c.key1, total)
-            .where(DAILY.c.day >= first, DAILY.c.day <= last, DAILY.c.metric == "missed")
+            .where(DAILY.c.day >= first, DAILY.c.day <= last, DAILY.c.metric == "missed", DAILY.c.key1 != OTHER_MISSED)
             .group_by(DAILY.c.key1)
             .order_by(total.desc(), DAILY.c.key1)
             .limit(limit)

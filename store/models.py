@@ -763,11 +763,12 @@ class DashboardDaily(Base):
     replaced as a whole by the rollup job, so re-rolling a day never counts twice."""
 
     __tablename__ = "dashboard_daily"
-    __table_args__ = (Index("ix_dashboard_daily_agency_day", "agency_id", "day"),)
+    __table_args__ = (Index("ix_dashboard_daily_agency_metric_day", "agency_id", "metric", "day"),)
 
+    # Key order: a chart reads one metric over a range of days.
+    metric = Column(String(16), primary_key=True)
     day = Column(Date, primary_key=True)
     agency_id = Column(String(32), primary_key=True)
-    metric = Column(String(16), primary_key=True)
     key1 = Column(String(200), primary_key=True)
     key2 = Column(String(32), primary_key=True)
     count = Column(BigInteger, nullable=False)

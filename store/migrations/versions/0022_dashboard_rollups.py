@@ -29,10 +29,11 @@ def upgrade() -> None:
         sa.Column('count', sa.BigInteger(), nullable=False),
         sa.Column('amount_micro', sa.BigInteger(), nullable=False),
         sa.Column('share_micro', sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint('day', 'agency_id', 'metric', 'key1', 'key2', name=op.f('pk_dashboard_daily')),
+        # A chart reads one metric over a range of days: the key leads with them.
+        sa.PrimaryKeyConstraint('metric', 'day', 'agency_id', 'key1', 'key2', name=op.f('pk_dashboard_daily')),
     )
-    # A liaison officer's dashboard reads one agency's days.
-    op.create_index('ix_dashboard_daily_agency_day', 'dashboard_daily', ['agency_id', 'day'])
+    # A liaison officer's dashboard reads one agency's metric over a range of days.
+    op.create_index('ix_dashboard_daily_agency_metric_day', 'dashboard_daily', ['agency_id', 'metric', 'day'])
     op.create_table(
         'dashboard_rollup_days',
         sa.Column('day', sa.Date(), nullable=False),
@@ -56,5 +57,5 @@ def downgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_created_at')
     op.drop_table('dashboard_rollup_days')
-    op.drop_index('ix_dashboard_daily_agency_day', table_name='dashboard_daily')
+    op.drop_index('ix_dashboard_daily_agency_metric_day', table_name='dashboard_daily')
     op.drop_table('dashboard_daily')
