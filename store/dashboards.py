@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Iterable, Optional
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.amman import AMMAN
@@ -416,7 +416,9 @@ class DashboardRepository:
         query = select(tickets.c.created_at, tickets.c.answered_at, tickets.c.closed_at).where(
             tickets.c.created_at >= start, tickets.c.created_at < end
         )
-        if scope is not None:
+        if scope == MINISTRY:  # the ministry's tickets name no agency's service
+            query = query.where(or_(tickets.c.service_id.is_(None), ~tickets.c.service_id.like("%.%")))
+        elif scope is not None:
             query = query.where(tickets.c.service_id.like(_like_prefix(scope), escape="\\"))
         buckets = {label: 0 for label, _ in WAIT_BUCKETS}
         waits, answered, waiting = [], 0, 0

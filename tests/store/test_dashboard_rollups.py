@@ -13,7 +13,7 @@ from core.amman import AMMAN
 from jobs.context import JobContext, JobSettings
 from jobs.dashboards import roll_up_dashboards
 from store.dashboards import DayNumbers, missed_key
-from store.models import DashboardDaily
+from store.models import DashboardDaily, Ticket
 from tests.dashboard_seed import seed_traffic
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
@@ -115,6 +115,13 @@ def test_ticket_waits(store):
     assert (cspd.opened, cspd.answered, cspd.waiting, cspd.median_minutes) == (3, 3, 0, 30.0)
     dls = store.dashboards.ticket_waits("dls", DAYS[0], TODAY, now)
     assert dls.waiting == 3 and dls.buckets["4h_24h"] + dls.buckets["over_24h"] == 3
+    assert store.dashboards.ticket_waits("", DAYS[0], TODAY, now).opened == 0
+    with store.db.session() as s:  # a ticket naming no service is the ministry's
+        s.add(Ticket(citizen_id=store.citizens.resolve("sms", "962790000009"), kind="handoff", service_id=None,
+                     created_at=datetime.combine(TODAY, time(10, 0), tzinfo=AMMAN)))
+    ministry = store.dashboards.ticket_waits("", DAYS[0], TODAY, now)
+    assert (ministry.opened, ministry.waiting, ministry.buckets["4h_24h"]) == (1, 1, 1)
+    assert store.dashboards.ticket_waits(None, DAYS[0], TODAY, now).opened == 7
 
 
 def test_the_sweep_rolls_up_past_days_once_and_settles_the_last_two(store):
