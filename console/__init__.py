@@ -26,6 +26,7 @@ from console.broadcast_hooks import DEFAULT_HOOKS, BroadcastHooks
 from console.broadcast_routes import broadcast_router
 from console.catalog_routes import catalog_router
 from console.config import ConsoleConfig
+from console.dashboard_routes import dashboard_router
 from console.context import CsrfRefused, NotFound, Pages, SignInRequired
 from console.inbox_routes import inbox_router
 from console.intent_routes import intent_router
@@ -97,6 +98,7 @@ def mount_console(
     app.include_router(inbox_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(intent_router(pages), prefix=PREFIX, include_in_schema=False)
     app.include_router(model_router(pages, models), prefix=PREFIX, include_in_schema=False)
+    app.include_router(dashboard_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.add_middleware(FormSizeLimit)
 

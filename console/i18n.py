@@ -510,3 +510,9 @@ def translate(lang: str, key: str, **values: Any) -> str:
         return tail if head in ("delivery", "reason", "status", "channel", "route") and tail else key
     text = pair[0] if lang == "ar" else pair[1]
     return text.format(**values) if values else text
+
+
+# The dashboards' words live beside their page (console/dashboard_words.py).
+from console.dashboard_words import DASHBOARD_WORDS  # noqa: E402
+
+WORDS.update(DASHBOARD_WORDS)

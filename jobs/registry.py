@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable, Optional
 from jobs.alert_sweeps import send_due_alerts
 from jobs.broadcasts import restart_stalled_broadcasts, send_broadcast
 from jobs.context import JobContext, SweepReport
+from jobs.dashboards import roll_up_dashboards
 from jobs.forget import forget_citizen
 from jobs.model_training import JOB_NAME as TRAIN_MODEL
 from jobs.model_training import TIMEOUT_S as TRAINING_TIMEOUT_S
@@ -49,6 +50,9 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("alerts", send_due_alerts, minutes=frozenset({2, 32})),
     # Every minute: a due broadcast starts, one whose worker died resumes (jobs/broadcasts.py).
     Sweep("broadcasts", restart_stalled_broadcasts),
+    # Every 10 minutes: yesterday is rolled up soon after midnight, and the last two days settle
+    # (late receipts); today is always counted live by the dashboards themselves.
+    Sweep("dashboards", roll_up_dashboards, minutes=frozenset(range(4, 60, 10))),
 )
 
 DEFERRED: dict[str, Callable[..., Awaitable[Any]]] = {

@@ -19,6 +19,7 @@ from store.catalog import CatalogRepository
 from store.citizens import CitizenRepository
 from store.credit import CreditRepository
 from store.curation import CuratedExamples
+from store.dashboards import DashboardRepository
 from store.database import Database
 from store.conversations import ConversationBrowser, ConversationRepository
 from store.erasure import ErasureRepository
@@ -84,6 +85,8 @@ class Store:
         self.inbox = MissedInbox(self.db)
         self.inbox_actions = InboxActions(self.db)
         self.curation = CuratedExamples(self.db)
+        # The dashboards' daily rollups and their reads (jobs/dashboards.py fills them).
+        self.dashboards = DashboardRepository(self.db)
 
     def close(self) -> None:
         self.db.dispose()

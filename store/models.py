@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -836,3 +837,39 @@ class ModelSwitchRequest(Base):
     confirmed_by = Column(String(200))
     confirmed_by_id = Column(Integer, ForeignKey("staff_users.id"))
     confirmed_at = Column(UtcDateTime)
+
+class DashboardDaily(Base):
+    """One number of one Amman day for the dashboards (store/dashboards.py): `metric` names the chart
+    ("messages", "outcomes", "services", ...), `key1`/`key2` the bar or line within it ('' when
+    unused), `agency_id` the agency it belongs to ('' for the ministry's own). A day's rows are
+    replaced as a whole by the rollup job, so re-rolling a day never counts twice."""
+
+    __tablename__ = "dashboard_daily"
+    __table_args__ = (Index("ix_dashboard_daily_agency_metric_day", "agency_id", "metric", "day"),)
+
+    # Key order: a chart reads one metric over a range of days.
+    metric = Column(String(16), primary_key=True)
+    day = Column(Date, primary_key=True)
+    agency_id = Column(String(32), primary_key=True)
+    key1 = Column(String(200), primary_key=True)
+    key2 = Column(String(32), primary_key=True)
+    count = Column(BigInteger, nullable=False)
+    amount_micro = Column(BigInteger, nullable=False)  # millionths of a JOD (cost rows), else 0
+    share_micro = Column(BigInteger, nullable=False)  # the agency's share of it, millionths of a JOD
+
+
+class DashboardRollupDay(Base):
+    """A day whose rows in dashboard_daily are complete as of `rolled_at` (days absent here are
+    counted live from the messages table, as today always is)."""
+
+    __tablename__ = "dashboard_rollup_days"
+
+    day = Column(Date, primary_key=True)
+    rolled_at = Column(UtcDateTime, nullable=False)
+    messages = Column(BigInteger, nullable=False)  # how many messages the day had when rolled
+
+
+# Range reads of a day (the rollup job) or of today so far (the dashboards' live part), migration 0022.
+Index("ix_messages_created_at", Message.created_at)
+Index("ix_unrecognised_messages_created_at", UnrecognisedMessage.created_at)
+Index("ix_tickets_created_at", Ticket.created_at)

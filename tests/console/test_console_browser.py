@@ -56,8 +56,9 @@ def test_an_admin_signs_in_in_arabic_right_to_left_and_switches_to_english(open_
     assert page.inner_text("#count-tickets") == "2" and page.inner_text("#count-review") == "1"
     assert page.inner_text("#count-conversations") == "2"
     nav = page.locator(".main-nav a").all_inner_texts()
-    assert nav == ["الرئيسية", "التذاكر", "المحادثات", "الخدمات", "الرسائل الجماعية", "طلبات الرصيد والمعرّفات",
-                   "الرسائل الفائتة", "النوايا والأمثلة", "الموظفون", "الجهات", "سجل التدقيق"]
+    assert nav == ["الرئيسية", "التذاكر", "المحادثات", "الخدمات", "لوحات المؤشرات", "الرسائل الجماعية",
+                   "طلبات الرصيد والمعرّفات", "الرسائل الفائتة", "النوايا والأمثلة", "النماذج", "الموظفون", "الجهات",
+                   "سجل التدقيق"]
     # right to left: the brand sits at the right edge, the first menu item right of the last
     brand = page.locator(".brand").bounding_box()
     assert brand["x"] > LAPTOP["width"] / 2
@@ -80,7 +81,8 @@ def test_a_liaison_officer_sees_only_their_agency_and_gets_404_for_another(open_
     sign_in(page, LIAISON)
     assert page.inner_text("#role-line") == "ضابط ارتباط · دائرة الأحوال المدنية والجوازات"
     assert page.locator(".main-nav a").all_inner_texts() == [
-        "الرئيسية", "التذاكر", "المحادثات", "الخدمات", "الرسائل الجماعية", "طلبات الرصيد والمعرّفات", "الرسائل الفائتة"
+        "الرئيسية", "التذاكر", "المحادثات", "الخدمات", "لوحات المؤشرات", "الرسائل الجماعية", "طلبات الرصيد والمعرّفات",
+        "الرسائل الفائتة"
     ]
     page.click("text=الخدمات")
     services = page.locator("#services tbody tr td:first-child").all_inner_texts()
