@@ -48,11 +48,14 @@ _ARTICLES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال")
 _DESCRIPTION_CHARS = 300  # the encoder reads a sentence or two; a long text only blurs it
 
 # Logistic weights over (name cosine, name coverage, meaning, agency coverage, verb form used, share
-# of the message's words a name of the service has, exactly or as one slip) and a
-# bias; fitted by bench/service_index_fit.py (5-fold cross-validation, see its docstring).
-WEIGHTS = (3.85, 1.59, 1.56, 1.08, 0.7, 2.51, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+# of the message's words a name of the service has, exactly or as one slip, idf-weighted share of
+# them in its names, the same in its description and steps, title meaning, meaning less the best
+# service's, name cosine less the best's, idf name share less the best's) and a bias; fitted by
+# bench/service_index_fit.py (5-fold cross-validation, see its docstring). A raw signal's negative
+# weight is its relative twin's correction: the pair says "good, and better than the others".
+WEIGHTS = (0.48, 1.83, -2.06, 0.53, -0.01, -2.28, 1.69, 1.76, 1.36, 9.52, 5.01, 0.83)
 N_FEATURES = 12
-BIAS = -6.43
+BIAS = -1.32
 
 
 def fold(word: str) -> str:
