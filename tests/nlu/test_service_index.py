@@ -162,3 +162,53 @@ def test_a_description_instead_of_a_name_is_found_through_its_meaning() -> None:
     ranked = index.rank([t.norm for t in tokens], text)
     assert ranked[0].service_id == "gam.street_light"
     assert ranked[0].meaning > ranked[1].meaning
+
+
+def test_a_word_few_services_have_outweighs_one_many_have() -> None:
+    from nlu.word_field import WordField
+
+    field = WordField([{"تجديد", "جواز"}, {"تجديد", "رخصه"}, {"تجديد", "هويه"}, {"اصدار", "جواز"}])
+    share = field.share([{"تجديد"}, {"رخصه"}])
+    assert share.argmax() == 1
+    assert share[0] == share[2] and 0 < share[0] < share[1] == 1.0
+    # A word no service has dilutes the match rather than vanishing from it.
+    assert field.share([{"تجديد"}, {"رخصه"}, {"بيتكوين"}])[1] < share[1]
+
+
+class _CountingEncoder:
+    """A stand-in encoder that counts the texts it is asked to encode (the vector store's test)."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def embed(self, texts: list[str]):
+        import numpy as np
+
+        self.encoded += texts
+        return np.asarray([[len(t), sum(map(ord, t)) % 97, 1.0] for t in texts], dtype=np.float32)
+
+
+def test_catalog_vectors_are_read_back_and_only_new_texts_encoded(tmp_path) -> None:
+    import numpy as np
+
+    from nlu.vector_store import embed_cached
+
+    encoder = _CountingEncoder()
+    first = embed_cached(encoder, ["تجديد جواز السفر", "رخصة البناء"], tmp_path)  # type: ignore[arg-type]
+    assert len(encoder.encoded) == 2
+    again = embed_cached(encoder, ["رخصة البناء", "تجديد جواز السفر", "وصف معدل"], tmp_path)  # type: ignore[arg-type]
+    assert encoder.encoded[2:] == ["وصف معدل"]  # the edited text only
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[0])
+
+
+def test_a_torn_vector_cache_is_only_a_slower_start(tmp_path) -> None:
+    from nlu.vector_store import embed_cached
+
+    (tmp_path / "counting.npz").write_bytes(b"not a numpy file")
+    encoder = _CountingEncoder()
+    vectors = embed_cached(encoder, ["تجديد جواز السفر"], tmp_path)  # type: ignore[arg-type]
+    assert vectors.shape == (1, 3) and encoder.encoded == ["تجديد جواز السفر"]
+    embed_cached(encoder, ["تجديد جواز السفر"], tmp_path)  # type: ignore[arg-type]
+    assert encoder.encoded == ["تجديد جواز السفر"]  # rewritten whole, then read back
