@@ -96,6 +96,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "citizen_held_elsewhere": ("هذا المواطن في محادثة مع موظف آخر عبر تذكرة أخرى: انتظر حتى تُغلق.",
                                "This citizen is talking with another staff member through another ticket: wait until it is closed."),
     "sent_ok": ("أُرسل الرد إلى المواطن. حالة التسليم في المحادثة أدناه.", "The reply went to the citizen. Its delivery is shown in the conversation below."),
+    "sent_taken": ("استلمت التذكرة، وأبلغ البوت المواطن أن موظفًا يرد عليه هنا.", "You hold the ticket, and the bot told the citizen a staff member answers them here."),
     "sent_handed_back": ("أُغلقت التذكرة، وأبلغ البوت المواطن بعودته للرد عليه.", "The ticket is closed, and the bot told the citizen it answers them again."),
     "sent_opted_out": ("لم يُرسل شيء: أرسل المواطن «إيقاف» بعد فتح التذكرة.", "Nothing was sent: the citizen sent STOP after opening the ticket."),
     "sent_opted_out_of_agency": ("لم يُرسل شيء: أوقف المواطن رسائل هذه الجهة.", "Nothing was sent: the citizen stopped this agency's messages."),

@@ -133,7 +133,7 @@ def test_an_agent_takes_and_closes_a_ticket_and_the_audit_log_shows_both(open_pa
     rows = admin.locator("#audit tbody tr")
     actions = admin.locator("#audit .action").all_inner_texts()
     # no channel is configured here: the bot's "I am back" could go nowhere, and the log says so
-    assert actions[:3] == ["ticket.hand_back", "ticket.close", "ticket.take"]
+    assert actions[:4] == ["ticket.hand_back", "ticket.close", "ticket.taken_told", "ticket.take"]
     assert '"skipped": "unreachable"' in rows.nth(0).inner_text()
     assert AGENT in rows.nth(1).inner_text() and '"status": "closed"' in rows.nth(1).inner_text()
     admin.select_option("select[name=action]", "ticket.take")
