@@ -54,6 +54,11 @@ def seed_wording() -> dict[str, dict[str, str]]:
     return {key: {"ar": entry.get("ar") or "", "en": entry.get("en") or ""} for key, entry in _replies().items()}
 
 
+def seed_texts(key: str) -> Mapping[str, str]:
+    """One key's texts as the wording file has them (KeyError for a key it lacks)."""
+    return _replies()[key]
+
+
 def _entry(key: str) -> tuple[Mapping[str, str], bool]:
     """The texts of `key`, and whether they are the store's (else the file's)."""
     live = live_catalog()

@@ -36,7 +36,7 @@ GROUPS = (
     ("wording_greetings", ("greet", "goodbye", "thank", "affirm", "deny", "help", "bot_challenge")),
     ("wording_menus", ("list_agencies", "list_services_of", "more_agencies", "menu_button", "choose_service",
                        "choose_button", "which_service", "more_about", "talk_to_agent", "menu_out_of_range")),
-    ("wording_fallbacks", ("not_understood", "out_of_scope", "no_service", "not_in_catalog", "not_in_catalog_named",
+    ("wording_fallbacks", ("default_fallback", "not_understood", "out_of_scope", "no_service", "not_in_catalog", "not_in_catalog_named",
                            "closest_services", "still_about", "apology", "media_not_supported", "slow_down",
                            "nothing_more")),
     ("wording_handoff", ("handoff", "handoff_queued", "complaint", "complaint_queued", "handoff_taken",

@@ -76,3 +76,20 @@ def test_a_stored_text_that_no_longer_fits_its_placeholders_falls_back_to_the_fi
     # Written past the console's checks (an old release's placeholder): the citizen still gets words.
     store.replies.update("handoff", {"en": "Recorded as {reference}."}, ADMIN)
     assert say("handoff", "en", ticket="T-000010") == seed_wording()["handoff"]["en"].format(ticket="T-000010")
+
+
+def test_rasa_s_own_fallback_is_sent_with_the_stored_wording(store, live):
+    import yaml
+
+    from brain.rasa_brain import RasaBrain
+    from catalog.replies import REPOSITORY
+
+    # The replies file repeats domain.yml's utter_default, which is how the brain recognises it.
+    domain = yaml.safe_load((REPOSITORY / "domain.yml").read_text(encoding="utf-8"))
+    variants = domain["responses"]["utter_default"]
+    assert {v["text"] for v in variants} == set(seed_wording()["default_fallback"].values())
+    store.replies.update("default_fallback", {"en": "Sorry, say it again please."}, ADMIN)
+    parse = {"intent": {"name": "nlu_fallback", "confidence": 0.2}, "entities": [], "language": "en"}
+    english = next(v["text"] for v in variants if "condition" in v)
+    answer = RasaBrain._answer(parse, [{"text": english}, {"text": "something else"}])
+    assert [r.text for r in answer.replies] == ["Sorry, say it again please.", "something else"]
