@@ -341,7 +341,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "requests_for_agencies": ("الطلبات لموظفي الجهات.", "Requests are made by agency staff."),
     "created": ("أُنشئت", "Created"),
     "export_csv": ("تصدير نتائج البحث (CSV)", "Export these results (CSV)"),
-    "export_csv_tickets": ("تصدير كل التذاكر (CSV)", "Export all tickets (CSV)"),
+    "export_csv_tickets": ("تصدير التذاكر المفتوحة في هذه المدة (CSV؛ فارغة: الكل)", "Export tickets opened in these dates (CSV; empty: all)"),
     "bad_email": ("هذا ليس بريدًا إلكترونيًا صالحًا.", "That is not an email address."),
     "bad_role": ("اختر دورًا من القائمة.", "Choose a role from the list."),
     "agency_required": ("ضابط الارتباط وموظف الخدمة يتبعان جهة: اختر الجهة.",
