@@ -57,7 +57,7 @@ def test_an_admin_signs_in_in_arabic_right_to_left_and_switches_to_english(open_
     assert page.inner_text("#count-conversations") == "2"
     nav = page.locator(".main-nav a").all_inner_texts()
     assert nav == ["الرئيسية", "التذاكر", "المحادثات", "الخدمات", "الرسائل الجماعية", "طلبات الرصيد والمعرّفات",
-                   "رسائل لم تُفهم", "الموظفون", "الجهات", "سجل التدقيق"]
+                   "رسائل لم تُفهم", "الموظفون", "ردود البوت", "الجهات", "سجل التدقيق"]
     # right to left: the brand sits at the right edge, the first menu item right of the last
     brand = page.locator(".brand").bounding_box()
     assert brand["x"] > LAPTOP["width"] / 2
