@@ -53,6 +53,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "wording_live": ("يُرسل نصًا عاديًا كما تكتبه، دون تنسيق. يجيب به البوت خلال ثوانٍ من الحفظ.",
                      "Sent as plain text, exactly as written. The bot uses it within seconds of saving."),
     "wording_preview_samples": ("المعاينة بأمثلة مكان ما يملؤه البوت.", "The preview fills the bot's placeholders with examples."),
+    "wording_preview": ("معاينة", "Preview"),
     "wording_seed": ("النص الأصلي (ملف الردود)", "The original text (replies file)"),
     "sign_in": ("تسجيل الدخول", "Sign in"),
     "sign_out": ("تسجيل الخروج", "Sign out"),
