@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog.live import LiveCatalog, live_catalog, use_live_catalog
 from catalog.records import catalog_of_rows, rows_of_catalog
+from catalog.replies import seed_wording
 from catalog.services import Catalog, CatalogError, default_catalog_dir
 from nlu.not_yet import NotYetError, load_not_yet, not_yet_path, rows_of_not_yet
 from store import Store
@@ -76,14 +77,31 @@ def catalog_generation() -> str:
 
 
 def catalog_from_store(store: Store) -> tuple[int, Catalog]:
+    """The store's catalog and the bot's wording, with the generation read first: a change committed
+    between the reads is then loaded under the older generation (and loaded again when the next
+    check sees the newer one), never the other way, so no answer cached under a generation was
+    composed from text older than it."""
     generation, agencies, services = store.catalog.snapshot()
-    return generation, catalog_of_rows(agencies, services)
+    catalog = catalog_of_rows(agencies, services)
+    catalog.wording = store.replies.texts()
+    return generation, catalog
+
+
+def seed_wording_into(store: Store) -> list[str]:
+    """Copy the wording file's keys the store lacks into it (every start: a release may bring new
+    ones); the keys added."""
+    added = store.replies.seed(seed_wording())
+    if added:
+        logger.info("wording seeded from the replies file keys=%d", len(added))
+    return added
 
 
 def use_store_catalog(store: Store, *, seed_dir: Union[str, Path, None] = None) -> LiveCatalog:
-    """Serve this process's catalog from the store, seeding it from `seed_dir` (default: the catalog
-    directory, TAWASOL_CATALOG_DIR) when the store has no service yet."""
+    """Serve this process's catalog and wording from the store, seeding the catalog from `seed_dir`
+    (default: the catalog directory, TAWASOL_CATALOG_DIR) when the store has no service yet, and the
+    wording's missing keys from the replies file."""
     seed_catalog(store, seed_dir)
+    seed_wording_into(store)
     live = LiveCatalog(lambda: catalog_from_store(store), store.catalog.generation)
     use_live_catalog(live)
     return live

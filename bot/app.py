@@ -110,12 +110,12 @@ def create_app(
 
 
 def preview_tools(runtime: Runtime) -> Optional[PreviewTools]:
-    """The service's own NLU and channels, for the console's answer preview; None before start-up
-    or with a brain that cannot parse alone."""
+    """The service's own NLU and channels, for the console's previews; None before start-up. With
+    a brain that cannot parse alone, no NLU (`parse` None): the wording preview still works."""
     pipeline = runtime.pipeline
-    parse = getattr(pipeline.brain, "parse", None) if pipeline is not None else None
-    if parse is None:
+    if pipeline is None:
         return None
+    parse = getattr(pipeline.brain, "parse", None)
     return PreviewTools(parse=parse, channels=lambda: runtime.channels, tariff=runtime.settings.tariff)
 
 

@@ -37,7 +37,7 @@ from actions.service_answers import ANSWER_PARTS
 from brain.answer_cache import AnswerCache, dialogue_state, repeatable, replay, understanding_key
 from core.brain import Answer, BrainUnavailable
 from core.messages import KIND_CHOICE, BotReply, Choice, InboundMessage, understandable
-from catalog.replies import reply_language, say
+from catalog.replies import reply_language, say, seed_texts
 from dialogue.low_confidence import DEFAULT_THRESHOLD, LowConfidencePolicy, is_low_confidence
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,14 @@ def _carried_slots(tracker: Any) -> list[SlotSet]:
 
 def entity_value(parse: dict[str, Any], name: str) -> Optional[str]:
     return next((e["value"] for e in parse.get("entities", []) if e.get("entity") == name), None)
+
+
+DEFAULT_FALLBACK = "default_fallback"
+
+
+def _rasa_fallback_texts() -> set[str]:
+    """domain.yml's utter_default texts, which the replies file's `default_fallback` repeats."""
+    return set(seed_texts(DEFAULT_FALLBACK).values())
 
 
 class RasaBrain:
@@ -285,7 +293,12 @@ class RasaBrain:
                 Choice(id=b["payload"], title=b["title"], description=b.get("description"))
                 for b in output.get("buttons") or []
             ]
-            replies.append(BotReply(text=output["text"], language=reply_lang, choices=choices))
+            text = output["text"]
+            if text in _rasa_fallback_texts():
+                # Rasa's utter_default comes from domain.yml (part of the model): staff edit its
+                # wording in the console as `default_fallback`, and the citizen gets theirs.
+                text = say(DEFAULT_FALLBACK, reply_lang)
+            replies.append(BotReply(text=text, language=reply_lang, choices=choices))
         top = parse.get("intent") or {}
         return Answer(
             replies=replies,

@@ -135,6 +135,9 @@ class Catalog:
     errors: list[CatalogError] = field(default_factory=list)  # files skipped by load(skip_bad_files=True)
     # Services the catalog names but does not answer yet (pilot no): the bot says so, and who provides them.
     not_yet: dict[str, Service] = field(default_factory=dict)
+    # The bot's own wording as stored (key -> {"ar", "en"}), read with the services so an edit to
+    # either moves the same generation; empty: data/replies.yml alone (catalog/replies.py).
+    wording: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Union[str, Path, None] = None, *, skip_bad_files: bool = False) -> "Catalog":

@@ -37,6 +37,7 @@ from console.preview import PreviewTools
 from console.sessions import DatabaseSessions, RedisSessions, SessionStore
 from console.throttle import Counters, DatabaseCounters, RedisCounters, SignInGuard
 from console.ticket_routes import ticket_router
+from console.wording_routes import wording_router
 from pipeline.outbox import Outbox
 from store import Store
 
@@ -94,6 +95,7 @@ def mount_console(
     app.include_router(ticket_router(pages, catalog, outbox), prefix=PREFIX, include_in_schema=False)
     app.include_router(pages_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(catalog_router(pages, preview), prefix=PREFIX, include_in_schema=False)
+    app.include_router(wording_router(pages, preview), prefix=PREFIX, include_in_schema=False)
     app.include_router(broadcast_router(pages, catalog, broadcasts), prefix=PREFIX, include_in_schema=False)
     app.include_router(inbox_router(pages, catalog), prefix=PREFIX, include_in_schema=False)
     app.include_router(intent_router(pages), prefix=PREFIX, include_in_schema=False)

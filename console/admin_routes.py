@@ -98,6 +98,53 @@ def admin_router(pages: Pages) -> APIRouter:
         data.update(extra)
         return pages.render(visit, "agencies.html", http_status=http_status, rows=rows, **data)
 
+    # --- an agency's API keys (the store functions behind `tawasol agency key` / `revoke`) ----------
+
+    def _agency(agency_id: str):  # type: ignore[no-untyped-def]
+        agency = pages.store().agencies.get(agency_id[:32])
+        if agency is None:
+            raise NotFound()
+        return agency
+
+    def _keys_page(visit, agency, http_status: int = 200, **extra) -> Response:  # type: ignore[no-untyped-def]
+        data = {"issued": None, "revoked": "", "error": None}
+        data.update(extra)
+        keys = sorted(pages.store().agencies.keys(agency.id), key=lambda k: (k.revoked_at is not None, k.created_at))
+        return pages.render(visit, "agency_keys.html", http_status=http_status, agency=agency, keys=keys, **data)
+
+    @router.get("/agencies/{agency_id}/keys")
+    def keys(request: Request, agency_id: str, revoked: str = "") -> Response:
+        visit = pages.visit(request)
+        visit.require_admin()
+        return _keys_page(visit, _agency(agency_id), revoked=revoked[:16])
+
+    @router.post("/agencies/{agency_id}/keys")
+    def issue_key(request: Request, agency_id: str, csrf_token: str = Form("")) -> Response:
+        """A new key, shown on this answer only (no redirect: only its hash is kept, and the page
+        is not cached)."""
+        visit = pages.visit(request)
+        viewer = visit.require_admin()
+        visit.check_csrf(csrf_token)
+        agency = _agency(agency_id)
+        issued = pages.store().agencies.issue_key(agency.id, actor=Actor(viewer.email, viewer.staff_id))
+        return _keys_page(visit, agency, issued=issued)
+
+    @router.post("/agencies/{agency_id}/keys/{prefix}/revoke")
+    def revoke_key(request: Request, agency_id: str, prefix: str, csrf_token: str = Form("")) -> Response:
+        visit = pages.visit(request)
+        viewer = visit.require_admin()
+        visit.check_csrf(csrf_token)
+        agency = _agency(agency_id)
+        # Only a key of this agency, named by its exact prefix: a form re-aimed at another agency's
+        # key, or at a whole key pasted in, is a 404.
+        if prefix not in {k.prefix for k in pages.store().agencies.keys(agency.id)}:
+            raise NotFound()
+        try:
+            pages.store().agencies.revoke_key(prefix, actor=Actor(viewer.email, viewer.staff_id))
+        except AgencyError as error:
+            return _keys_page(visit, agency, http_status=409, error=str(error))
+        return pages.finish(visit, RedirectResponse(f"/console/agencies/{agency.id}/keys?revoked={prefix}", status_code=303))
+
     @router.get("/audit")
     def audit(request: Request, actor: str = "", action: str = "", agency: str = "", target: str = "",
               since: str = "", until: str = "") -> Response:

@@ -100,8 +100,8 @@ def catalog_router(pages: Pages, preview_tools: Optional[Callable[[], Optional[P
 
     async def _preview(row: Mapping[str, Any], form: ServiceForm, question: str) -> Preview:
         tools = preview_tools() if preview_tools is not None else None
-        if tools is None or not question:
-            return Preview(available=tools is not None)
+        if tools is None or tools.parse is None or not question:
+            return Preview(available=tools is not None and tools.parse is not None)
         draft_row = {**row, **form.values}
         agency = await asyncio.to_thread(pages.store().catalog.agency_row, row["agency_id"])
         draft = catalog_of_rows([agency] if agency else [], [{**draft_row, "pilot": True}])

@@ -22,7 +22,7 @@ PREVIEW_ADDRESS = "962790000000"  # a made-up number: rendering needs an address
 
 @dataclass(frozen=True)
 class PreviewTools:
-    parse: Callable[[str], Awaitable[dict[str, Any]]]  # the service's NLU
+    parse: Optional[Callable[[str], Awaitable[dict[str, Any]]]]  # the service's NLU; None: a brain that cannot parse alone
     channels: Callable[[], Mapping[str, Channel]]
     tariff: Tariff
 
@@ -45,16 +45,9 @@ class Preview:
     channels: list[ChannelPreview] = field(default_factory=list)
 
 
-async def preview_answer(tools: PreviewTools, draft: Service, question: str) -> Preview:
-    parse = await tools.parse(question)
-    intent = (parse.get("intent") or {}).get("name")
-    aspect = ASPECT_OF_INTENT.get(intent or "", "overview")
-    entities = {e.get("entity"): e.get("value") for e in parse.get("entities") or []}
-    language = "en" if entities.get("language") == "en" else "ar"
-    named = entities.get("service")
-    answer = compose_answer(draft, aspect, language)
-    choices = [Choice(id=c["payload"], title=c["title"]) for c in follow_up_choices(draft, aspect, language)]
-    reply = BotReply(answer.text, language=language, choices=choices, heading=answer.heading, caveat=answer.caveat)
+def render_on_channels(tools: PreviewTools, reply: BotReply) -> list[ChannelPreview]:
+    """`reply` as this process's WhatsApp and SMS channels would send it: the provider messages,
+    SMS segments and their cost at the tariff."""
     channels = tools.channels()
     shown = []
     for name in PREVIEW_CHANNELS:
@@ -66,4 +59,19 @@ async def preview_answer(tools: PreviewTools, draft: Service, question: str) -> 
         segments = sum(r.segments for r in rendered)
         cost = sms_cost(segments, tools.tariff) if name == "sms" else None
         shown.append(ChannelPreview(name, True, tuple(r.text for r in rendered), segments, cost))
+    return shown
+
+
+async def preview_answer(tools: PreviewTools, draft: Service, question: str) -> Preview:
+    assert tools.parse is not None  # the caller offers no preview without the NLU
+    parse = await tools.parse(question)
+    intent = (parse.get("intent") or {}).get("name")
+    aspect = ASPECT_OF_INTENT.get(intent or "", "overview")
+    entities = {e.get("entity"): e.get("value") for e in parse.get("entities") or []}
+    language = "en" if entities.get("language") == "en" else "ar"
+    named = entities.get("service")
+    answer = compose_answer(draft, aspect, language)
+    choices = [Choice(id=c["payload"], title=c["title"]) for c in follow_up_choices(draft, aspect, language)]
+    reply = BotReply(answer.text, language=language, choices=choices, heading=answer.heading, caveat=answer.caveat)
+    shown = render_on_channels(tools, reply)
     return Preview(True, aspect, language, named if named and named != draft.id else None, shown)

@@ -101,12 +101,14 @@ def ticket_router(pages: Pages, catalog: Callable[[], Catalog], outbox: Callable
         visit = await asyncio.to_thread(pages.visit, request)
         viewer = _worker(visit, csrf_token)
         try:
-            await asyncio.to_thread(pages.store().ticket_desk.take, ticket_id, viewer.scope, actor(viewer))
+            ticket = await asyncio.to_thread(pages.store().ticket_desk.take, ticket_id, viewer.scope, actor(viewer))
         except TicketNotFound:
             raise NotFound() from None
         except TicketConflict as conflict:
             return await asyncio.to_thread(ticket_page, visit, ticket_id, error=conflict.code, http_status=409)
-        return _back(visit, ticket_id)
+        # The citizen hears that a person has their request (and that the bot is quiet meanwhile).
+        sent = await Handoff(pages.store(), outbox()).taken(ticket, actor(viewer))
+        return _back(visit, ticket_id, sent.skipped if sent.skipped and not sent.message_ids else "taken")
 
     @router.post("/tickets/{ticket_id}/reply")
     async def reply(request: Request, ticket_id: RowId, csrf_token: str = Form(""), text: str = Form("")) -> Response:

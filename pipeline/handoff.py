@@ -1,6 +1,7 @@
 """Handoff: a person in the console answers a citizen, then hands them back to the bot.
 
     handoff = Handoff(store, outbox)
+    await handoff.taken(ticket, actor)           # the citizen hears a person has their request
     await handoff.reply(ticket, "text", actor)   # the agent's words, on the citizen's channel
     await handoff.hand_back(ticket, actor)       # after the ticket closed: the bot says it is back
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 AGENT_REPLY = "agent_reply"  # the outbound kind (and WhatsApp template kind) of an agent's reply
 HANDED_BACK = "handed_back"  # the bot's word to the citizen when the ticket closes
+TAKEN = "handoff_taken"  # the bot's word to the citizen when an agent takes the ticket
 MAX_REPLY_CHARS = 1000  # as the agency API's notification texts: about seven SMS segments
 
 
@@ -93,6 +95,25 @@ class Handoff:
         )
         logger.info("agent reply ticket=%s staff_id=%s messages=%s channel=%s skipped=%s",
                     ticket.id, actor.staff_id, sent.message_ids, sent.channel, sent.skipped)
+        return sent
+
+    async def taken(self, ticket: Ticket, actor: Actor) -> Sent:
+        """Tell the citizen, in their language, that a person of the agency has their request and
+        answers in this chat (the bot stays quiet for them until the ticket closes)."""
+        language, agency, name = await asyncio.to_thread(self._addressing, ticket)
+        reference = ticket_reference(ticket.id)
+        message = BotReply(
+            text=say(TAKEN, language, ticket=reference, agency=name),
+            language=language,
+            notice=Notice(TAKEN, {"agency": name, "ticket": reference}, agency.id),
+        )
+        sent = await self._push(ticket, message, TAKEN, agency)
+        await asyncio.to_thread(
+            self._store.ticket_desk.record_told, ticket.id, actor, "ticket.taken_told", sent.message_ids,
+            outcome=sent.outcome(),
+        )
+        logger.info("told taken ticket=%s messages=%s channel=%s skipped=%s",
+                    ticket.id, sent.message_ids, sent.channel, sent.skipped)
         return sent
 
     async def hand_back(self, ticket: Ticket, actor: Actor) -> Sent:

@@ -30,6 +30,7 @@ from store.model_registry import ModelRegistry
 from store.model_switches import ModelSwitches
 from store.outbound import OutboundRepository
 from store.retention import RetentionRepository
+from store.replies import ReplyRepository
 from store.review import ReviewRepository
 from store.sessions import SessionRepository, ThrottleRepository
 from store.staff import StaffRepository
@@ -57,6 +58,7 @@ class Store:
         self.review = ReviewRepository(self.db)
         self.agencies = AgencyRepository(self.db)
         self.catalog = CatalogRepository(self.db)  # services and their answers (catalog/records.py reads them)
+        self.replies = ReplyRepository(self.db)  # the bot's own wording, live with the catalog
         self.credit = CreditRepository(self.db)  # agencies' message credit
         self.ledger = LedgerRepository(self.db)  # who pays: statements read it
         self.transactions = TransactionRepository(self.db)

@@ -239,19 +239,25 @@ class CatalogRepository:
             service.verified_by = service.verified_at = None
 
     def _bump(self, s: Session) -> int:
-        row = s.get(CatalogGeneration, _GENERATION_ROW, with_for_update=True)
-        if row is None:
-            row = CatalogGeneration(id=_GENERATION_ROW, generation=0)
-            s.add(row)
-        row.generation = (row.generation or 0) + 1
-        row.changed_at = utcnow()
-        s.flush()
-        return row.generation
+        return bump_generation(s)
 
     @staticmethod
     def _current(s: Session) -> int:
         row = s.get(CatalogGeneration, _GENERATION_ROW)
         return row.generation if row is not None else 0
+
+
+def bump_generation(s: Session) -> int:
+    """Move the generation on, inside the caller's transaction (a catalog change, or the bot's
+    wording: store/replies.py): every process reloads what it answers from when it sees the move."""
+    row = s.get(CatalogGeneration, _GENERATION_ROW, with_for_update=True)
+    if row is None:
+        row = CatalogGeneration(id=_GENERATION_ROW, generation=0)
+        s.add(row)
+    row.generation = (row.generation or 0) + 1
+    row.changed_at = utcnow()
+    s.flush()
+    return row.generation
 
 
 def record(session: Session, actor: Actor, *args: Any, **kwargs: Any) -> None:

@@ -873,3 +873,17 @@ class DashboardRollupDay(Base):
 Index("ix_messages_created_at", Message.created_at)
 Index("ix_unrecognised_messages_created_at", UnrecognisedMessage.created_at)
 Index("ix_tickets_created_at", Ticket.created_at)
+
+class BotReplyText(Base):
+    """The bot's own wording (greetings, menus, fallbacks, notifications), one row per key of
+    data/replies.yml, which seeds the keys missing here at start-up. Staff edit it in the console;
+    every edit bumps the catalog's generation in the same transaction, so every process answers
+    with the new text within about a second (catalog/live.py)."""
+
+    __tablename__ = "bot_replies"
+
+    key = Column(String(64), primary_key=True)
+    text_ar = Column(Text, nullable=False, default="")
+    text_en = Column(Text, nullable=False, default="")
+    updated_by = Column(String(254))  # who last edited it; NULL: as seeded
+    updated_at = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -182,11 +182,18 @@ class TicketDesk:
 
     def record_hand_back(self, ticket_id: int, actor: Actor, message_ids: Sequence[int], *, outcome: dict[str, Any]) -> None:
         """The bot's "I am back" to the citizen after the ticket closed, for the audit log."""
+        self.record_told(ticket_id, actor, "ticket.hand_back", message_ids, outcome=outcome)
+
+    def record_told(
+        self, ticket_id: int, actor: Actor, action: str, message_ids: Sequence[int], *, outcome: dict[str, Any]
+    ) -> None:
+        """What the bot told the citizen about their ticket (taken, handed back): the messages are
+        marked as about the ticket's service, and the audit log says what went (`action`)."""
         with self._db.session() as s:
             ticket = s.get(Ticket, ticket_id)
             if message_ids:
                 s.execute(update(Message).where(Message.id.in_(list(message_ids))).values(service_id=ticket.service_id))
-            record(s, actor, "ticket.hand_back", "ticket", ticket_id, agency_id=agency_of_service(ticket.service_id),
+            record(s, actor, action, "ticket", ticket_id, agency_id=agency_of_service(ticket.service_id),
                    after={"message_ids": list(message_ids), **outcome})
 
     def _locked(self, s: Any, ticket_id: int, agency_id: Optional[str]) -> Ticket:

@@ -57,8 +57,8 @@ def test_an_admin_signs_in_in_arabic_right_to_left_and_switches_to_english(open_
     assert page.inner_text("#count-conversations") == "2"
     nav = page.locator(".main-nav a").all_inner_texts()
     assert nav == ["الرئيسية", "التذاكر", "المحادثات", "الخدمات", "لوحات المؤشرات", "الرسائل الجماعية",
-                   "طلبات الرصيد والمعرّفات", "الرسائل الفائتة", "النوايا والأمثلة", "النماذج", "الموظفون", "الجهات",
-                   "سجل التدقيق"]
+                   "طلبات الرصيد والمعرّفات", "الرسائل الفائتة", "النوايا والأمثلة", "النماذج", "الموظفون",
+                   "ردود البوت", "الجهات", "سجل التدقيق"]
     # right to left: the brand sits at the right edge, the first menu item right of the last
     brand = page.locator(".brand").bounding_box()
     assert brand["x"] > LAPTOP["width"] / 2
@@ -135,7 +135,7 @@ def test_an_agent_takes_and_closes_a_ticket_and_the_audit_log_shows_both(open_pa
     rows = admin.locator("#audit tbody tr")
     actions = admin.locator("#audit .action").all_inner_texts()
     # no channel is configured here: the bot's "I am back" could go nowhere, and the log says so
-    assert actions[:3] == ["ticket.hand_back", "ticket.close", "ticket.take"]
+    assert actions[:4] == ["ticket.hand_back", "ticket.close", "ticket.taken_told", "ticket.take"]
     assert '"skipped": "unreachable"' in rows.nth(0).inner_text()
     assert AGENT in rows.nth(1).inner_text() and '"status": "closed"' in rows.nth(1).inner_text()
     admin.select_option("select[name=action]", "ticket.take")

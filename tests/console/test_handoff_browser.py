@@ -71,16 +71,19 @@ def test_an_agent_takes_over_replies_and_hands_back_to_the_bot(browser, service,
         page.click("#take-ticket")
         assert page.inner_text("#ticket-status") == "قيد المعالجة"
         assert page.inner_text("#ticket-phone") == CITIZEN  # the holder sees the whole number
+        assert "أبلغ البوت المواطن أن موظفًا يرد عليه هنا" in page.inner_text("#ticket-sent")
+        told = text_of(wait_for(graph, CITIZEN, 3)[2])  # the citizen hears a person has the request
+        assert "استلم موظف في دائرة الأحوال المدنية والجوازات طلبك" in told, told
 
         page.fill("#reply-text", "مرحبًا، أنا عمر من دائرة الأحوال المدنية. جوازك يحتاج صورة شخصية جديدة.")
         page.click("#send-reply")
         assert "أُرسل الرد إلى المواطن" in page.inner_text("#ticket-sent")
-        reply = wait_for(graph, CITIZEN, 3)[2]
+        reply = wait_for(graph, CITIZEN, 4)[3]
         assert "جوازك يحتاج صورة شخصية جديدة" in text_of(reply) and reply["body"]["type"] == "text"
 
         # Held: the citizen's next message is for the agent, and the bot does not answer it.
         writes(graph, CITIZEN, "شكرا، متى يجهز الجواز؟")
-        assert quiet_for(graph, CITIZEN, 3, seconds=4.0)
+        assert quiet_for(graph, CITIZEN, 4, seconds=4.0)
         page.reload()
         held = page.locator("#thread li.for-agent", has_text="متى يجهز الجواز")
         assert held.count() == 1 and "لم يرد عليها البوت" in held.inner_text()
@@ -108,10 +111,10 @@ def test_an_agent_takes_over_replies_and_hands_back_to_the_bot(browser, service,
         page.click("#close-ticket")
         assert page.inner_text("#ticket-status") == "مغلقة"
         assert "أبلغ البوت المواطن بعودته" in page.inner_text("#ticket-sent")
-        back = text_of(wait_for(graph, CITIZEN, 4)[3])
+        back = text_of(wait_for(graph, CITIZEN, 5)[4])
         assert "عدتَ إلى مساعد تواصل الآلي" in back
         writes(graph, CITIZEN, "قديش رسوم شهادة عدم المحكومية؟")
-        answer = text_of(wait_for(graph, CITIZEN, 5, timeout=60)[4])
+        answer = text_of(wait_for(graph, CITIZEN, 6, timeout=60)[5])
         assert "عدم المحكومية" in answer, answer
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
@@ -128,4 +131,4 @@ def test_an_agent_takes_over_replies_and_hands_back_to_the_bot(browser, service,
     finally:
         context.close()
     actions = [e.action for e in service.store.audit.search() if e.action.startswith("ticket.")]
-    assert actions == ["ticket.hand_back", "ticket.close", "ticket.reply", "ticket.take"]
+    assert actions == ["ticket.hand_back", "ticket.close", "ticket.reply", "ticket.taken_told", "ticket.take"]

@@ -95,13 +95,18 @@ def test_an_agent_takes_over_replies_and_hands_back(service, graph):
     agent, csrf = sign_in(service, AGENT)
     page = agent.get(f"/console/tickets/{ticket}")
     assert 'id="reply-form"' not in page.text and "9627*****567" in page.text  # not held yet: masked, no reply box
-    assert agent.post(f"/console/tickets/{ticket}/take", data={"csrf_token": csrf}).status_code == 303
+    taken = agent.post(f"/console/tickets/{ticket}/take", data={"csrf_token": csrf})
+    assert taken.status_code == 303 and taken.headers["location"] == f"/console/tickets/{ticket}?sent=taken#thread"
+    # The citizen hears that a person has the request and answers here.
+    told = text_of(wait_for(graph, CSPD_PHONE, 2)[1])
+    assert "استلم موظف في دائرة الأحوال المدنية والجوازات طلبك" in told and "T-%06d" % ticket in told, told
     page = agent.get(f"/console/tickets/{ticket}")
     assert 'id="reply-form"' in page.text and f'id="ticket-phone">{CSPD_PHONE}<' in page.text
+    assert "أبلغ البوت المواطن أن موظفًا يرد عليه هنا" in agent.get(taken.headers["location"]).text
 
     answer = agent.post(f"/console/tickets/{ticket}/reply", data={"csrf_token": csrf, "text": "مرحبا، أنا عمر من الأحوال المدنية.\nكيف أساعدك؟"})
     assert answer.status_code == 303 and answer.headers["location"] == f"/console/tickets/{ticket}?sent=ok#thread"
-    reply = wait_for(graph, CSPD_PHONE, 2)[1]
+    reply = wait_for(graph, CSPD_PHONE, 3)[2]
     assert reply["body"]["type"] == "text"  # the window is open: free text
     assert "أنا عمر من الأحوال المدنية" in text_of(reply) and "رد من موظف في دائرة الأحوال المدنية والجوازات" in text_of(reply)
     stored = eventually(lambda: _outbound(service, "agent_reply", statuses=("read",)))
@@ -112,7 +117,7 @@ def test_an_agent_takes_over_replies_and_hands_back(service, graph):
 
     # While the agent holds the conversation, the bot is quiet: the message waits for the agent.
     writes(graph, CSPD_PHONE, "thank you, my passport expired last month")
-    assert quiet_for(graph, CSPD_PHONE, 2)
+    assert quiet_for(graph, CSPD_PHONE, 3)
     held = eventually(lambda: _inbound(service, "thank you, my passport expired last month"))
     assert held.status == STATUS_FOR_AGENT and held.service_id == "cspd.passport_renew"
     page = agent.get(f"/console/tickets/{ticket}").text
@@ -121,14 +126,15 @@ def test_an_agent_takes_over_replies_and_hands_back(service, graph):
     # The agent closes: the citizen hears that the bot is back, and the bot answers again.
     answer = agent.post(f"/console/tickets/{ticket}/close", data={"csrf_token": csrf})
     assert answer.headers["location"] == f"/console/tickets/{ticket}?sent=handed_back#thread"
-    back = wait_for(graph, CSPD_PHONE, 3)[2]
+    back = wait_for(graph, CSPD_PHONE, 4)[3]
     assert "عدتَ إلى مساعد تواصل الآلي" in text_of(back) and "T-%06d" % ticket in text_of(back)
     writes(graph, CSPD_PHONE, "and the fees?")
-    assert text_of(wait_for(graph, CSPD_PHONE, 4)[3]) == "echo: and the fees?"
+    assert text_of(wait_for(graph, CSPD_PHONE, 5)[4]) == "echo: and the fees?"
     assert f'id="ticket-phone">9627*****567<' in agent.get(f"/console/tickets/{ticket}").text  # no longer held
 
     actions = [(e.action, e.actor) for e in service.store.audit.search(AuditFilter(target=f"ticket:{ticket}"))]
-    assert actions == [("ticket.hand_back", AGENT), ("ticket.close", AGENT), ("ticket.reply", AGENT), ("ticket.take", AGENT)]
+    assert actions == [("ticket.hand_back", AGENT), ("ticket.close", AGENT), ("ticket.reply", AGENT),
+                       ("ticket.taken_told", AGENT), ("ticket.take", AGENT)]
     [entry] = service.store.audit.search(AuditFilter(action="ticket.reply"))
     assert entry.after["channel"] == "whatsapp" and entry.after["message_ids"] == [stored[0].id]
     assert "عمر" not in str(entry.after)  # the text stays on the message, where retention and erasure reach it
@@ -142,18 +148,19 @@ def test_stop_still_works_while_an_agent_holds_the_conversation(service, graph):
     wait_for(graph, CSPD_PHONE, 1)
     agent, csrf = sign_in(service, AGENT)
     agent.post(f"/console/tickets/{ticket}/take", data={"csrf_token": csrf})
+    wait_for(graph, CSPD_PHONE, 2)  # told a person has the request
     writes(graph, CSPD_PHONE, "STOP")
-    stopped = wait_for(graph, CSPD_PHONE, 2)[1]
+    stopped = wait_for(graph, CSPD_PHONE, 3)[2]
     assert text_of(stopped).startswith("تم إيقاف رسائل التنبيه")  # the bot answers STOP, held or not
     # A STOP sent after asking for a person stops the person's replies too.
     answer = agent.post(f"/console/tickets/{ticket}/reply", data={"csrf_token": csrf, "text": "are you there?"})
     assert answer.headers["location"].endswith("?sent=opted_out#thread")
-    assert quiet_for(graph, CSPD_PHONE, 2, seconds=1.0)
+    assert quiet_for(graph, CSPD_PHONE, 3, seconds=1.0)
     assert "أرسل المواطن «إيقاف» بعد فتح التذكرة" in agent.get(answer.headers["location"]).text
     writes(graph, CSPD_PHONE, "START")
-    wait_for(graph, CSPD_PHONE, 3)
+    wait_for(graph, CSPD_PHONE, 4)
     agent.post(f"/console/tickets/{ticket}/reply", data={"csrf_token": csrf, "text": "are you there?"})
-    assert "are you there?" in text_of(wait_for(graph, CSPD_PHONE, 4)[3])
+    assert "are you there?" in text_of(wait_for(graph, CSPD_PHONE, 5)[4])
 
 
 def test_only_the_holder_replies_and_other_agencies_get_404_by_url_and_by_form(service, graph):
@@ -183,8 +190,8 @@ def test_only_the_holder_replies_and_other_agencies_get_404_by_url_and_by_form(s
     other_liaison, _ = sign_in(service, OTHER_LIAISON)
     assert other_liaison.get(f"/console/tickets/{ticket}").status_code == 404
 
-    assert quiet_for(graph, CSPD_PHONE, 1, seconds=0.5)  # none of that reached the citizen
-    assert [e.action for e in service.store.audit.search(AuditFilter(action="ticket."))] == ["ticket.take"]
+    assert quiet_for(graph, CSPD_PHONE, 2, seconds=0.5)  # none of that reached the citizen (beyond "taken")
+    assert [e.action for e in service.store.audit.search(AuditFilter(action="ticket."))] == ["ticket.taken_told", "ticket.take"]
     with service.store.db.session() as s:
         assert s.get(Ticket, dls_ticket).status == "open" and s.get(Ticket, ticket).status == "taken"
 
@@ -203,7 +210,7 @@ def test_a_bad_reply_gets_a_clear_message_and_sends_nothing(service, graph):
     assert forged.status_code == 403
     script = agent.post(f"/console/tickets/{ticket}/reply", data={"csrf_token": csrf, "text": "<script>alert(1)</script> ok"})
     assert script.status_code == 303
-    assert text_of(wait_for(graph, CSPD_PHONE, 2)[1]).endswith("<script>alert(1)</script> ok")  # sent as plain text
+    assert text_of(wait_for(graph, CSPD_PHONE, 3)[2]).endswith("<script>alert(1)</script> ok")  # sent as plain text
     page = agent.get(f"/console/tickets/{ticket}").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; ok" in page
     assert [e.action for e in service.store.audit.search(AuditFilter(action="ticket.reply"))] == ["ticket.reply"]

@@ -78,3 +78,30 @@ async def test_closing_tells_the_citizen_in_their_language_that_the_bot_is_back(
         "assistant: ask me about any government service.")
     actions = [e.action for e in world.store.audit.search(AuditFilter(target=f"ticket:{ticket.id}"))]
     assert actions == ["ticket.hand_back", "ticket.close", "ticket.take"]
+
+
+async def test_taking_a_ticket_tells_the_citizen_a_person_answers_here_by_template_outside_the_window(world):
+    phone = "962790000105"
+    ticket, agent = _desk(world, "whatsapp", phone)
+    sent = await Handoff(world.store, world.outbox).taken(ticket, agent)
+    assert (sent.channel, sent.reason) == ("whatsapp", "template_outside_window")
+    [message] = await world.wait_graph(phone, 1)
+    template = message["body"]["template"]
+    assert (template["name"], template["language"]["code"]) == ("tawasol_handoff_taken", "ar")
+    assert [p["text"] for p in template["components"][0]["parameters"]] == ["الأحوال المدنية", f"T-{ticket.id:06d}"]
+    assert world.store.outbound.get(sent.message_ids[0]).text == (
+        f"استلم موظف في الأحوال المدنية طلبك T-{ticket.id:06d}، وسيرد عليك هنا في هذه المحادثة. "
+        "حتى يُغلق الطلب تصل رسائلك إليه لا إلى المساعد الآلي.")
+    [entry] = world.store.audit.search(AuditFilter(action="ticket.taken_told"))
+    assert entry.after["message_ids"] == sent.message_ids and entry.after["channel"] == "whatsapp"
+
+
+async def test_a_citizen_known_only_by_sms_is_told_in_english_by_sms_that_a_person_took_the_request(world):
+    phone = "962790000106"
+    ticket, agent = _desk(world, "sms", phone)
+    world.store.citizens.set_language(ticket.citizen_id, "en")
+    sent = await Handoff(world.store, world.outbox).taken(ticket, agent)
+    assert sent.channel == "sms"
+    await eventually(lambda: len(world.sms_to(phone)) == 2, timeout=5)  # two segments
+    text = "".join(decode_part_text(part) for part in world.sms_to(phone))
+    assert f"A staff member of Civil Status has taken your request T-{ticket.id:06d}" in text, text
