@@ -81,7 +81,8 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[RawRow]:
 
     def lines_of(data: str, final: bool) -> Iterator[str]:
         nonlocal pending
-        pending += data
+        # Any of CR LF, LF or a bare CR ends a line (a CR split from its LF makes an empty line, skipped).
+        pending += data.replace("\r\n", "\n").replace("\r", "\n")
         parts = pending.split("\n")
         pending = "" if final else parts.pop()
         return iter(p for p in parts if p.strip())
@@ -109,7 +110,10 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[RawRow]:
 
 def _csv_records(lines: Iterator[str]) -> Iterator[list[str]]:
     # Records are single-line (no field holds a new line); quoted fields are still unquoted.
-    return csv.reader(line.rstrip("\r") for line in lines)
+    try:
+        yield from csv.reader(lines)
+    except csv.Error as error:
+        raise UploadError(f"the CSV could not be read: {error}") from None
 
 
 def _header(row: list[str]) -> list[str]:

@@ -83,6 +83,21 @@ async def test_a_csv_upload_streams_in_and_refuses_bad_lines(world):
     assert headerless.status_code == 422 and headerless.json()["error"] == "unreadable_body"
 
 
+async def test_a_csv_with_bare_carriage_returns_is_read_and_a_stray_one_is_refused_not_a_500(world):
+    # Old spreadsheets end lines with a bare CR; schemathesis sent "\r0", which was a 500.
+    csv = f"citizen_phone,document_type,document_number,expires_on\r{SMS_ONLY},passport,P5,2027-01-01\r"
+    answer = await world.client.put("/records", content=csv, headers={**world.headers(), "Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    assert [r["accepted"] for r in answer.json()["rows"]] == [True]
+    stray = await world.client.put("/records", content="\r0", headers={**world.headers(), "Content-Type": "text/csv"})
+    assert stray.status_code == 422 and stray.json()["error"] == "unreadable_body", stray.text
+    quoted = await world.client.put(
+        "/records", content='citizen_phone,document_type,document_number,expires_on\n"a\x00b,passport,P1,2027-01-01\n',
+        headers={**world.headers(), "Content-Type": "text/csv"},
+    )
+    assert quoted.status_code in (200, 422), quoted.text
+
+
 async def test_uploads_refuse_other_media_broken_json_and_rows_past_the_limit(world, monkeypatch):
     assert (await world.client.put("/records", content="x", headers={**world.headers(), "Content-Type": "text/plain"})).status_code == 415
     broken = await world.client.put("/records", content='[{"citizen_phone": ', headers={**world.headers(), "Content-Type": "application/json"})
