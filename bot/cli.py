@@ -171,9 +171,6 @@ def nlu_evaluate(
     large_catalog: Optional[Path] = typer.Option(
         None, help="A large catalog to score services against as well: an agency spreadsheet (.csv/.xlsx) or a directory of agency YAML files."
     ),
-    large_catalog_aliases: bool = typer.Option(
-        True, help="Keep the spreadsheet's hand-written aliases (--no-large-catalog-aliases: titles, descriptions and steps only, as an agency's own sheet comes)."
-    ),
 ) -> None:
     """Intent and service accuracy, per-intent F1 and the worst confusions; services also against a
     large catalog, side by side, with the share of messages answered with a clarifying question."""
@@ -189,7 +186,7 @@ def nlu_evaluate(
         if large_catalog.is_dir():
             large = Catalog.load(large_catalog, skip_bad_files=True)
         else:  # the 27 pilot services stay as written; the sheet's others join them
-            large = catalog_of_sheet(large_catalog, aliases=large_catalog_aliases, base=Catalog.load(skip_bad_files=True))
+            large = catalog_of_sheet(large_catalog, base=Catalog.load(skip_bad_files=True))
     asyncio.run(evaluate(heldout, split, str(model) if model else settings.model_path, large))
 
 

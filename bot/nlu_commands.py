@@ -98,23 +98,18 @@ def report(title: str, rows: Iterable[tuple[str, str, Optional[str], Optional[st
     from sklearn.metrics import classification_report
 
     rows = list(rows)
-    # A set labelled with services only (the large catalog's held-out questions) has no gold intent.
-    with_intent = [r for r in rows if r[0] is not None]
-    gold = [r[0] for r in with_intent]
-    predicted = [r[1] for r in with_intent]
+    gold = [r[0] for r in rows]
+    predicted = [r[1] for r in rows]
+    intent_accuracy = sum(g == p for g, p in zip(gold, predicted)) / max(len(rows), 1)
     print(f"\n== {title}: {len(rows)} messages")
-    result: dict[str, float] = {}
-    if with_intent:
-        intent_accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(with_intent)
-        print(f"intent accuracy: {intent_accuracy:.2%}")
-        result["intent_accuracy"] = intent_accuracy
+    print(f"intent accuracy: {intent_accuracy:.2%}")
+    result = {"intent_accuracy": intent_accuracy}
     with_service = [r for r in rows if r[2] != "-"]
     if with_service:
         service_accuracy = sum(r[2] == r[3] for r in with_service) / len(with_service)
         print(f"service accuracy: {service_accuracy:.2%} ({len(with_service)} labelled)")
         result["service_accuracy"] = service_accuracy
-    if with_intent:
-        print(classification_report(gold, predicted, digits=3, zero_division=0))
+    print(classification_report(gold, predicted, digits=3, zero_division=0))
     confusions = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
     print("confusions (gold -> predicted), worst first:")
     for (g, p), count in confusions.most_common(15):
@@ -202,14 +197,11 @@ async def evaluate(
                 continue
             item = json.loads(line)
             record = parse_record(item["text"], await brain.parse(item["text"]))
-            rows.append((item.get("intent"), record["intent"], item.get("service_id"), record["service_id"]))
+            rows.append((item["intent"], record["intent"], item.get("service_id"), record["service_id"]))
             asked += _asked_which(record)
             if large is not None:
                 service, which = _found_in_large(large, item["text"], record["intent"])
-                # Right: the service, or for a question about a service the catalog lacks, nothing
-                # (not a choice among others).
-                gold = item.get("service_id")
-                large_hits += service == gold and (gold is not None or not which)
+                large_hits += service == item.get("service_id")
                 large_asked += which
         results[heldout.stem] = report(f"{heldout.name} (written independently of the training data)", rows)
         n = max(len(rows), 1)

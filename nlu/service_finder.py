@@ -36,10 +36,10 @@ def _closed_class() -> QuestionWords:
 
 @dataclass(frozen=True)
 class Thresholds:
-    accept: float = 0.4  # one service this likely, and clearly ahead, is the answer
-    margin: float = 0.2  # services within this of the best fit "about equally"
-    ask: float = 0.4  # below this, even the best fit is no fit: nothing
-    override: float = 0.9  # this sure, the index picks one of the phrase matcher's candidates
+    accept: float = 0.5  # one service this likely, and clearly ahead, is the answer
+    margin: float = 0.3  # services within this of the best fit "about equally"
+    ask: float = 0.5  # below this, even the best fit is no fit: nothing
+    override: float = 0.8  # this sure, the index picks one of the phrase matcher's candidates
     max_candidates: int = 4
 
 

@@ -21,8 +21,6 @@ Scores are combined by a logistic model whose weights were fitted on our own que
 from __future__ import annotations
 
 import re
-import threading
-from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
@@ -34,13 +32,10 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog.services import Catalog, Service
-from core.lru import Lru
 from language.analysis import analyse
 from nlu.embeddings import SentenceEncoder
 from nlu.services import STOPWORDS, stems
 from nlu.verb_forms import noun_forms
-from nlu.vector_store import DEFAULT_DIRECTORY, embed_cached
-from nlu.word_field import WordField
 
 _SOUND_ALIKE = str.maketrans({"ح": "ه", "ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ق": "ك", "ء": "ا"})
 _DOUBLED = re.compile(r"(.)\1+")
@@ -48,14 +43,11 @@ _ARTICLES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال")
 _DESCRIPTION_CHARS = 300  # the encoder reads a sentence or two; a long text only blurs it
 
 # Logistic weights over (name cosine, name coverage, meaning, agency coverage, verb form used, share
-# of the message's words a name of the service has, exactly or as one slip, idf-weighted share of
-# them in its names, the same in its description and steps, title meaning, meaning less the best
-# service's, name cosine less the best's, idf name share less the best's) and a bias; fitted by
-# bench/service_index_fit.py (5-fold cross-validation, see its docstring). A raw signal's negative
-# weight is its relative twin's correction: the pair says "good, and better than the others".
-WEIGHTS = (0.48, 1.83, -2.06, 0.53, -0.01, -2.28, 1.69, 1.76, 1.36, 9.52, 5.01, 0.83)
-N_FEATURES = 12
-BIAS = -1.32
+# of the message's words a name of the service has, exactly or as one slip) and a
+# bias; fitted by bench/service_index_fit.py (5-fold cross-validation, see its docstring).
+WEIGHTS = (3.85, 1.59, 1.56, 1.08, 0.7, 2.51)
+N_FEATURES = 6
+BIAS = -6.43
 
 
 def fold(word: str) -> str:
@@ -92,18 +84,12 @@ class ServiceIndex:
         encoder: Optional[SentenceEncoder] = None,
         weights: Sequence[float] = WEIGHTS,
         bias: float = BIAS,
-        vector_cache: Optional[Path] = DEFAULT_DIRECTORY,
     ) -> None:
-        """`vector_cache`: where the catalog texts' sentence vectors are kept between processes
-        (nlu/vector_store.py); None: encode them all."""
         self.services: list[Service] = sorted(catalog.services.values(), key=lambda s: s.id)
         self.ids = [s.id for s in self.services]
         self.weights = np.asarray(weights, dtype=np.float32)
         self.bias = bias
         self.encoder = encoder
-        self._vector_cache = vector_cache
-        self._slips: Lru[frozenset[str]] = Lru(20_000)  # a word's one-slip neighbours: the costly lookup
-        self._slips_lock = threading.Lock()
         self._build_names(catalog)
         self._build_meaning()
 
@@ -152,24 +138,11 @@ class ServiceIndex:
                 owners_of.setdefault(word, set()).add(owner)
         self._word_owners = {w: np.fromiter(o, dtype=np.int32) for w, o in owners_of.items()}
         self._word_list = sorted(w for w in self._name_words if len(w) >= 4)
-        words_of = [set() for _ in self.services]
-        for doc, owner in zip(docs, owners):
-            words_of[owner].update(doc.split())
-        self._name_field = WordField(words_of)
-        self._text_field = WordField([set(_text_words(service)) for service in self.services])
 
     def _build_meaning(self) -> None:
         self._meaning: Optional[np.ndarray] = None
-        self._title_meaning: Optional[np.ndarray] = None
         if self.encoder is None or not self.services:
             return
-        titles: list[str] = []
-        title_owners: list[int] = []
-        for position, service in enumerate(self.services):
-            for title in dict.fromkeys([service.name.ar, service.name.en]):
-                if title:
-                    titles.append(title)
-                    title_owners.append(position)
         texts: list[str] = []
         owners: list[int] = []
         for position, service in enumerate(self.services):
@@ -183,11 +156,9 @@ class ServiceIndex:
                 if steps:
                     texts.append(f"{title}. {steps}"[:_DESCRIPTION_CHARS])
                     owners.append(position)
-        vectors = embed_cached(self.encoder, texts + titles, self._vector_cache)  # one read and write of the cache
-        self._meaning = vectors[: len(texts)]
+        vectors = np.vstack([self.encoder.embed(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+        self._meaning = vectors.astype(np.float32)
         self._meaning_owner = np.asarray(owners)
-        self._title_meaning = vectors[len(texts) :]
-        self._title_owner = np.asarray(title_owners)
 
     # --- ranking --------------------------------------------------------------------------------
 
@@ -262,39 +233,10 @@ class ServiceIndex:
                 known = self._service_agency >= 0
                 out[known, 3] = agency[self._service_agency[known]]
             out[:, 4] = float(verb)
-        if content:
-            forms = [self._forms(word) for word in content]
-            out[:, 6] = self._name_field.share(forms)
-            out[:, 7] = self._text_field.share(forms)
-        if self._meaning is not None and self._title_meaning is not None and self.encoder is not None and text.strip():
+        if self._meaning is not None and self.encoder is not None and text.strip():
             vector = self.encoder.embed([text])[0]
             out[:, 2] = _max_by_owner(self._meaning @ vector, self._meaning_owner, n)
-            out[:, 8] = _max_by_owner(self._title_meaning @ vector, self._title_owner, n)
-        # Against the best fit of the message: a description that fits 0.5 is good news when no
-        # other fits better, and none when fifty do.
-        if n:
-            out[:, 9] = out[:, 2] - out[:, 2].max()
-            out[:, 10] = out[:, 0] - out[:, 0].max()
-            out[:, 11] = out[:, 6] - out[:, 6].max()
         return out
-
-    def _forms(self, word: str) -> set[str]:
-        """The forms a message word may take in a catalog text: itself folded, without clitics,
-        the nouns of its verb forms, or (when none of these is known) a word one slip away."""
-        forms = {fold(form) for form in stems(word)} | {fold(noun) for noun in noun_forms(word)}
-        if any(f in self._name_field or f in self._text_field for f in forms):
-            return forms
-        with self._slips_lock:  # parses may run in threads
-            cached = self._slips.get(word)
-        if cached is None:
-            folded = fold(word)
-            cached = frozenset()
-            if len(folded) >= 4 and not folded.isascii() or len(folded) >= 5:
-                cached = frozenset(w for w, _, _ in process.extract(
-                    folded, self._word_list, scorer=Levenshtein.distance, score_cutoff=1, limit=5))
-            with self._slips_lock:
-                self._slips.put(word, cached)
-        return forms | cached
 
     def _word_share(self, content: Sequence[str], n: int) -> np.ndarray:
         """For each service: the share of the message's content words one of its names has (the
@@ -323,17 +265,6 @@ class ServiceIndex:
             Ranked(self.ids[i], float(scores[i]), float(features[i, 0]), float(features[i, 2]), float(features[i, 3]))
             for i in best
         ]
-
-
-def _text_words(service: Service) -> list[str]:
-    """The words of a service's description and steps, both languages, folded."""
-    words: list[str] = []
-    for aspect in ("overview", "steps"):
-        for language in ("ar", "en"):
-            text = _answer(service, aspect, language)
-            if text:
-                words += phrase_words(text)
-    return words
 
 
 def _answer(service: Service, aspect: str, language: str) -> str:
